@@ -1,0 +1,763 @@
+/*
+ * Configuration parser: a table of directives, each with its argument
+ * count, whether it may repeat, and a handler that validates and stores
+ * its value.  config_parse_buffer() is pure; only config_load() touches
+ * the file system.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "net.h"
+
+#define CONFIG_LINE_MAX		4096	/* bytes, without the line end */
+#define CONFIG_TOKENS_MAX	9	/* a directive and its arguments */
+#define CONFIG_LIST_MAX		1024	/* entries per repeatable list */
+#define CONFIG_FILE_MAX		(1024 * 1024)
+#define CONFIG_QUOTE_MAX	44	/* echoed value, with its NUL */
+#define CONFIG_REPEATABLE	0x01
+
+#define MS_PER_YEAR		(365LL * 24 * 3600 * 1000)
+#define SIZE_LIMIT		(1024ULL * 1024 * 1024)
+
+#define NITEMS(a)		(sizeof(a) / sizeof((a)[0]))
+
+struct parse_ctx {
+	struct config	*cfg;
+	char		 msg[CONFIG_ERR_MAX];	/* without "FILE:LINE: " */
+};
+
+struct directive {
+	const char	*name;
+	int		 min_args;
+	int		 max_args;
+	int		 flags;
+	int		(*handler)(struct parse_ctx *, const char *, int,
+			    const char *const *);
+};
+
+static int	ctx_err(struct parse_ctx *, const char *, ...)
+		    __attribute__((__format__(__printf__, 2, 3)));
+
+static int
+ctx_err(struct parse_ctx *ctx, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->msg, sizeof(ctx->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A printable, bounded copy of an operator's value, for messages. */
+static const char *
+quote(const char *s, char *buf, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	buf[i] = '\0';
+	if (s[i] != '\0' && i >= 3)
+		memcpy(buf + i - 3, "...", 3);
+	return buf;
+}
+
+static int
+bad_value(struct parse_ctx *ctx, const char *name, const char *what,
+    const char *arg, const char *hint)
+{
+	char	q[CONFIG_QUOTE_MAX];
+
+	return ctx_err(ctx, "%s: bad %s \"%s\"%s", name, what,
+	    quote(arg, q, sizeof(q)), hint);
+}
+
+/* Decimal digits only: strtoull would also take a sign, spaces, "0x". */
+static int
+parse_digits(const char **sp, unsigned long long *out)
+{
+	const char		*s = *sp;
+	unsigned long long	 v = 0;
+	unsigned		 d;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		d = (unsigned)(*s - '0');
+		if (v > (ULLONG_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*sp = s;
+	*out = v;
+	return 0;
+}
+
+/* Look up s's suffix in a unit table; returns the multiplier or 0. */
+static unsigned long long
+unit_of(const char *s, const char *const *suffix,
+    const unsigned long long *mult, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(s, suffix[i]) == 0)
+			return mult[i];
+	return 0;
+}
+
+int
+config_parse_duration(const char *s, long long *ms, char *err, size_t errlen)
+{
+	static const char *const	 suffix[] = { "", "ms", "s", "m", "h" };
+	static const unsigned long long	 mult[] = { 1000, 1, 1000, 60000,
+					    3600000 };
+	const char			*p = s;
+	unsigned long long		 v, m;
+	char				 q[CONFIG_QUOTE_MAX];
+
+	if (parse_digits(&p, &v) == -1 ||
+	    (m = unit_of(p, suffix, mult, NITEMS(suffix))) == 0) {
+		snprintf(err, errlen, "bad duration \"%s\" (seconds, or a "
+		    "number with ms, s, m or h)", quote(s, q, sizeof(q)));
+		return -1;
+	}
+	/* MS_PER_YEAR is a multiple of every unit, so this is exact. */
+	if (v >= (unsigned long long)MS_PER_YEAR / m) {
+		snprintf(err, errlen, "duration \"%s\" too long (max 1 year)",
+		    quote(s, q, sizeof(q)));
+		return -1;
+	}
+	*ms = (long long)(v * m);
+	return 0;
+}
+
+int
+config_parse_size(const char *s, size_t *out, char *err, size_t errlen)
+{
+	static const char *const	 suffix[] = { "", "K", "k", "M", "m" };
+	static const unsigned long long	 mult[] = { 1, 1024, 1024,
+					    1024 * 1024, 1024 * 1024 };
+	const char			*p = s;
+	unsigned long long		 v, m;
+	char				 q[CONFIG_QUOTE_MAX];
+
+	if (parse_digits(&p, &v) == -1 ||
+	    (m = unit_of(p, suffix, mult, NITEMS(suffix))) == 0) {
+		snprintf(err, errlen, "bad size \"%s\" (bytes, or a number "
+		    "with K or M)", quote(s, q, sizeof(q)));
+		return -1;
+	}
+	if (v == 0 || v > SIZE_LIMIT / m) {
+		snprintf(err, errlen, "size \"%s\" out of range (1 byte to "
+		    "1024M)", quote(s, q, sizeof(q)));
+		return -1;
+	}
+	*out = (size_t)(v * m);
+	return 0;
+}
+
+/*
+ * Room for one more zeroed element at arr[n]; returns the (possibly
+ * moved) array or NULL with the message set, arr still valid.  Capacity
+ * is implicitly the next power of two, so struct config needs no field.
+ */
+static void *
+list_grow(struct parse_ctx *ctx, const char *name, void *arr, size_t n,
+    size_t size)
+{
+	void	*p = arr;
+
+	if (n >= CONFIG_LIST_MAX) {
+		ctx_err(ctx, "%s: too many entries (max %d)", name,
+		    CONFIG_LIST_MAX);
+		return NULL;
+	}
+	if ((n & (n - 1)) == 0 &&
+	    (p = realloc(arr, (n == 0 ? 1 : 2 * n) * size)) == NULL) {
+		ctx_err(ctx, "%s: out of memory", name);
+		return NULL;
+	}
+	memset((char *)p + n * size, 0, size);
+	return p;
+}
+
+static int
+uint_arg(struct parse_ctx *ctx, const char *name, const char *arg,
+    unsigned lo, unsigned hi, unsigned *out)
+{
+	const char		*p = arg;
+	unsigned long long	 v;
+	char			 q[CONFIG_QUOTE_MAX];
+
+	if (parse_digits(&p, &v) == -1 || *p != '\0')
+		return bad_value(ctx, name, "number", arg, "");
+	if (v < lo || v > hi)
+		return ctx_err(ctx, "%s: \"%s\" out of range (%u to %u)", name,
+		    quote(arg, q, sizeof(q)), lo, hi);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int
+size_arg(struct parse_ctx *ctx, const char *name, const char *arg,
+    size_t lo, size_t hi, size_t *out)
+{
+	char	m[CONFIG_ERR_MAX / 2], q[CONFIG_QUOTE_MAX];
+
+	if (config_parse_size(arg, out, m, sizeof(m)) == -1)
+		return ctx_err(ctx, "%s: %s", name, m);
+	if (*out < lo || *out > hi)
+		return ctx_err(ctx, "%s: \"%s\" out of range (%zu to %zu "
+		    "bytes)", name, quote(arg, q, sizeof(q)), lo, hi);
+	return 0;
+}
+
+static int
+timeout_arg(struct parse_ctx *ctx, const char *name, const char *arg,
+    long long *out)
+{
+	char	m[CONFIG_ERR_MAX / 2];
+
+	if (config_parse_duration(arg, out, m, sizeof(m)) == -1)
+		return ctx_err(ctx, "%s: %s", name, m);
+	if (*out == 0)
+		return ctx_err(ctx, "%s: must be greater than 0", name);
+	return 0;
+}
+
+static int
+set_listen(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	struct config		*cfg = ctx->cfg;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	size_t			 i;
+	void			*p;
+
+	(void)argc;
+	if (net_parse_addrport(argv[0], &ss, &len) == -1)
+		return bad_value(ctx, name, "address", argv[0],
+		    " (numeric IPv4:PORT or [IPv6]:PORT)");
+	for (i = 0; i < cfg->nlisten; i++) {
+		if (cfg->listen[i].len == len &&
+		    memcmp(&cfg->listen[i].ss, &ss, len) == 0)
+			return ctx_err(ctx, "%s: duplicate address \"%s\"",
+			    name, cfg->listen[i].text);
+	}
+	if ((p = list_grow(ctx, name, cfg->listen, cfg->nlisten,
+	    sizeof(*cfg->listen))) == NULL)
+		return -1;
+	cfg->listen = p;
+	cfg->listen[cfg->nlisten].ss = ss;
+	cfg->listen[cfg->nlisten].len = len;
+	net_format((struct sockaddr *)&ss, cfg->listen[cfg->nlisten].text,
+	    sizeof(cfg->listen[cfg->nlisten].text));
+	cfg->nlisten++;
+	return 0;
+}
+
+static int
+set_client(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	struct config	*cfg = ctx->cfg;
+	struct cidr	 c;
+	void		*p;
+
+	(void)argc;
+	if (policy_cidr_parse(argv[0], &c) == -1)
+		return bad_value(ctx, name, "CIDR", argv[0], "");
+	if ((p = list_grow(ctx, name, cfg->clients, cfg->nclients,
+	    sizeof(*cfg->clients))) == NULL)
+		return -1;
+	cfg->clients = p;
+	cfg->clients[cfg->nclients++] = c;
+	return 0;
+}
+
+static int
+set_port(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	struct config		*cfg = ctx->cfg;
+	const char		*s = argv[0];
+	unsigned long long	 lo, hi;
+	void			*p;
+
+	(void)argc;
+	if (parse_digits(&s, &lo) == -1)
+		return bad_value(ctx, name, "port range", argv[0], "");
+	hi = lo;
+	if (*s == '-') {
+		s++;
+		if (parse_digits(&s, &hi) == -1)
+			return bad_value(ctx, name, "port range", argv[0], "");
+	}
+	if (*s != '\0' || lo < 1 || hi > 65535 || lo > hi)
+		return bad_value(ctx, name, "port range", argv[0], "");
+	if ((p = list_grow(ctx, name, cfg->ports, cfg->nports,
+	    sizeof(*cfg->ports))) == NULL)
+		return -1;
+	cfg->ports = p;
+	cfg->ports[cfg->nports].lo = (uint16_t)lo;
+	cfg->ports[cfg->nports].hi = (uint16_t)hi;
+	cfg->nports++;
+	return 0;
+}
+
+static int
+is_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/*
+ * Lowercase a host name into dst (at most dstsize - 1 bytes) without its
+ * trailing dot: LDH labels plus '_', 1-63 bytes each.  A last label of
+ * digits only is refused: resolvers read "127.1" as an address, and the
+ * request parser never hands such a name to the name rules.
+ */
+static int
+normalize_name(const char *src, char *dst, size_t dstsize)
+{
+	size_t	i, len, label = 0;
+	int	digits = 1;
+
+	len = strlen(src);
+	if (len > 0 && src[len - 1] == '.')
+		len--;
+	if (len == 0 || len >= dstsize)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (src[i] == '.') {
+			if (label == 0)
+				return -1;
+			label = 0;
+			digits = 1;
+		} else if (!is_name_char(src[i]) || ++label > 63)
+			return -1;
+		else if (src[i] < '0' || src[i] > '9')
+			digits = 0;
+		dst[i] = (src[i] >= 'A' && src[i] <= 'Z') ?
+		    (char)(src[i] - 'A' + 'a') : src[i];
+	}
+	dst[len] = '\0';
+	return (label == 0 || digits) ? -1 : 0;
+}
+
+static int
+parse_dest(struct parse_ctx *ctx, const char *name, const char *arg,
+    struct dest_rule *r)
+{
+	unsigned char	a[4];
+
+	if (strchr(arg, ':') != NULL || strchr(arg, '/') != NULL ||
+	    inet_pton(AF_INET, arg, a) == 1) {
+		r->kind = DEST_CIDR;
+		if (policy_cidr_parse(arg, &r->cidr) == -1)
+			return bad_value(ctx, name, "address or CIDR", arg, "");
+	} else if (arg[0] == '.') {
+		r->kind = DEST_SUFFIX;
+		r->name[0] = '.';
+		if (normalize_name(arg + 1, r->name + 1,
+		    sizeof(r->name) - 1) == -1)
+			return bad_value(ctx, name, "domain suffix", arg, "");
+	} else {
+		r->kind = DEST_NAME;
+		if (normalize_name(arg, r->name, sizeof(r->name)) == -1)
+			return bad_value(ctx, name, "host name", arg,
+			    strncmp(arg, "*.", 2) == 0 ? " (write .domain "
+			    "for a domain and every name below it)" : "");
+	}
+	snprintf(r->text, sizeof(r->text), "%s %s", name, arg);
+	return 0;
+}
+
+static int
+add_dest(struct parse_ctx *ctx, const char *name, const char *arg,
+    int allow)
+{
+	struct config	*cfg = ctx->cfg;
+	void		*p;
+
+	if ((p = list_grow(ctx, name, cfg->dests, cfg->ndests,
+	    sizeof(*cfg->dests))) == NULL)
+		return -1;
+	cfg->dests = p;
+	if (parse_dest(ctx, name, arg, &cfg->dests[cfg->ndests]) == -1)
+		return -1;
+	cfg->dests[cfg->ndests++].allow = allow;
+	return 0;
+}
+
+static int
+set_allow_dest(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	(void)argc;
+	return add_dest(ctx, name, argv[0], 1);
+}
+
+static int
+set_deny_dest(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	(void)argc;
+	return add_dest(ctx, name, argv[0], 0);
+}
+
+static int
+set_header_timeout(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	(void)argc;
+	return timeout_arg(ctx, name, argv[0], &ctx->cfg->header_timeout_ms);
+}
+
+static int
+set_connect_timeout(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	(void)argc;
+	return timeout_arg(ctx, name, argv[0], &ctx->cfg->connect_timeout_ms);
+}
+
+static int
+set_idle_timeout(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	(void)argc;
+	return timeout_arg(ctx, name, argv[0], &ctx->cfg->idle_timeout_ms);
+}
+
+static int
+set_max_header_size(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	(void)argc;
+	return size_arg(ctx, name, argv[0], 1024, 64 * 1024,
+	    &ctx->cfg->max_header_size);
+}
+
+static int
+set_max_header_fields(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	(void)argc;
+	return uint_arg(ctx, name, argv[0], 1, 1000,
+	    &ctx->cfg->max_header_fields);
+}
+
+static int
+set_relay_buffer(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	(void)argc;
+	return size_arg(ctx, name, argv[0], 4 * 1024, 16 * 1024 * 1024,
+	    &ctx->cfg->relay_buffer);
+}
+
+static int
+set_workers_start(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	(void)argc;
+	return uint_arg(ctx, name, argv[0], 1, 1024,
+	    &ctx->cfg->workers_start);
+}
+
+/*
+ * The portable user name set ([A-Za-z0-9._-], no leading '-', an optional
+ * trailing '$').  All digits is refused: it reads as a uid, and
+ * getpwnam() would not take it as one.
+ */
+static int
+set_user(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	const char	*s = argv[0];
+	size_t		 i, len = strlen(s);
+	int		 digits = 1;
+
+	(void)argc;
+	if (len == 0 || len >= CONFIG_USER_MAX || s[0] == '-')
+		return bad_value(ctx, name, "user name", s, "");
+	for (i = 0; i < len; i++) {
+		if (s[i] == '$' && i == len - 1 && i > 0)
+			continue;
+		if (!is_name_char(s[i]) && s[i] != '.')
+			return bad_value(ctx, name, "user name", s, "");
+		if (s[i] < '0' || s[i] > '9')
+			digits = 0;
+	}
+	if (digits)
+		return bad_value(ctx, name, "user name", s,
+		    " (give a name, not a uid)");
+	memcpy(ctx->cfg->user, s, len + 1);
+	return 0;
+}
+
+static int
+set_log_level(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	static const char *const levels[] = { "error", "warn", "info",
+					       "debug" };
+	size_t	i;
+
+	(void)argc;
+	for (i = 0; i < NITEMS(levels); i++) {
+		if (strcmp(argv[0], levels[i]) == 0) {
+			ctx->cfg->log_level = (enum log_level)i;
+			return 0;
+		}
+	}
+	return bad_value(ctx, name, "level", argv[0],
+	    " (error, warn, info or debug)");
+}
+
+/* New directives slot in here; a handler only sees a valid arg count. */
+static const struct directive directives[] = {
+	{ "listen",		1, 1, CONFIG_REPEATABLE, set_listen },
+	{ "allow_client",	1, 1, CONFIG_REPEATABLE, set_client },
+	{ "allow_port",		1, 1, CONFIG_REPEATABLE, set_port },
+	{ "allow_dest",		1, 1, CONFIG_REPEATABLE, set_allow_dest },
+	{ "deny_dest",		1, 1, CONFIG_REPEATABLE, set_deny_dest },
+	{ "header_timeout",	1, 1, 0, set_header_timeout },
+	{ "connect_timeout",	1, 1, 0, set_connect_timeout },
+	{ "idle_timeout",	1, 1, 0, set_idle_timeout },
+	{ "max_header_size",	1, 1, 0, set_max_header_size },
+	{ "max_header_fields",	1, 1, 0, set_max_header_fields },
+	{ "relay_buffer",	1, 1, 0, set_relay_buffer },
+	{ "workers_start",	1, 1, 0, set_workers_start },
+	{ "user",		1, 1, 0, set_user },
+	{ "log_level",		1, 1, 0, set_log_level },
+};
+
+/*
+ * Split s in place on spaces and tabs; a token starting with '#' ends the
+ * line.  *argc counts every token, so a surplus is reported rather than
+ * dropped, but only the first CONFIG_TOKENS_MAX are stored.
+ */
+static int
+split_line(struct parse_ctx *ctx, char *s, const char **argv, int *argc)
+{
+	*argc = 0;
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0' || *s == '#')
+			return 0;
+		if (*argc < CONFIG_TOKENS_MAX)
+			argv[*argc] = s;
+		(*argc)++;
+		for (; *s != '\0' && *s != ' ' && *s != '\t'; s++) {
+			if ((unsigned char)*s < 0x20 || *s == 0x7f)
+				return ctx_err(ctx, "control character in "
+				    "line");
+		}
+		if (*s != '\0')
+			*s++ = '\0';
+	}
+}
+
+static int
+parse_line(struct parse_ctx *ctx, unsigned *seen, unsigned lineno,
+    char *line)
+{
+	const char		*argv[CONFIG_TOKENS_MAX];
+	const struct directive	*d = NULL;
+	char			 q[CONFIG_QUOTE_MAX];
+	size_t			 i;
+	int			 argc;
+
+	if (split_line(ctx, line, argv, &argc) == -1)
+		return -1;
+	if (argc == 0)
+		return 0;
+	for (i = 0; i < NITEMS(directives) && d == NULL; i++)
+		if (strcmp(argv[0], directives[i].name) == 0)
+			d = &directives[i];
+	if (d == NULL)
+		return ctx_err(ctx, "unknown directive \"%s\"",
+		    quote(argv[0], q, sizeof(q)));
+	if (argc - 1 < d->min_args || argc - 1 > d->max_args) {
+		if (d->min_args == d->max_args)
+			return ctx_err(ctx, "%s: expects %d argument%s",
+			    d->name, d->min_args, d->min_args == 1 ? "" : "s");
+		return ctx_err(ctx, "%s: expects %d to %d arguments", d->name,
+		    d->min_args, d->max_args);
+	}
+	i = (size_t)(d - directives);
+	if ((d->flags & CONFIG_REPEATABLE) == 0) {
+		if (seen[i] != 0)
+			return ctx_err(ctx, "%s given twice (first at line "
+			    "%u)", d->name, seen[i]);
+		seen[i] = lineno;
+	}
+	return d->handler(ctx, d->name, argc - 1, argv + 1);
+}
+
+static void
+config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->header_timeout_ms = 10 * 1000;
+	cfg->connect_timeout_ms = 10 * 1000;
+	cfg->idle_timeout_ms = 300 * 1000;
+	cfg->max_header_size = 8 * 1024;
+	cfg->max_header_fields = 100;
+	cfg->relay_buffer = 64 * 1024;
+	cfg->workers_start = 16;
+	cfg->log_level = LOG_LEVEL_INFO;
+}
+
+/* The lists an operator left empty get the safe defaults. */
+static int
+list_defaults(struct parse_ctx *ctx)
+{
+	static const char *const	addr[] = { "127.0.0.1:3128" };
+	static const char *const	v4[] = { "127.0.0.0/8" };
+	static const char *const	v6[] = { "::1/128" };
+	static const char *const	port[] = { "443" };
+	struct config			*cfg = ctx->cfg;
+
+	if (cfg->nlisten == 0 && set_listen(ctx, "listen", 1, addr) == -1)
+		return -1;
+	if (cfg->nclients == 0 && (set_client(ctx, "allow_client", 1,
+	    v4) == -1 || set_client(ctx, "allow_client", 1, v6) == -1))
+		return -1;
+	if (cfg->nports == 0 && set_port(ctx, "allow_port", 1, port) == -1)
+		return -1;
+	return 0;
+}
+
+int
+config_parse_buffer(const char *file, const char *text, struct config *cfg,
+    char *err, size_t errlen)
+{
+	struct parse_ctx	 ctx = { .cfg = cfg };
+	unsigned		 seen[NITEMS(directives)] = { 0 };
+	unsigned		 lineno = 0;
+	const char		*eol;
+	char			 line[CONFIG_LINE_MAX + 1];
+	size_t			 len;
+
+	config_defaults(cfg);
+	for (; *text != '\0'; text = *eol == '\0' ? eol : eol + 1) {
+		lineno++;
+		if ((eol = strchr(text, '\n')) == NULL)
+			eol = text + strlen(text);
+		len = (size_t)(eol - text);
+		/* CRLF files from Windows editors are common enough. */
+		if (len > 0 && text[len - 1] == '\r')
+			len--;
+		if (len > CONFIG_LINE_MAX) {
+			ctx_err(&ctx, "line too long (max %d bytes)",
+			    CONFIG_LINE_MAX);
+			goto fail;
+		}
+		memcpy(line, text, len);
+		line[len] = '\0';
+		if (parse_line(&ctx, seen, lineno, line) == -1)
+			goto fail;
+	}
+	if (list_defaults(&ctx) == 0)
+		return 0;
+	lineno = 0;
+fail:
+	if (lineno == 0)
+		snprintf(err, errlen, "%s: %s", file, ctx.msg);
+	else
+		snprintf(err, errlen, "%s:%u: %s", file, lineno, ctx.msg);
+	config_free(cfg);
+	return -1;
+}
+
+/* Read at most CONFIG_FILE_MAX bytes of path into a NUL-terminated *out. */
+static int
+read_file(const char *path, char **out, size_t *outlen, char *err,
+    size_t errlen)
+{
+	char	*buf;
+	size_t	 len = 0;
+	ssize_t	 n;
+	int	 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (buf = malloc(CONFIG_FILE_MAX + 2)) == NULL) {
+		saved = errno;
+		if (fd != -1)
+			close(fd);
+		snprintf(err, errlen, "%s: %s", path, strerror(saved));
+		return -1;
+	}
+	do {
+		n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
+		if (n > 0)
+			len += (size_t)n;
+	} while ((n > 0 && len <= CONFIG_FILE_MAX) ||
+	    (n == -1 && errno == EINTR));
+	saved = errno;
+	close(fd);
+	if (n == -1 || len > CONFIG_FILE_MAX) {
+		if (n == -1)
+			snprintf(err, errlen, "%s: %s", path, strerror(saved));
+		else
+			snprintf(err, errlen, "%s: file too large (max %d "
+			    "bytes)", path, CONFIG_FILE_MAX);
+		free(buf);
+		return -1;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+int
+config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	char		*buf;
+	const char	*nul, *p;
+	size_t		 len;
+	unsigned	 lineno = 1;
+	int		 rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (read_file(path, &buf, &len, err, errlen) == -1)
+		return -1;
+	/* A NUL would silently end the text config_parse_buffer() sees. */
+	if ((nul = memchr(buf, '\0', len)) != NULL) {
+		for (p = buf; p < nul; p++)
+			lineno += *p == '\n';
+		snprintf(err, errlen, "%s:%u: NUL byte in line", path, lineno);
+		free(buf);
+		return -1;
+	}
+	rc = config_parse_buffer(path, buf, cfg, err, errlen);
+	free(buf);
+	return rc;
+}
+
+void
+config_free(struct config *cfg)
+{
+	free(cfg->listen);
+	free(cfg->clients);
+	free(cfg->ports);
+	free(cfg->dests);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,83 @@
+/*
+ * Configuration: the directive table, the parsed result (one immutable
+ * struct config per generation) and the value parsers it is built from.
+ * Parsing is pure: config_parse_buffer() touches no file and no socket.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "policy.h"
+
+#define CONFIG_ERR_MAX		512
+#define CONFIG_USER_MAX		64
+
+enum log_level {
+	LOG_LEVEL_ERROR,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG
+};
+
+struct listen_addr {
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	char			text[64];	/* as "ip:port" / "[ip]:port" */
+};
+
+struct config {
+	struct listen_addr	*listen;
+	size_t			 nlisten;
+	struct cidr		*clients;	/* allow_client */
+	size_t			 nclients;
+	struct port_range	*ports;		/* allow_port */
+	size_t			 nports;
+	struct dest_rule	*dests;		/* allow_dest / deny_dest, in order */
+	size_t			 ndests;
+
+	long long		 header_timeout_ms;
+	long long		 connect_timeout_ms;
+	long long		 idle_timeout_ms;
+	size_t			 max_header_size;
+	unsigned		 max_header_fields;
+	size_t			 relay_buffer;
+	unsigned		 workers_start;
+	char			 user[CONFIG_USER_MAX];	/* "" when unset */
+	enum log_level		 log_level;
+};
+
+/*
+ * Parse `text` (NUL-terminated) as a configuration file called `file`
+ * (used only in messages) into `cfg`, which is first set to defaults.
+ * After the last line, empty lists get their defaults (listen
+ * 127.0.0.1:3128, allow_client loopback, allow_port 443).  Returns 0, or -1
+ * with "FILE:LINE: message" in err; on -1 cfg is freed and reset.
+ * The caller owns cfg and frees it with config_free().
+ */
+int	config_parse_buffer(const char *file, const char *text,
+	    struct config *cfg, char *err, size_t errlen);
+
+/*
+ * Read `path` and parse it as config_parse_buffer() does.  A file that
+ * cannot be read is "FILE: strerror" in err.
+ */
+int	config_load(const char *path, struct config *cfg, char *err,
+	    size_t errlen);
+
+/* Free every list in cfg and reset it to an empty, freeable state. */
+void	config_free(struct config *cfg);
+
+/*
+ * Value parsers, exported for tests.  Each returns 0, or -1 with a short
+ * message (no file or line) in err.
+ *   duration: "10" (seconds), "250ms", "10s", "5m", "1h"; >= 0, < 1 year.
+ *   size: "8192", "8K", "1M"; > 0, <= 1 GiB.
+ */
+int	config_parse_duration(const char *s, long long *ms, char *err,
+	    size_t errlen);
+int	config_parse_size(const char *s, size_t *out, char *err, size_t errlen);
+
+#endif

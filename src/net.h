@@ -1,0 +1,50 @@
+/*
+ * Socket helpers shared by the master, the workers and the dialer:
+ * address parsing and formatting, listeners, deadlines, lingering close.
+ */
+#ifndef NET_H
+#define NET_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#define NET_ADDRSTR	64	/* fits "[ipv6]:port" */
+
+/*
+ * Parse a numeric "1.2.3.4:80" or "[::1]:80" (port 1-65535, required).
+ * Returns 0 or -1.
+ */
+int	net_parse_addrport(const char *s, struct sockaddr_storage *ss,
+	    socklen_t *len);
+
+/* "ip:port" or "[ip]:port" into buf; returns buf. */
+const char *net_format(const struct sockaddr *sa, char *buf, size_t len);
+
+/*
+ * Bind and listen on sa with SO_REUSEADDR (and IPV6_V6ONLY for IPv6, so
+ * [::] and 0.0.0.0 can both be listed), close-on-exec.  Returns the fd
+ * or -1 with errno set.
+ */
+int	net_listen(const struct sockaddr *sa, socklen_t len, int backlog);
+
+int	net_set_nonblock(int fd, int on);
+void	net_set_nodelay(int fd);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+long long net_now_ms(void);
+
+/*
+ * Write all of buf before the monotonic deadline (ms), polling on
+ * EAGAIN.  Returns 0, or -1 with errno set (ETIMEDOUT at the deadline).
+ */
+int	net_write_all(int fd, const void *buf, size_t len, long long deadline);
+
+/*
+ * Half-close our side, then read and discard what the peer still sends,
+ * for at most linger_ms or until EOF, then close.  Lets the peer read our
+ * last response before any RST can destroy it.
+ */
+void	net_lingering_close(int fd, long long linger_ms);
+
+#endif

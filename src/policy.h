@@ -1,0 +1,90 @@
+/*
+ * Policy: who may use the proxy and where they may go.  Pure functions
+ * over a struct config and socket addresses: no I/O, no resolution.
+ * Destination decisions happen in two stages, first on the requested name
+ * (policy_check_name) and then on every resolved address, right before
+ * it is dialled (policy_check_addr).
+ */
+#ifndef POLICY_H
+#define POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct config;
+
+struct cidr {
+	int		family;		/* AF_INET or AF_INET6 */
+	uint8_t		addr[16];	/* network order; first 4 bytes for v4 */
+	unsigned	prefix;		/* 0-32 or 0-128 */
+};
+
+struct port_range {
+	uint16_t	lo;
+	uint16_t	hi;
+};
+
+enum dest_kind {
+	DEST_NAME,	/* exact host name, lowercase, no trailing dot */
+	DEST_SUFFIX,	/* ".example.com": example.com and any name below it */
+	DEST_CIDR	/* an address block */
+};
+
+struct dest_rule {
+	int		allow;		/* 1 allow_dest, 0 deny_dest */
+	enum dest_kind	kind;
+	char		name[256];	/* DEST_NAME, DEST_SUFFIX (with the dot) */
+	struct cidr	cidr;		/* DEST_CIDR */
+	char		text[300];	/* the rule as written, for logs */
+};
+
+enum policy_verdict {
+	POLICY_ALLOW,
+	POLICY_DENY
+};
+
+/*
+ * "10.0.0.0/8", "fc00::/7", or a bare address (a host prefix).  Host bits
+ * below the prefix must be zero.  Returns 0 or -1.
+ */
+int	policy_cidr_parse(const char *s, struct cidr *out);
+
+/*
+ * Whether `sa` (AF_INET or AF_INET6) lies in `c`.  An IPv6 address that
+ * embeds an IPv4 one (IPv4-mapped ::ffff:0:0/96, IPv4-compatible ::/96
+ * except :: and ::1, NAT64 64:ff9b::/96) is also matched as that IPv4
+ * address against an IPv4 block.
+ */
+int	policy_cidr_match(const struct cidr *c, const struct sockaddr *sa);
+
+/* allow_client: 1 when `sa` matches one of cfg->clients, else 0. */
+int	policy_client_allowed(const struct config *cfg,
+	    const struct sockaddr *sa);
+
+/* allow_port: 1 when port lies in one of cfg->ports, else 0. */
+int	policy_port_allowed(const struct config *cfg, uint16_t port);
+
+/*
+ * Name stage.  `host` is the parsed request host (lowercase name, or an
+ * IPv4/IPv6 literal without brackets).  The first rule matching the name
+ * (DEST_NAME, DEST_SUFFIX; DEST_CIDR when host is a literal) decides;
+ * no match allows.  On deny, *rule names it (the rule text, or
+ * "builtin:..." for literals caught by the built-in denials).
+ */
+enum policy_verdict policy_check_name(const struct config *cfg,
+	    const char *host, const char **rule);
+
+/*
+ * Address stage, on the exact address about to be dialled.  The first
+ * DEST_CIDR rule that matches decides; with none, the built-in denials
+ * (loopback, unspecified, link-local, multicast, broadcast and reserved,
+ * RFC 1918, CGNAT, unique-local, site-local, the proxy's own listen
+ * addresses; embedded IPv4 forms count as their IPv4 address) deny, and
+ * anything else is allowed.  A name rule never unlocks an address.
+ * On deny, *rule is the rule text or "builtin:<name>".
+ */
+enum policy_verdict policy_check_addr(const struct config *cfg,
+	    const struct sockaddr *sa, const char **rule);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * The tunnel relay: moves bytes both ways between two connected sockets
+ * with poll(), non-blocking I/O and one bounded buffer per direction.
+ */
+#ifndef RELAY_H
+#define RELAY_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum relay_end {
+	RELAY_CLIENT_EOF,	/* the client closed first, then the tunnel drained */
+	RELAY_SERVER_EOF,	/* the target closed first */
+	RELAY_IDLE,		/* no byte either way for idle_timeout */
+	RELAY_ERROR,		/* a read or write failed (reset, ...) */
+	RELAY_SHUTDOWN		/* *stop became non-zero */
+};
+
+struct relay_stats {
+	uint64_t	up;	/* client to target */
+	uint64_t	down;	/* target to client */
+};
+
+struct relay_buffers {
+	char	*up;	/* each `size` bytes, owned by the caller */
+	char	*down;
+	size_t	 size;
+};
+
+/*
+ * Relay between `client` and `server` until both directions have ended,
+ * the tunnel is idle for idle_ms, an error occurs, or *stop is set (checked
+ * whenever poll() returns, EINTR included).  `early`/`early_len` are bytes
+ * the client sent after its request head; they go to the server first.
+ * Sockets are switched to non-blocking; they are not closed.  An EOF on
+ * one side becomes shutdown(SHUT_WR) on the other once everything read
+ * from it has been written; the other direction keeps flowing.  At most
+ * bufs->size bytes are held per direction.  *st is updated as bytes are
+ * written.  Returns why the relay ended.
+ */
+enum relay_end relay_run(int client, int server, const char *early,
+	    size_t early_len, const struct relay_buffers *bufs,
+	    long long idle_ms, volatile sig_atomic_t *stop,
+	    struct relay_stats *st);
+
+/* "client_eof", "server_eof", "idle", "error", "shutdown". */
+const char	*relay_end_name(enum relay_end end);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * The CONNECT request parser: a pure function over a byte buffer (no I/O,
+ * no allocation), so it can be driven by tables and by a fuzzer.  It
+ * implements DESIGN.md section 3 (RFC 9110 9.3.6, RFC 9112, RFC 3986).
+ */
+#ifndef REQUEST_H
+#define REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define REQUEST_HOST_MAX	255	/* octets of a name, without NUL */
+#define REQUEST_TARGET_MAX	263	/* "[" 255 "]" ":" 5 digits */
+
+enum request_result {
+	REQUEST_OK,	/* a complete, valid head; *req is filled */
+	REQUEST_AGAIN,	/* no complete head yet and no error so far */
+	REQUEST_BAD	/* invalid: *status and *why say why */
+};
+
+enum request_host_kind {
+	REQUEST_HOST_NAME,
+	REQUEST_HOST_IPV4,
+	REQUEST_HOST_IPV6
+};
+
+struct request_limits {
+	size_t		max_header_size;	/* whole head, request line included */
+	unsigned	max_header_fields;
+};
+
+struct request {
+	char			host[REQUEST_HOST_MAX + 1];
+	enum request_host_kind	host_kind;
+	uint16_t		port;
+	int			version_minor;	/* HTTP/1.0 or HTTP/1.1 */
+	size_t			head_len;	/* octets up to and with the empty line */
+	unsigned		nfields;
+	/* Proxy-Authorization value, OWS-trimmed; points into the buffer. */
+	const char		*proxy_auth;
+	size_t			proxy_auth_len;
+};
+
+/*
+ * Parse the request head at the start of buf[0..len).  Leading empty
+ * lines are skipped; bare LF line ends are accepted.  On REQUEST_OK, *req
+ * describes the request and buf[req->head_len..len) is tunnel data the
+ * client sent early.  On REQUEST_BAD, *status is the HTTP status to answer
+ * (400, 405, 414, 431, 501, 505) and *why a short fixed text for the
+ * response body and the log (never a copy of request bytes).  AGAIN is
+ * returned only while len < lim->max_header_size; a head that reaches the
+ * limit without its end is BAD with 431 (or 414 while still in the
+ * request-target).  An invalid request line is reported as soon as it is
+ * complete, before the rest of the head arrives.
+ */
+enum request_result request_parse(const char *buf, size_t len,
+	    const struct request_limits *lim, struct request *req,
+	    int *status, const char **why);
+
+#endif

@@ -1,0 +1,845 @@
+/*
+ * Tests for config.c: every directive and default, every error with its
+ * exact "FILE:LINE: message", the value parsers by table, config_load()
+ * on real files, and the shipped conf/connectproxy.conf.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "suites.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Parse text as "test.conf"; the result is checked by the caller. */
+static int
+parse(const char *text, struct config *cfg, char *err)
+{
+	memset(err, 0, CONFIG_ERR_MAX);
+	return config_parse_buffer("test.conf", text, cfg, err,
+	    CONFIG_ERR_MAX);
+}
+
+static void
+parse_ok(const char *text, struct config *cfg)
+{
+	char	err[CONFIG_ERR_MAX];
+
+	ck_assert_msg(parse(text, cfg, err) == 0, "unexpected error: %s", err);
+}
+
+static void
+assert_empty(const struct config *cfg)
+{
+	ck_assert_ptr_null(cfg->listen);
+	ck_assert_ptr_null(cfg->clients);
+	ck_assert_ptr_null(cfg->ports);
+	ck_assert_ptr_null(cfg->dests);
+	ck_assert_uint_eq(cfg->nlisten + cfg->nclients + cfg->nports +
+	    cfg->ndests, 0);
+}
+
+START_TEST(test_defaults)
+{
+	struct config	cfg;
+	char		a[INET6_ADDRSTRLEN];
+
+	parse_ok("", &cfg);
+	ck_assert_uint_eq(cfg.nlisten, 1);
+	ck_assert_str_eq(cfg.listen[0].text, "127.0.0.1:3128");
+	ck_assert_int_eq(cfg.listen[0].ss.ss_family, AF_INET);
+	ck_assert_uint_eq(cfg.listen[0].len, sizeof(struct sockaddr_in));
+	ck_assert_uint_eq(cfg.nclients, 2);
+	ck_assert_int_eq(cfg.clients[0].family, AF_INET);
+	ck_assert_uint_eq(cfg.clients[0].prefix, 8);
+	ck_assert_str_eq(inet_ntop(AF_INET, cfg.clients[0].addr, a,
+	    sizeof(a)), "127.0.0.0");
+	ck_assert_int_eq(cfg.clients[1].family, AF_INET6);
+	ck_assert_uint_eq(cfg.clients[1].prefix, 128);
+	ck_assert_str_eq(inet_ntop(AF_INET6, cfg.clients[1].addr, a,
+	    sizeof(a)), "::1");
+	ck_assert_uint_eq(cfg.nports, 1);
+	ck_assert_uint_eq(cfg.ports[0].lo, 443);
+	ck_assert_uint_eq(cfg.ports[0].hi, 443);
+	ck_assert_uint_eq(cfg.ndests, 0);
+	ck_assert_int_eq(cfg.header_timeout_ms, 10000);
+	ck_assert_int_eq(cfg.connect_timeout_ms, 10000);
+	ck_assert_int_eq(cfg.idle_timeout_ms, 300000);
+	ck_assert_uint_eq(cfg.max_header_size, 8192);
+	ck_assert_uint_eq(cfg.max_header_fields, 100);
+	ck_assert_uint_eq(cfg.relay_buffer, 65536);
+	ck_assert_uint_eq(cfg.workers_start, 16);
+	ck_assert_str_eq(cfg.user, "");
+	ck_assert_int_eq(cfg.log_level, LOG_LEVEL_INFO);
+	config_free(&cfg);
+	assert_empty(&cfg);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_scalars)
+{
+	struct config	cfg;
+
+	parse_ok("header_timeout 2500ms\n"
+	    "connect_timeout 3s\n"
+	    "idle_timeout 5m\n"
+	    "max_header_size 16K\n"
+	    "max_header_fields 1000\n"
+	    "relay_buffer 1M\n"
+	    "workers_start 1024\n"
+	    "user _connectproxy\n"
+	    "log_level debug\n", &cfg);
+	ck_assert_int_eq(cfg.header_timeout_ms, 2500);
+	ck_assert_int_eq(cfg.connect_timeout_ms, 3000);
+	ck_assert_int_eq(cfg.idle_timeout_ms, 300000);
+	ck_assert_uint_eq(cfg.max_header_size, 16384);
+	ck_assert_uint_eq(cfg.max_header_fields, 1000);
+	ck_assert_uint_eq(cfg.relay_buffer, 1048576);
+	ck_assert_uint_eq(cfg.workers_start, 1024);
+	ck_assert_str_eq(cfg.user, "_connectproxy");
+	ck_assert_int_eq(cfg.log_level, LOG_LEVEL_DEBUG);
+	config_free(&cfg);
+
+	parse_ok("idle_timeout 1h\nheader_timeout 7\nlog_level error\n"
+	    "max_header_size 1024\nrelay_buffer 4k\nworkers_start 1\n"
+	    "max_header_fields 1\nuser nobody\n", &cfg);
+	ck_assert_int_eq(cfg.idle_timeout_ms, 3600000);
+	ck_assert_int_eq(cfg.header_timeout_ms, 7000);
+	ck_assert_int_eq(cfg.log_level, LOG_LEVEL_ERROR);
+	ck_assert_uint_eq(cfg.max_header_size, 1024);
+	ck_assert_uint_eq(cfg.relay_buffer, 4096);
+	ck_assert_uint_eq(cfg.workers_start, 1);
+	ck_assert_uint_eq(cfg.max_header_fields, 1);
+	ck_assert_str_eq(cfg.user, "nobody");
+	config_free(&cfg);
+
+	parse_ok("log_level warn\nmax_header_size 64K\nrelay_buffer 16M\n"
+	    "user machine$\n", &cfg);
+	ck_assert_int_eq(cfg.log_level, LOG_LEVEL_WARN);
+	ck_assert_uint_eq(cfg.max_header_size, 65536);
+	ck_assert_uint_eq(cfg.relay_buffer, 16 * 1048576);
+	ck_assert_str_eq(cfg.user, "machine$");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_listen)
+{
+	struct config			 cfg;
+	const struct sockaddr_in6	*sin6;
+	const struct sockaddr_in	*sin;
+
+	parse_ok("listen 0.0.0.0:8080\nlisten [::]:8080\n"
+	    "listen [::1]:3128\nlisten 127.0.0.1:3128\n", &cfg);
+	ck_assert_uint_eq(cfg.nlisten, 4);
+	ck_assert_str_eq(cfg.listen[0].text, "0.0.0.0:8080");
+	ck_assert_str_eq(cfg.listen[1].text, "[::]:8080");
+	ck_assert_str_eq(cfg.listen[2].text, "[::1]:3128");
+	ck_assert_str_eq(cfg.listen[3].text, "127.0.0.1:3128");
+	sin = (const struct sockaddr_in *)(const void *)&cfg.listen[0].ss;
+	ck_assert_int_eq(sin->sin_family, AF_INET);
+	ck_assert_uint_eq(ntohs(sin->sin_port), 8080);
+	sin6 = (const struct sockaddr_in6 *)(const void *)&cfg.listen[2].ss;
+	ck_assert_int_eq(sin6->sin6_family, AF_INET6);
+	ck_assert_uint_eq(ntohs(sin6->sin6_port), 3128);
+	ck_assert_uint_eq(cfg.listen[2].len, sizeof(struct sockaddr_in6));
+	ck_assert(IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_lists)
+{
+	struct config	cfg;
+	char		a[INET6_ADDRSTRLEN];
+
+	parse_ok("allow_client 192.168.1.0/24\nallow_client fd00::/8\n"
+	    "allow_client 10.1.2.3\n"
+	    "allow_port 443\nallow_port 8000-8080\nallow_port 1-65535\n",
+	    &cfg);
+	ck_assert_uint_eq(cfg.nclients, 3);
+	ck_assert_int_eq(cfg.clients[0].family, AF_INET);
+	ck_assert_uint_eq(cfg.clients[0].prefix, 24);
+	ck_assert_str_eq(inet_ntop(AF_INET, cfg.clients[0].addr, a,
+	    sizeof(a)), "192.168.1.0");
+	ck_assert_int_eq(cfg.clients[1].family, AF_INET6);
+	ck_assert_uint_eq(cfg.clients[1].prefix, 8);
+	ck_assert_uint_eq(cfg.clients[2].prefix, 32);
+	ck_assert_uint_eq(cfg.nports, 3);
+	ck_assert_uint_eq(cfg.ports[0].lo, 443);
+	ck_assert_uint_eq(cfg.ports[0].hi, 443);
+	ck_assert_uint_eq(cfg.ports[1].lo, 8000);
+	ck_assert_uint_eq(cfg.ports[1].hi, 8080);
+	ck_assert_uint_eq(cfg.ports[2].lo, 1);
+	ck_assert_uint_eq(cfg.ports[2].hi, 65535);
+	/* An explicit list replaces the default; it is not added to it. */
+	ck_assert_uint_eq(cfg.nlisten, 1);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_dests)
+{
+	struct config		 cfg;
+	const struct dest_rule	*r;
+
+	parse_ok("deny_dest Bad.Example.COM.\n"
+	    "allow_dest .Corp.Example\n"
+	    "allow_dest 192.168.1.10\n"
+	    "deny_dest 10.0.0.0/8\n"
+	    "allow_dest fd00::/8\n"
+	    "allow_dest localhost\n"
+	    "deny_dest _sip._tcp.example.net\n", &cfg);
+	ck_assert_uint_eq(cfg.ndests, 7);
+	r = cfg.dests;
+	ck_assert_int_eq(r[0].allow, 0);
+	ck_assert_int_eq(r[0].kind, DEST_NAME);
+	ck_assert_str_eq(r[0].name, "bad.example.com");
+	ck_assert_str_eq(r[0].text, "deny_dest Bad.Example.COM.");
+	ck_assert_int_eq(r[1].allow, 1);
+	ck_assert_int_eq(r[1].kind, DEST_SUFFIX);
+	ck_assert_str_eq(r[1].name, ".corp.example");
+	ck_assert_str_eq(r[1].text, "allow_dest .Corp.Example");
+	ck_assert_int_eq(r[2].kind, DEST_CIDR);
+	ck_assert_int_eq(r[2].cidr.family, AF_INET);
+	ck_assert_uint_eq(r[2].cidr.prefix, 32);
+	ck_assert_str_eq(r[2].text, "allow_dest 192.168.1.10");
+	ck_assert_int_eq(r[3].allow, 0);
+	ck_assert_int_eq(r[3].kind, DEST_CIDR);
+	ck_assert_uint_eq(r[3].cidr.prefix, 8);
+	ck_assert_int_eq(r[4].cidr.family, AF_INET6);
+	ck_assert_int_eq(r[5].kind, DEST_NAME);
+	ck_assert_str_eq(r[5].name, "localhost");
+	ck_assert_str_eq(r[6].name, "_sip._tcp.example.net");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_name_lengths)
+{
+	struct config	cfg;
+	char		text[400], label[64];
+
+	/* 63-byte labels: four of them with dots make 255 bytes. */
+	memset(label, 'a', 63);
+	label[63] = '\0';
+	snprintf(text, sizeof(text), "deny_dest %s.%s.%s.%s.\n", label, label,
+	    label, label);
+	parse_ok(text, &cfg);
+	ck_assert_uint_eq(strlen(cfg.dests[0].name), 255);
+	config_free(&cfg);
+	/* A suffix stores its dot: 254 bytes of name at most. */
+	snprintf(text, sizeof(text), "deny_dest .%s.%s.%s.%.62s\n", label,
+	    label, label, label);
+	parse_ok(text, &cfg);
+	ck_assert_uint_eq(strlen(cfg.dests[0].name), 255);
+	config_free(&cfg);
+}
+END_TEST
+
+
+START_TEST(test_comments_blank)
+{
+	struct config	cfg;
+
+	parse_ok("# a comment\n"
+	    "\n"
+	    "   \t  \n"
+	    "\t# indented comment, with # inside and \x01 control\n"
+	    "listen\t127.0.0.1:8080   # trailing comment\n"
+	    "  allow_port\t\t8443 #8444\n"
+	    "#listen 127.0.0.1:9\n"
+	    "log_level warn", &cfg);
+	ck_assert_uint_eq(cfg.nlisten, 1);
+	ck_assert_str_eq(cfg.listen[0].text, "127.0.0.1:8080");
+	ck_assert_uint_eq(cfg.nports, 1);
+	ck_assert_uint_eq(cfg.ports[0].lo, 8443);
+	ck_assert_int_eq(cfg.log_level, LOG_LEVEL_WARN);
+	config_free(&cfg);
+}
+END_TEST
+
+/* CRLF is accepted (the CR is dropped) and does not shift line numbers. */
+START_TEST(test_crlf)
+{
+	struct config	cfg;
+	char		err[CONFIG_ERR_MAX];
+
+	parse_ok("# windows\r\nlisten 127.0.0.1:8080\r\n\r\n"
+	    "header_timeout 5s\r\nuser proxy\r\n", &cfg);
+	ck_assert_str_eq(cfg.listen[0].text, "127.0.0.1:8080");
+	ck_assert_int_eq(cfg.header_timeout_ms, 5000);
+	ck_assert_str_eq(cfg.user, "proxy");
+	config_free(&cfg);
+	ck_assert_int_eq(parse("listen 127.0.0.1:1\r\n\r\nlisen x\r\n", &cfg,
+	    err), -1);
+	ck_assert_str_eq(err, "test.conf:3: unknown directive \"lisen\"");
+	/* A CR anywhere but at the line end is a stray control character. */
+	ck_assert_int_eq(parse("user a\rb\n", &cfg, err), -1);
+	ck_assert_str_eq(err, "test.conf:1: control character in line");
+}
+END_TEST
+
+struct bad_case {
+	const char	*text;
+	const char	*err;
+};
+
+static const struct bad_case bad_cases[] = {
+	/* the frame: directives, arguments, repeats */
+	{ "listen 127.0.0.1:1\nlisen 1.2.3.4:5\n",
+	  "test.conf:2: unknown directive \"lisen\"" },
+	{ "LISTEN 127.0.0.1:1\n", "test.conf:1: unknown directive \"LISTEN\"" },
+	{ "\n\n# c\nlisten\n", "test.conf:4: listen: expects 1 argument" },
+	{ "listen 127.0.0.1:1 127.0.0.1:2\n",
+	  "test.conf:1: listen: expects 1 argument" },
+	{ "user a b c d e f g h i j k\n",
+	  "test.conf:1: user: expects 1 argument" },
+	{ "header_timeout 10s\n\nheader_timeout 5s\n",
+	  "test.conf:3: header_timeout given twice (first at line 1)" },
+	{ "\nlog_level info\nuser a\nlog_level info\n",
+	  "test.conf:4: log_level given twice (first at line 2)" },
+	{ "user a\vb\n", "test.conf:1: control character in line" },
+	{ "user a\x7f\n", "test.conf:1: control character in line" },
+	{ "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	  "test.conf:1: unknown directive "
+	  "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...\"" },
+	{ "\n\xc3\xa9t\xc3\xa9 1\n",
+	  "test.conf:2: unknown directive \"??t??\"" },
+	/* listen */
+	{ "listen 127.0.0.1:3128\nlisten 127.0.0.1:3128\n",
+	  "test.conf:2: listen: duplicate address \"127.0.0.1:3128\"" },
+	{ "listen [::1]:80\nlisten [0:0::1]:80\n",
+	  "test.conf:2: listen: duplicate address \"[::1]:80\"" },
+	{ "listen localhost:3128\n", "test.conf:1: listen: bad address "
+	  "\"localhost:3128\" (numeric IPv4:PORT or [IPv6]:PORT)" },
+	{ "listen 127.0.0.1\n", "test.conf:1: listen: bad address "
+	  "\"127.0.0.1\" (numeric IPv4:PORT or [IPv6]:PORT)" },
+	{ "listen 127.0.0.1:0\n", "test.conf:1: listen: bad address "
+	  "\"127.0.0.1:0\" (numeric IPv4:PORT or [IPv6]:PORT)" },
+	{ "listen 127.0.0.1:65536\n", "test.conf:1: listen: bad address "
+	  "\"127.0.0.1:65536\" (numeric IPv4:PORT or [IPv6]:PORT)" },
+	{ "listen ::1:3128\n", "test.conf:1: listen: bad address "
+	  "\"::1:3128\" (numeric IPv4:PORT or [IPv6]:PORT)" },
+	{ "listen 127.1:3128\n", "test.conf:1: listen: bad address "
+	  "\"127.1:3128\" (numeric IPv4:PORT or [IPv6]:PORT)" },
+	/* allow_client */
+	{ "allow_client 10.0.0.0/33\n",
+	  "test.conf:1: allow_client: bad CIDR \"10.0.0.0/33\"" },
+	{ "allow_client 10.0.0.1/8\n",
+	  "test.conf:1: allow_client: bad CIDR \"10.0.0.1/8\"" },
+	{ "allow_client lan\n", "test.conf:1: allow_client: bad CIDR \"lan\"" },
+	{ "allow_client fe80::1%eth0\n",
+	  "test.conf:1: allow_client: bad CIDR \"fe80::1%eth0\"" },
+	/* allow_port */
+	{ "\n\n\n\nallow_port 70000\n",
+	  "test.conf:5: allow_port: bad port range \"70000\"" },
+	{ "allow_port 0\n",
+	  "test.conf:1: allow_port: bad port range \"0\"" },
+	{ "allow_port 90-80\n",
+	  "test.conf:1: allow_port: bad port range \"90-80\"" },
+	{ "allow_port 80-\n",
+	  "test.conf:1: allow_port: bad port range \"80-\"" },
+	{ "allow_port -80\n",
+	  "test.conf:1: allow_port: bad port range \"-80\"" },
+	{ "allow_port +80\n",
+	  "test.conf:1: allow_port: bad port range \"+80\"" },
+	{ "allow_port 80-90-100\n",
+	  "test.conf:1: allow_port: bad port range \"80-90-100\"" },
+	{ "allow_port https\n",
+	  "test.conf:1: allow_port: bad port range \"https\"" },
+	{ "allow_port 1-65536\n",
+	  "test.conf:1: allow_port: bad port range \"1-65536\"" },
+	{ "allow_port 99999999999999999999999\n", "test.conf:1: allow_port: "
+	  "bad port range \"99999999999999999999999\"" },
+	/* allow_dest, deny_dest */
+	{ "deny_dest foo!.com\n",
+	  "test.conf:1: deny_dest: bad host name \"foo!.com\"" },
+	{ "deny_dest a..b\n",
+	  "test.conf:1: deny_dest: bad host name \"a..b\"" },
+	{ "deny_dest 127.1\n",
+	  "test.conf:1: deny_dest: bad host name \"127.1\"" },
+	{ "deny_dest *.example.com\n", "test.conf:1: deny_dest: bad host name "
+	  "\"*.example.com\" (write .domain for a domain and every name "
+	  "below it)" },
+	{ "deny_dest .\n", "test.conf:1: deny_dest: bad domain suffix \".\"" },
+	{ "deny_dest ..com\n",
+	  "test.conf:1: deny_dest: bad domain suffix \"..com\"" },
+	{ "allow_dest example.com:443\n", "test.conf:1: allow_dest: "
+	  "bad address or CIDR \"example.com:443\"" },
+	{ "allow_dest 10.0.0.0/33\n",
+	  "test.conf:1: allow_dest: bad address or CIDR \"10.0.0.0/33\"" },
+	{ "allow_dest 192.168.1.1/24\n",
+	  "test.conf:1: allow_dest: bad address or CIDR \"192.168.1.1/24\"" },
+	/* a 64-byte label */
+	{ "deny_dest aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaa.com\n", "test.conf:1: deny_dest: bad host name "
+	  "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\"" },
+	/* durations */
+	{ "header_timeout 10x\n", "test.conf:1: header_timeout: bad duration "
+	  "\"10x\" (seconds, or a number with ms, s, m or h)" },
+	{ "header_timeout 1.5s\n", "test.conf:1: header_timeout: bad duration "
+	  "\"1.5s\" (seconds, or a number with ms, s, m or h)" },
+	{ "connect_timeout -1\n", "test.conf:1: connect_timeout: bad duration "
+	  "\"-1\" (seconds, or a number with ms, s, m or h)" },
+	{ "connect_timeout 0\n",
+	  "test.conf:1: connect_timeout: must be greater than 0" },
+	{ "header_timeout 0ms\n",
+	  "test.conf:1: header_timeout: must be greater than 0" },
+	{ "idle_timeout 0s\n",
+	  "test.conf:1: idle_timeout: must be greater than 0" },
+	{ "idle_timeout 9000h\n", "test.conf:1: idle_timeout: duration "
+	  "\"9000h\" too long (max 1 year)" },
+	/* sizes and counts */
+	{ "max_header_size 512\n", "test.conf:1: max_header_size: \"512\" "
+	  "out of range (1024 to 65536 bytes)" },
+	{ "max_header_size 65K\n", "test.conf:1: max_header_size: \"65K\" "
+	  "out of range (1024 to 65536 bytes)" },
+	{ "max_header_size 0\n", "test.conf:1: max_header_size: size \"0\" "
+	  "out of range (1 byte to 1024M)" },
+	{ "relay_buffer 1G\n", "test.conf:1: relay_buffer: bad size \"1G\" "
+	  "(bytes, or a number with K or M)" },
+	{ "relay_buffer 2K\n", "test.conf:1: relay_buffer: \"2K\" "
+	  "out of range (4096 to 16777216 bytes)" },
+	{ "relay_buffer 17M\n", "test.conf:1: relay_buffer: \"17M\" "
+	  "out of range (4096 to 16777216 bytes)" },
+	{ "max_header_fields 0\n", "test.conf:1: max_header_fields: \"0\" "
+	  "out of range (1 to 1000)" },
+	{ "max_header_fields 1001\n", "test.conf:1: max_header_fields: "
+	  "\"1001\" out of range (1 to 1000)" },
+	{ "max_header_fields 1K\n",
+	  "test.conf:1: max_header_fields: bad number \"1K\"" },
+	{ "workers_start 0\n", "test.conf:1: workers_start: \"0\" "
+	  "out of range (1 to 1024)" },
+	{ "workers_start 1025\n", "test.conf:1: workers_start: \"1025\" "
+	  "out of range (1 to 1024)" },
+	{ "workers_start many\n",
+	  "test.conf:1: workers_start: bad number \"many\"" },
+	/* user, log_level */
+	{ "user -root\n", "test.conf:1: user: bad user name \"-root\"" },
+	{ "user r@@t\n", "test.conf:1: user: bad user name \"r@@t\"" },
+	{ "user $\n", "test.conf:1: user: bad user name \"$\"" },
+	{ "user 1000\n", "test.conf:1: user: bad user name \"1000\" "
+	  "(give a name, not a uid)" },
+	{ "user uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
+	  "uu\n", "test.conf:1: user: bad user name "
+	  "\"uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu...\"" },
+	{ "log_level INFO\n", "test.conf:1: log_level: bad level \"INFO\" "
+	  "(error, warn, info or debug)" },
+	{ "log_level verbose\n", "test.conf:1: log_level: bad level "
+	  "\"verbose\" (error, warn, info or debug)" },
+};
+
+/* Every error: exact message and line, and cfg left empty, not leaked. */
+START_TEST(test_bad)
+{
+	const struct bad_case	*c = &bad_cases[_i];
+	struct config		 cfg;
+	char			 err[CONFIG_ERR_MAX];
+
+	ck_assert_int_eq(parse(c->text, &cfg, err), -1);
+	ck_assert_str_eq(err, c->err);
+	assert_empty(&cfg);
+	config_free(&cfg);
+}
+END_TEST
+
+/* A valid value for every directive, to drive the arity and repeat tests. */
+static const struct {
+	const char	*name;
+	const char	*value;
+	int		 repeatable;
+} directives[] = {
+	{ "listen",		"127.0.0.1:3128",	1 },
+	{ "allow_client",	"10.0.0.0/8",		1 },
+	{ "allow_port",		"443",			1 },
+	{ "allow_dest",		"192.168.1.0/24",	1 },
+	{ "deny_dest",		".example.com",		1 },
+	{ "header_timeout",	"10s",			0 },
+	{ "connect_timeout",	"10s",			0 },
+	{ "idle_timeout",	"300s",			0 },
+	{ "max_header_size",	"8K",			0 },
+	{ "max_header_fields",	"100",			0 },
+	{ "relay_buffer",	"64K",			0 },
+	{ "workers_start",	"16",			0 },
+	{ "user",		"nobody",		0 },
+	{ "log_level",		"info",			0 },
+};
+
+START_TEST(test_arity_and_repeat)
+{
+	struct config	cfg;
+	char		text[256], want[CONFIG_ERR_MAX], err[CONFIG_ERR_MAX];
+	const char	*n = directives[_i].name, *v = directives[_i].value;
+
+	snprintf(text, sizeof(text), "%s %s\n", n, v);
+	parse_ok(text, &cfg);
+	config_free(&cfg);
+
+	snprintf(text, sizeof(text), "# x\n%s\n", n);
+	snprintf(want, sizeof(want), "test.conf:2: %s: expects 1 argument", n);
+	ck_assert_int_eq(parse(text, &cfg, err), -1);
+	ck_assert_str_eq(err, want);
+
+	snprintf(text, sizeof(text), "%s %s %s\n", n, v, v);
+	snprintf(want, sizeof(want), "test.conf:1: %s: expects 1 argument", n);
+	ck_assert_int_eq(parse(text, &cfg, err), -1);
+	ck_assert_str_eq(err, want);
+
+	/* Repeatable lists may hold the same value twice, except listen. */
+	snprintf(text, sizeof(text), "%s %s\n\n%s %s\n", n, v, n, v);
+	if (strcmp(n, "listen") == 0)
+		snprintf(want, sizeof(want), "test.conf:3: listen: duplicate "
+		    "address \"%s\"", v);
+	else
+		snprintf(want, sizeof(want), "test.conf:3: %s given twice "
+		    "(first at line 1)", n);
+	if (directives[_i].repeatable && strcmp(n, "listen") != 0) {
+		parse_ok(text, &cfg);
+		config_free(&cfg);
+		return;
+	}
+	ck_assert_int_eq(parse(text, &cfg, err), -1);
+	ck_assert_str_eq(err, want);
+	assert_empty(&cfg);
+}
+END_TEST
+
+/* Build "allow_port 1\nallow_port 2\n..." with n lines. */
+static char *
+port_lines(unsigned n)
+{
+	char		*text, *p;
+	unsigned	 i;
+
+	ck_assert_ptr_nonnull(text = malloc((size_t)n * 20 + 1));
+	p = text;
+	for (i = 1; i <= n; i++)
+		p += sprintf(p, "allow_port %u\n", i);
+	return text;
+}
+
+START_TEST(test_list_cap)
+{
+	struct config	 cfg;
+	char		 err[CONFIG_ERR_MAX];
+	char		*text;
+
+	text = port_lines(1024);
+	parse_ok(text, &cfg);
+	ck_assert_uint_eq(cfg.nports, 1024);
+	ck_assert_uint_eq(cfg.ports[1023].lo, 1024);
+	config_free(&cfg);
+	free(text);
+	text = port_lines(1025);
+	ck_assert_int_eq(parse(text, &cfg, err), -1);
+	ck_assert_str_eq(err,
+	    "test.conf:1025: allow_port: too many entries (max 1024)");
+	assert_empty(&cfg);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_line_length)
+{
+	struct config	 cfg;
+	char		 err[CONFIG_ERR_MAX];
+	char		*text;
+
+	ck_assert_ptr_nonnull(text = malloc(4200));
+	/* 4096 bytes of comment, then a CR that does not count. */
+	strcpy(text, "user a\n");
+	memset(text + 7, '#', 4096);
+	strcpy(text + 7 + 4096, "\r\nlog_level debug\n");
+	parse_ok(text, &cfg);
+	ck_assert_int_eq(cfg.log_level, LOG_LEVEL_DEBUG);
+	config_free(&cfg);
+	memset(text + 7, '#', 4097);
+	strcpy(text + 7 + 4097, "\nlog_level debug\n");
+	ck_assert_int_eq(parse(text, &cfg, err), -1);
+	ck_assert_str_eq(err, "test.conf:2: line too long (max 4096 bytes)");
+	assert_empty(&cfg);
+	free(text);
+}
+END_TEST
+
+static const struct {
+	const char	*s;
+	int		 ok;
+	long long	 ms;
+} durations[] = {
+	{ "10", 1, 10000 },
+	{ "0", 1, 0 },
+	{ "250ms", 1, 250 },
+	{ "10s", 1, 10000 },
+	{ "5m", 1, 300000 },
+	{ "1h", 1, 3600000 },
+	{ "8759h", 1, 8759LL * 3600000 },
+	{ "31535999999ms", 1, 31535999999LL },
+	{ "31536000000ms", 0, 0 },
+	{ "8760h", 0, 0 },
+	{ "525600m", 0, 0 },
+	{ "31536000", 0, 0 },
+	{ "18446744073709551616", 0, 0 },
+	{ "99999999999999999999h", 0, 0 },
+	{ "", 0, 0 },
+	{ "s", 0, 0 },
+	{ "ms", 0, 0 },
+	{ "10S", 0, 0 },
+	{ "10 s", 0, 0 },
+	{ " 10", 0, 0 },
+	{ "+10", 0, 0 },
+	{ "-10", 0, 0 },
+	{ "0x10", 0, 0 },
+	{ "10sec", 0, 0 },
+	{ "10d", 0, 0 },
+	{ "1.5", 0, 0 },
+	{ "10mss", 0, 0 },
+};
+
+START_TEST(test_duration)
+{
+	long long	ms = -1;
+	char		err[CONFIG_ERR_MAX] = "";
+	int		rc;
+
+	rc = config_parse_duration(durations[_i].s, &ms, err, sizeof(err));
+	ck_assert_msg(rc == (durations[_i].ok ? 0 : -1), "\"%s\": rc %d",
+	    durations[_i].s, rc);
+	if (durations[_i].ok)
+		ck_assert_int_eq(ms, durations[_i].ms);
+	else
+		ck_assert_msg(err[0] != '\0' && ms == -1, "\"%s\"",
+		    durations[_i].s);
+}
+END_TEST
+
+static const struct {
+	const char	*s;
+	int		 ok;
+	size_t		 size;
+} sizes[] = {
+	{ "1", 1, 1 },
+	{ "8192", 1, 8192 },
+	{ "8K", 1, 8192 },
+	{ "8k", 1, 8192 },
+	{ "1M", 1, 1048576 },
+	{ "16m", 1, 16777216 },
+	{ "1024M", 1, 1073741824 },
+	{ "1048576K", 1, 1073741824 },
+	{ "1073741824", 1, 1073741824 },
+	{ "1073741825", 0, 0 },
+	{ "1025M", 0, 0 },
+	{ "0", 0, 0 },
+	{ "0K", 0, 0 },
+	{ "", 0, 0 },
+	{ "K", 0, 0 },
+	{ "1G", 0, 0 },
+	{ "1KB", 0, 0 },
+	{ "1 K", 0, 0 },
+	{ "-1", 0, 0 },
+	{ "+1", 0, 0 },
+	{ "1.5K", 0, 0 },
+	{ "18446744073709551616", 0, 0 },
+	{ "18014398509481984K", 0, 0 },
+};
+
+START_TEST(test_size)
+{
+	size_t	size = 7;
+	char	err[CONFIG_ERR_MAX] = "";
+	int	rc;
+
+	rc = config_parse_size(sizes[_i].s, &size, err, sizeof(err));
+	ck_assert_msg(rc == (sizes[_i].ok ? 0 : -1), "\"%s\": rc %d",
+	    sizes[_i].s, rc);
+	if (sizes[_i].ok)
+		ck_assert_uint_eq(size, sizes[_i].size);
+	else
+		ck_assert_msg(err[0] != '\0' && size == 7, "\"%s\"",
+		    sizes[_i].s);
+}
+END_TEST
+
+START_TEST(test_parser_messages)
+{
+	long long	ms;
+	size_t		size;
+	char		err[CONFIG_ERR_MAX];
+
+	ck_assert_int_eq(config_parse_duration("5y", &ms, err, sizeof(err)),
+	    -1);
+	ck_assert_str_eq(err, "bad duration \"5y\" (seconds, or a number "
+	    "with ms, s, m or h)");
+	ck_assert_int_eq(config_parse_size("2G", &size, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "bad size \"2G\" (bytes, or a number with K "
+	    "or M)");
+	/* A short buffer truncates, never overflows. */
+	ck_assert_int_eq(config_parse_size("2G", &size, err, 5), -1);
+	ck_assert_str_eq(err, "bad ");
+}
+END_TEST
+
+/* Write len bytes to a fresh temporary file; its name goes to path. */
+static void
+write_temp(char *path, const char *data, size_t len)
+{
+	int	fd;
+
+	strcpy(path, "/tmp/check_config.XXXXXX");
+	ck_assert_int_ne(fd = mkstemp(path), -1);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+START_TEST(test_load_missing)
+{
+	struct config	cfg;
+	char		err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX];
+
+	ck_assert_int_eq(config_load("/nonexistent/connectproxy.conf", &cfg,
+	    err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "/nonexistent/connectproxy.conf: %s",
+	    strerror(ENOENT));
+	ck_assert_str_eq(err, want);
+	assert_empty(&cfg);
+	config_free(&cfg);
+	ck_assert_int_eq(config_load("/tmp", &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "/tmp: %s", strerror(EISDIR));
+	ck_assert_str_eq(err, want);
+	assert_empty(&cfg);
+}
+END_TEST
+
+START_TEST(test_load_files)
+{
+	static const char	 good[] = "listen 127.0.0.1:8080\r\n";
+	static const char	 bad[] = "listen 127.0.0.1:8080\n\nuser a b\n";
+	static const char	 nul[] = "user a\nuser\0b\n";
+	struct config		 cfg;
+	char			 path[64], err[CONFIG_ERR_MAX];
+	char			 want[CONFIG_ERR_MAX];
+
+	write_temp(path, good, sizeof(good) - 1);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.listen[0].text, "127.0.0.1:8080");
+	config_free(&cfg);
+	unlink(path);
+
+	write_temp(path, bad, sizeof(bad) - 1);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:3: user: expects 1 argument", path);
+	ck_assert_str_eq(err, want);
+	assert_empty(&cfg);
+	unlink(path);
+
+	write_temp(path, nul, sizeof(nul) - 1);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:2: NUL byte in line", path);
+	ck_assert_str_eq(err, want);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(test_load_too_large)
+{
+	struct config	 cfg;
+	char		 path[64], err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX];
+	char		*big;
+	size_t		 len = 1024 * 1024;
+
+	/* Exactly 1 MiB of comments is accepted; one byte more is not. */
+	ck_assert_ptr_nonnull(big = malloc(len + 1));
+	memset(big, '\n', len + 1);
+	big[0] = '#';
+	write_temp(path, big, len);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), 0);
+	config_free(&cfg);
+	unlink(path);
+	write_temp(path, big, len + 1);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: file too large (max 1048576 bytes)",
+	    path);
+	ck_assert_str_eq(err, want);
+	assert_empty(&cfg);
+	unlink(path);
+	free(big);
+}
+END_TEST
+
+/* The shipped sample parses, listens on loopback, names every directive. */
+START_TEST(test_shipped_conf)
+{
+	struct config	 cfg;
+	char		 err[CONFIG_ERR_MAX], buf[65536];
+	FILE		*fp;
+	size_t		 i, n;
+
+	ck_assert_msg(config_load("conf/connectproxy.conf", &cfg, err,
+	    sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(cfg.nlisten, 1);
+	ck_assert_str_eq(cfg.listen[0].text, "127.0.0.1:3128");
+	ck_assert_uint_eq(cfg.nports, 1);
+	ck_assert_uint_eq(cfg.ports[0].lo, 443);
+	ck_assert_uint_eq(cfg.ndests, 0);
+	ck_assert_str_eq(cfg.user, "");
+	config_free(&cfg);
+
+	ck_assert_ptr_nonnull(fp = fopen("conf/connectproxy.conf", "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	for (i = 0; i < NELEM(directives); i++)
+		ck_assert_msg(strstr(buf, directives[i].name) != NULL,
+		    "%s not documented", directives[i].name);
+}
+END_TEST
+
+Suite *
+config_suite(void)
+{
+	Suite	*s = suite_create("config");
+	TCase	*tc;
+
+	tc = tcase_create("directives");
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_scalars);
+	tcase_add_test(tc, test_listen);
+	tcase_add_test(tc, test_lists);
+	tcase_add_test(tc, test_dests);
+	tcase_add_test(tc, test_name_lengths);
+	tcase_add_test(tc, test_comments_blank);
+	tcase_add_test(tc, test_crlf);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_loop_test(tc, test_bad, 0, NELEM(bad_cases));
+	tcase_add_loop_test(tc, test_arity_and_repeat, 0, NELEM(directives));
+	tcase_add_test(tc, test_list_cap);
+	tcase_add_test(tc, test_line_length);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("values");
+	tcase_add_loop_test(tc, test_duration, 0, NELEM(durations));
+	tcase_add_loop_test(tc, test_size, 0, NELEM(sizes));
+	tcase_add_test(tc, test_parser_messages);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("files");
+	tcase_add_test(tc, test_load_missing);
+	tcase_add_test(tc, test_load_files);
+	tcase_add_test(tc, test_load_too_large);
+	tcase_add_test(tc, test_shipped_conf);
+	suite_add_tcase(s, tc);
+	return s;
+}

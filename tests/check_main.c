@@ -1,0 +1,27 @@
+/*
+ * The one test runner: every suite, in fork mode so a crash fails one
+ * test and not the run.  CHECK_SUITE=<name> (Check's own variable) limits
+ * the run to one suite.
+ */
+#include <stdlib.h>
+
+#include "suites.h"
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(request_suite());
+	srunner_add_suite(sr, response_suite());
+	srunner_add_suite(sr, policy_suite());
+	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, relay_suite());
+	srunner_add_suite(sr, net_suite());
+	srunner_add_suite(sr, e2e_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,18 @@
+/*
+ * Every Check suite of the project, run by check_main.c.  One per module
+ * (check_<module>.c) plus the end-to-end suites that drive the binary.
+ */
+#ifndef SUITES_H
+#define SUITES_H
+
+#include <check.h>
+
+Suite	*request_suite(void);
+Suite	*response_suite(void);
+Suite	*policy_suite(void);
+Suite	*config_suite(void);
+Suite	*relay_suite(void);
+Suite	*net_suite(void);
+Suite	*e2e_suite(void);
+
+#endif
