@@ -1,0 +1,306 @@
+/*
+ * The tunnel relay: a poll() loop over the client and the target socket,
+ * one bounded buffer per direction.  Each direction is a `struct half`
+ * that reads from one socket and writes to the other; EOF on its source
+ * becomes shutdown(SHUT_WR) on its destination once the buffer drains.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "relay.h"
+
+struct half {
+	int		 from;
+	int		 to;
+	char		*buf;
+	size_t		 size;
+	size_t		 off;		/* next byte of buf to write */
+	size_t		 len;		/* bytes held in buf */
+	const char	*early;		/* caller's bytes, written before buf */
+	size_t		 early_len;
+	int		 eof;		/* `from` returned EOF */
+	int		 shut;		/* `to` was shut down for writing */
+	int		 gone;		/* `to` refused a write: reset or closed */
+	uint64_t	*count;
+};
+
+/* What a half did in one round, besides errors (-1). */
+#define HALF_IDLE	0
+#define HALF_MOVED	1
+
+static int
+set_nonblock(int fd)
+{
+	int	 fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1)
+		return -1;
+	if (fl & O_NONBLOCK)
+		return 0;
+	return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+half_init(struct half *h, int from, int to, char *buf, size_t size,
+    uint64_t *count)
+{
+	h->from = from;
+	h->to = to;
+	h->buf = buf;
+	h->size = size;
+	h->off = h->len = 0;
+	h->early = NULL;
+	h->early_len = 0;
+	h->eof = h->shut = h->gone = 0;
+	h->count = count;
+}
+
+static size_t
+half_pending(const struct half *h)
+{
+	return h->early_len + (h->len - h->off);
+}
+
+static int
+half_wants_read(const struct half *h)
+{
+	return !h->eof && h->len < h->size;
+}
+
+/* MSG_NOSIGNAL so a reset peer gives EPIPE instead of killing us. */
+static ssize_t
+send_some(int fd, const char *p, size_t n)
+{
+	ssize_t	 r;
+
+	r = send(fd, p, n, MSG_NOSIGNAL);
+	if (r == -1 && errno == ENOTSOCK)
+		r = write(fd, p, n);
+	return r;
+}
+
+static int
+half_read(struct half *h)
+{
+	ssize_t	 r;
+
+	r = read(h->from, h->buf + h->len, h->size - h->len);
+	if (r == -1)
+		return (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR) ? HALF_IDLE : -1;
+	if (r == 0)
+		h->eof = 1;
+	h->len += (size_t)r;
+	return HALF_MOVED;
+}
+
+/* Write early bytes, then the buffer, until done or the socket is full. */
+static int
+half_write(struct half *h)
+{
+	const char	*p;
+	size_t		 n;
+	ssize_t		 r;
+	int		 moved = HALF_IDLE;
+
+	while (half_pending(h) > 0) {
+		p = h->early_len > 0 ? h->early : h->buf + h->off;
+		n = h->early_len > 0 ? h->early_len : h->len - h->off;
+		if ((r = send_some(h->to, p, n)) == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				break;
+			h->gone = errno == EPIPE || errno == ECONNRESET;
+			return -1;
+		}
+		moved = HALF_MOVED;
+		*h->count += (uint64_t)r;
+		if (h->early_len > 0) {
+			h->early += r;
+			h->early_len -= (size_t)r;
+		} else if ((h->off += (size_t)r) == h->len)
+			h->off = h->len = 0;
+		if ((size_t)r < n)
+			break;
+	}
+	return moved;
+}
+
+/*
+ * One round of a direction: read what fits, write what is pending (at
+ * once after a read: the socket is likely writable and it saves a poll),
+ * and pass on an EOF once everything before it was written.
+ */
+static int
+half_step(struct half *h, short rev_from, short rev_to)
+{
+	int	 moved = HALF_IDLE, r;
+
+	if ((rev_from | rev_to) & POLLNVAL) {
+		errno = EBADF;
+		return -1;
+	}
+	if (half_wants_read(h) && (rev_from & (POLLIN | POLLHUP | POLLERR)))
+		if ((moved = half_read(h)) == -1)
+			return -1;
+	if (half_pending(h) > 0 &&
+	    (moved || (rev_to & (POLLOUT | POLLHUP | POLLERR)))) {
+		if ((r = half_write(h)) == -1)
+			return -1;
+		moved |= r;
+	}
+	if (h->eof && !h->shut && half_pending(h) == 0) {
+		/* ENOTCONN: the peer is gone already; nothing to tell it. */
+		(void)shutdown(h->to, SHUT_WR);
+		h->shut = 1;
+	}
+	return moved;
+}
+
+static short
+half_events_from(const struct half *h)
+{
+	return half_wants_read(h) ? POLLIN : 0;
+}
+
+static short
+half_events_to(const struct half *h)
+{
+	return half_pending(h) > 0 ? POLLOUT : 0;
+}
+
+/*
+ * A socket with nothing asked of it is left out (fd -1): POLLHUP is
+ * reported whether asked or not, and would spin the loop while the other
+ * direction is the one waiting.
+ */
+static void
+set_events(struct pollfd *pfd, const struct half *up, const struct half *down)
+{
+	pfd[0].fd = up->from;
+	pfd[0].events = half_events_from(up) | half_events_to(down);
+	pfd[1].fd = up->to;
+	pfd[1].events = half_events_to(up) | half_events_from(down);
+	if (pfd[0].events == 0)
+		pfd[0].fd = -1;
+	if (pfd[1].events == 0)
+		pfd[1].fd = -1;
+	pfd[0].revents = pfd[1].revents = 0;
+}
+
+/* Milliseconds poll() may wait: -1 for ever, 0 when the tunnel is idle. */
+static int
+idle_left(long long last, long long idle_ms)
+{
+	long long	 left;
+
+	if (idle_ms <= 0)
+		return -1;
+	left = last + idle_ms - now_ms();
+	if (left <= 0)
+		return 0;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/*
+ * Both directions for one poll() result.  Returns HALF_IDLE/HALF_MOVED,
+ * or -1 with *end set when the relay is over.
+ */
+static int
+relay_step(struct half *up, struct half *down, const struct pollfd *pfd,
+    enum relay_end *first, enum relay_end *end)
+{
+	int	 m1, m2;
+
+	m1 = half_step(up, pfd[0].revents, pfd[1].revents);
+	m2 = m1 == -1 ? -1 : half_step(down, pfd[1].revents, pfd[0].revents);
+	if (*first == RELAY_ERROR && (up->eof || down->eof))
+		*first = up->eof ? RELAY_CLIENT_EOF : RELAY_SERVER_EOF;
+	if (m1 == -1 || m2 == -1) {
+		/*
+		 * A side that sent EOF and then went away before taking the
+		 * reply ended the tunnel normally (RFC 9110 9.3.6: what is
+		 * undelivered is discarded); anything else is a failure.
+		 */
+		if ((m1 == -1 && up->gone && down->eof) ||
+		    (m2 == -1 && down->gone && up->eof))
+			*end = *first;
+		else
+			*end = RELAY_ERROR;
+		return -1;
+	}
+	return m1 | m2;
+}
+
+enum relay_end
+relay_run(int client, int server, const char *early, size_t early_len,
+    const struct relay_buffers *bufs, long long idle_ms,
+    volatile sig_atomic_t *stop, struct relay_stats *st)
+{
+	struct half		 up, down;
+	struct pollfd		 pfd[2];
+	struct relay_stats	 dummy;
+	enum relay_end		 first = RELAY_ERROR, end = RELAY_ERROR;
+	long long		 last;
+	int			 timeout, r;
+
+	if (st == NULL)
+		st = &dummy;
+	if (bufs->size == 0 || set_nonblock(client) == -1 ||
+	    set_nonblock(server) == -1)
+		return RELAY_ERROR;
+	half_init(&up, client, server, bufs->up, bufs->size, &st->up);
+	half_init(&down, server, client, bufs->down, bufs->size, &st->down);
+	up.early = early;
+	up.early_len = early != NULL ? early_len : 0;
+	last = now_ms();
+	for (;;) {
+		if (stop != NULL && *stop)
+			return RELAY_SHUTDOWN;
+		if (up.shut && down.shut)
+			return first;
+		if ((timeout = idle_left(last, idle_ms)) == 0)
+			return RELAY_IDLE;
+		set_events(pfd, &up, &down);
+		if ((r = poll(pfd, 2, timeout)) == -1 && errno != EINTR)
+			return RELAY_ERROR;
+		if (r <= 0)
+			continue;
+		if ((r = relay_step(&up, &down, pfd, &first, &end)) == -1)
+			return end;
+		if (r == HALF_MOVED)
+			last = now_ms();
+	}
+}
+
+const char *
+relay_end_name(enum relay_end end)
+{
+	switch (end) {
+	case RELAY_CLIENT_EOF:
+		return "client_eof";
+	case RELAY_SERVER_EOF:
+		return "server_eof";
+	case RELAY_IDLE:
+		return "idle";
+	case RELAY_ERROR:
+		return "error";
+	case RELAY_SHUTDOWN:
+		return "shutdown";
+	}
+	return "unknown";
+}
