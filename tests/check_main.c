@@ -1,6 +1,6 @@
 /*
  * The one test runner: every suite, in fork mode so a crash fails one
- * test and not the run.  CHECK_SUITE=<name> (Check's own variable) limits
+ * test and not the run.  CK_RUN_SUITE=<name> (Check's own variable) limits
  * the run to one suite.
  */
 #include <stdlib.h>

@@ -1,0 +1,1459 @@
+/*
+ * End-to-end test harness (see harness.h): processes, files, sockets and
+ * bounded waits shared by the suites that drive the real binary.  Every
+ * child started here dies with the test process (PR_SET_PDEATHSIG), and
+ * the proxies a test started are stopped at exit even when an assertion
+ * ends the test early.
+ */
+#define _GNU_SOURCE
+
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define POLL_STEP_MS	20
+#define REGISTRY_MAX	64
+
+/* Proxies started by this process, stopped by the atexit handler. */
+static pid_t	registry[REGISTRY_MAX];
+static pid_t	registry_owner;
+
+static void
+registry_cleanup(void)
+{
+	int	i, st;
+
+	if (getpid() != registry_owner)
+		return;
+	for (i = 0; i < REGISTRY_MAX; i++) {
+		if (registry[i] <= 0)
+			continue;
+		harness_kill_wait(registry[i], 3000);
+		registry[i] = 0;
+	}
+	while (waitpid(-1, &st, WNOHANG) > 0)
+		;
+}
+
+static void
+registry_add(pid_t pid)
+{
+	int	i;
+
+	if (registry_owner != getpid()) {
+		memset(registry, 0, sizeof(registry));
+		registry_owner = getpid();
+		atexit(registry_cleanup);
+	}
+	for (i = 0; i < REGISTRY_MAX; i++) {
+		if (registry[i] == 0) {
+			registry[i] = pid;
+			return;
+		}
+	}
+}
+
+static void
+registry_del(pid_t pid)
+{
+	int	i;
+
+	for (i = 0; i < REGISTRY_MAX; i++)
+		if (registry[i] == pid)
+			registry[i] = 0;
+}
+
+/* In a fresh child: die with the parent, default signals. */
+static void
+child_setup(void)
+{
+	sigset_t	set;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec	ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+long long
+harness_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+remaining_ms(long long deadline)
+{
+	long long	left;
+
+	left = deadline - harness_now_ms();
+	return left < 0 ? 0 : (int)left;
+}
+
+int
+harness_ms(int ms)
+{
+	const char	*s;
+	int		 scale = 1;
+
+	s = getenv("HARNESS_TIMEOUT_SCALE");
+	if (s != NULL && atoi(s) > 0)
+		scale = atoi(s);
+	else if (strstr(harness_bin(), "debug") != NULL)
+		scale = 3;
+	return ms * scale;
+}
+
+const char *
+harness_bin(void)
+{
+	const char	*s;
+
+	s = getenv("CONNECTPROXY_BIN");
+	return s != NULL && *s != '\0' ? s : "./connectproxy";
+}
+
+int
+harness_have(const char *cmd)
+{
+	char		 path[1024], *p, *dir, *save = NULL;
+	const char	*env;
+	int		 found = 0;
+
+	env = getenv("PATH");
+	if (env == NULL)
+		env = "/usr/bin:/bin";
+	p = strdup(env);
+	if (p == NULL)
+		return 0;
+	for (dir = strtok_r(p, ":", &save); dir != NULL && !found;
+	    dir = strtok_r(NULL, ":", &save)) {
+		snprintf(path, sizeof(path), "%s/%s", dir, cmd);
+		found = access(path, X_OK) == 0;
+	}
+	free(p);
+	return found;
+}
+
+/* Files */
+
+int
+harness_tmpdir(char *buf, size_t len)
+{
+	const char	*base;
+
+	base = getenv("TMPDIR");
+	if (base == NULL || *base == '\0')
+		base = "/tmp";
+	if ((size_t)snprintf(buf, len, "%s/cpxtest.XXXXXX", base) >= len)
+		return -1;
+	return mkdtemp(buf) == NULL ? -1 : 0;
+}
+
+int
+harness_write_file(const char *path, const char *text)
+{
+	FILE	*f;
+	int	 rc;
+
+	f = fopen(path, "w");
+	if (f == NULL)
+		return -1;
+	rc = fputs(text, f) == EOF ? -1 : 0;
+	if (fclose(f) == EOF)
+		rc = -1;
+	return rc;
+}
+
+char *
+harness_read_file(const char *path)
+{
+	FILE	*f;
+	char	*buf;
+	size_t	 len = 0, cap = 4096, n;
+
+	f = fopen(path, "r");
+	if (f == NULL)
+		return NULL;
+	buf = malloc(cap);
+	while (buf != NULL) {
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+		if (cap - len - 1 == 0) {
+			char *nb = realloc(buf, cap * 2);
+			if (nb == NULL) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	fclose(f);
+	if (buf != NULL)
+		buf[len] = '\0';
+	return buf;
+}
+
+void
+harness_rmdir(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 path[HARNESS_PATH_MAX * 2];
+	int		 n = 0;
+
+	if (dir == NULL || *dir == '\0' || (d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && n++ < 1000) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/* Addresses and ports */
+
+static int
+make_sockaddr(const char *addr, int port, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+		return AF_INET6;
+	}
+	return -1;
+}
+
+static const char *
+loopback(int family)
+{
+	return family == AF_INET6 ? "::1" : "127.0.0.1";
+}
+
+/* A bound (not listening) socket on addr:port; *bound gets the port. */
+static int
+bind_socket(const char *addr, int port, int *bound)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	int			fd, family, on = 1;
+
+	if ((family = make_sockaddr(addr, port, &ss, &len)) == -1)
+		return -1;
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
+		close(fd);
+		return -1;
+	}
+	*bound = ntohs(family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+int
+harness_free_port(int family)
+{
+	int	fd, port;
+
+	if ((fd = bind_socket(loopback(family), 0, &port)) == -1)
+		return -1;
+	close(fd);
+	return port;
+}
+
+int
+harness_have_ipv6(void)
+{
+	int	fd, port;
+
+	if ((fd = bind_socket("::1", 0, &port)) == -1)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+/* 1 when /proc/net/<file> lists a LISTEN socket on port. */
+static int
+proc_listens(const char *file, int port)
+{
+	FILE		*f;
+	char		 line[512];
+	unsigned	 lport, state;
+	int		 found = 0, n = 0;
+
+	if ((f = fopen(file, "r")) == NULL)
+		return 0;
+	while (!found && n++ < 100000 && fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');	/* "sl:" */
+		if (colon == NULL || (colon = strchr(colon + 1, ':')) == NULL)
+			continue;
+		if (sscanf(colon + 1, "%x %*[0-9A-Fa-f]:%*x %x", &lport,
+		    &state) == 2 && (int)lport == port && state == 0x0A)
+			found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+int
+harness_wait_listen(int port, int timeout_ms)
+{
+	long long	deadline = harness_now_ms() + timeout_ms;
+
+	do {
+		if (proc_listens("/proc/net/tcp", port) ||
+		    proc_listens("/proc/net/tcp6", port))
+			return 0;
+		sleep_ms(POLL_STEP_MS);
+	} while (harness_now_ms() < deadline);
+	return -1;
+}
+
+/* Processes */
+
+int
+harness_pid_gone(pid_t pid)
+{
+	char	 path[64], *buf, *p;
+	int	 gone;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((buf = harness_read_file(path)) == NULL)
+		return 1;
+	p = strrchr(buf, ')');
+	gone = p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X';
+	free(buf);
+	return gone;
+}
+
+int
+harness_wait_pid_gone(pid_t pid, int timeout_ms)
+{
+	long long	deadline = harness_now_ms() + timeout_ms;
+
+	do {
+		if (harness_pid_gone(pid))
+			return 0;
+		sleep_ms(POLL_STEP_MS);
+	} while (harness_now_ms() < deadline);
+	return -1;
+}
+
+/* ppid of a live process, or -1 when gone or a zombie. */
+static pid_t
+proc_ppid(const char *name)
+{
+	char	 path[300], buf[1024], *p, state;
+	int	 fd, ppid;
+	ssize_t	 n;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	if (sscanf(p + 1, " %c %d", &state, &ppid) != 2 ||
+	    state == 'Z' || state == 'X')
+		return -1;
+	return ppid;
+}
+
+int
+harness_children(pid_t pid, pid_t *pids, int max)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 count = 0, n = 0;
+
+	if ((d = opendir("/proc")) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL && n++ < 1000000) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		if (proc_ppid(de->d_name) != pid)
+			continue;
+		if (pids != NULL && count < max)
+			pids[count] = (pid_t)atoi(de->d_name);
+		count++;
+	}
+	closedir(d);
+	return count;
+}
+
+/* exec argv[0] in this child with stdin/out/err already arranged. */
+static void
+exec_child(char *const argv[])
+{
+	execvp(argv[0], argv);
+	fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+static int
+redirect_output(const char *logpath)
+{
+	int	fd, nul;
+
+	fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	nul = open("/dev/null", O_RDONLY);
+	if (fd == -1 || nul == -1)
+		return -1;
+	if (dup2(nul, 0) == -1 || dup2(fd, 1) == -1 || dup2(fd, 2) == -1)
+		return -1;
+	close(fd);
+	close(nul);
+	return 0;
+}
+
+pid_t
+harness_spawn(char *const argv[], const char *logpath)
+{
+	pid_t	pid;
+
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		child_setup();
+		/* The proxy stops cleanly when the test process dies. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (redirect_output(logpath) == -1)
+			_exit(127);
+		exec_child(argv);
+	}
+	return pid;
+}
+
+/* waitpid with a bound.  Returns 0 with *st, or -1 on timeout. */
+static int
+wait_bounded(pid_t pid, int *st, int timeout_ms)
+{
+	long long	deadline = harness_now_ms() + timeout_ms;
+	pid_t		r;
+
+	do {
+		r = waitpid(pid, st, WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r == -1 && errno != EINTR)
+			return -1;
+		sleep_ms(r == 0 ? 10 : 0);
+	} while (harness_now_ms() < deadline);
+	return -1;
+}
+
+int
+harness_kill_wait(pid_t pid, int timeout_ms)
+{
+	int	st;
+
+	if (pid <= 0)
+		return -1;
+	kill(pid, SIGTERM);
+	if (wait_bounded(pid, &st, timeout_ms) == 0)
+		return st;
+	kill(pid, SIGKILL);
+	if (wait_bounded(pid, &st, 5000) == 0)
+		return st;
+	return -1;
+}
+
+/* Feed input (if any) and collect output from a running child. */
+static int
+collect_output(int in, int outfd, const char *input, char *out, size_t len,
+    long long deadline)
+{
+	size_t	used = 0, inoff = 0, inlen = input ? strlen(input) : 0;
+	ssize_t	n;
+	char	scratch[4096];
+
+	if (in != -1 && inlen == 0) {
+		close(in);
+		in = -1;
+	}
+	for (;;) {
+		struct pollfd	pfd[2] = {
+			{ .fd = outfd, .events = POLLIN },
+			{ .fd = in, .events = POLLOUT }
+		};
+		if (poll(pfd, in != -1 ? 2 : 1, remaining_ms(deadline)) <= 0) {
+			if (in != -1)
+				close(in);
+			return -1;
+		}
+		if (in != -1 && pfd[1].revents) {
+			n = write(in, input + inoff, inlen - inoff);
+			if (n > 0)
+				inoff += (size_t)n;
+			if (n <= 0 || inoff == inlen) {
+				close(in);
+				in = -1;
+			}
+		}
+		if (pfd[0].revents == 0)
+			continue;
+		n = read(outfd, scratch, sizeof(scratch));
+		if (n <= 0)
+			break;
+		if (len > 0 && used < len - 1) {
+			size_t c = (size_t)n < len - 1 - used ?
+			    (size_t)n : len - 1 - used;
+			memcpy(out + used, scratch, c);
+			used += c;
+		}
+	}
+	if (in != -1)
+		close(in);
+	if (len > 0)
+		out[used] = '\0';
+	return 0;
+}
+
+int
+harness_run(char *const argv[], const char *input, char *out, size_t len,
+    int timeout_ms)
+{
+	int		inp[2], outp[2], st, rc;
+	pid_t		pid;
+	long long	deadline = harness_now_ms() + timeout_ms;
+
+	if (len > 0)
+		out[0] = '\0';
+	if (pipe2(inp, O_CLOEXEC) == -1)
+		return -1;
+	if (pipe2(outp, O_CLOEXEC) == -1) {
+		close(inp[0]);
+		close(inp[1]);
+		return -1;
+	}
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		child_setup();
+		if (dup2(inp[0], 0) == -1 || dup2(outp[1], 1) == -1 ||
+		    dup2(outp[1], 2) == -1)
+			_exit(127);
+		exec_child(argv);
+	}
+	close(inp[0]);
+	close(outp[1]);
+	if (pid == -1) {
+		close(inp[1]);
+		close(outp[0]);
+		return -1;
+	}
+	rc = collect_output(inp[1], outp[0], input, out, len, deadline);
+	close(outp[0]);
+	if (rc == -1 || wait_bounded(pid, &st, remaining_ms(deadline)) == -1) {
+		harness_kill_wait(pid, 1000);
+		return -1;
+	}
+	return st;
+}
+
+/* The proxy */
+
+static int
+proxy_prepare(struct harness_proxy *p, const char *conf_text)
+{
+	memset(p, 0, sizeof(*p));
+	p->pid = -1;
+	if (harness_tmpdir(p->dir, sizeof(p->dir)) == -1)
+		return -1;
+	snprintf(p->conf, sizeof(p->conf), "%s/connectproxy.conf", p->dir);
+	snprintf(p->log, sizeof(p->log), "%s/stderr.log", p->dir);
+	if (harness_write_file(p->conf, conf_text) == -1 ||
+	    harness_write_file(p->log, "") == -1)
+		return -1;
+	return 0;
+}
+
+int
+harness_proxy_spawn(struct harness_proxy *p, const char *conf_text)
+{
+	char	*argv[4];
+
+	if (proxy_prepare(p, conf_text) == -1)
+		return -1;
+	argv[0] = (char *)harness_bin();
+	argv[1] = (char *)"-c";
+	argv[2] = p->conf;
+	argv[3] = NULL;
+	/* execvp would search $PATH for a bare name; keep it a path. */
+	if (strchr(argv[0], '/') == NULL)
+		return -1;
+	if ((p->pid = harness_spawn(argv, p->log)) == -1)
+		return -1;
+	registry_add(p->pid);
+	return 0;
+}
+
+int
+harness_proxy_start(struct harness_proxy *p, const char *conf)
+{
+	char		*text;
+	size_t		 len;
+	int		 port, rc;
+	long long	 deadline;
+
+	if ((port = harness_free_port(AF_INET)) == -1)
+		return -1;
+	len = strlen(conf) + 64;
+	if ((text = malloc(len)) == NULL)
+		return -1;
+	snprintf(text, len, "listen 127.0.0.1:%d\n%s\n", port, conf);
+	rc = harness_proxy_spawn(p, text);
+	free(text);
+	p->port = port;
+	if (rc == -1)
+		return -1;
+	deadline = harness_now_ms() + harness_ms(5000);
+	do {
+		if (harness_wait_listen(port, 50) == 0)
+			return 0;
+		if (harness_proxy_wait_exit(p, 0) == 0)
+			return -1;
+	} while (harness_now_ms() < deadline);
+	return -1;
+}
+
+int
+harness_proxy_signal(struct harness_proxy *p, int sig)
+{
+	if (p->pid <= 0)
+		return -1;
+	return kill(p->pid, sig);
+}
+
+int
+harness_proxy_wait_exit(struct harness_proxy *p, int timeout_ms)
+{
+	int	st;
+
+	if (p->pid <= 0)
+		return 0;
+	if (wait_bounded(p->pid, &st, timeout_ms) == -1)
+		return -1;
+	registry_del(p->pid);
+	p->pid = -1;
+	p->status = st;
+	return 0;
+}
+
+int
+harness_proxy_stop(struct harness_proxy *p)
+{
+	int	st;
+
+	if (p->pid <= 0)
+		return p->status;
+	st = harness_kill_wait(p->pid, harness_ms(5000));
+	registry_del(p->pid);
+	p->pid = -1;
+	p->status = st;
+	return st;
+}
+
+void
+harness_proxy_free(struct harness_proxy *p)
+{
+	harness_proxy_stop(p);
+	harness_rmdir(p->dir);
+	p->dir[0] = '\0';
+}
+
+char *
+harness_proxy_log(const struct harness_proxy *p)
+{
+	return harness_read_file(p->log);
+}
+
+/* Find a line of text with needle (and `and`); copy it to line. */
+static int
+find_line(const char *text, const char *needle, const char *and,
+    char *line, size_t len)
+{
+	const char	*s, *e;
+	size_t		 n;
+
+	for (s = text; s != NULL && *s != '\0'; s = e ? e + 1 : NULL) {
+		e = strchr(s, '\n');
+		n = e ? (size_t)(e - s) : strlen(s);
+		if (!memmem(s, n, needle, strlen(needle)))
+			continue;
+		if (and != NULL && !memmem(s, n, and, strlen(and)))
+			continue;
+		if (line != NULL && len > 0) {
+			n = n < len - 1 ? n : len - 1;
+			memcpy(line, s, n);
+			line[n] = '\0';
+		}
+		return 0;
+	}
+	return -1;
+}
+
+int
+harness_proxy_wait_log(const struct harness_proxy *p, const char *needle,
+    const char *and, char *line, size_t len, int timeout_ms)
+{
+	long long	 deadline = harness_now_ms() + timeout_ms;
+	char		*text;
+	int		 rc;
+
+	do {
+		if ((text = harness_proxy_log(p)) != NULL) {
+			rc = find_line(text, needle, and, line, len);
+			free(text);
+			if (rc == 0)
+				return 0;
+		}
+		sleep_ms(POLL_STEP_MS);
+	} while (harness_now_ms() < deadline);
+	return -1;
+}
+
+int
+harness_proxy_count_log(const struct harness_proxy *p, const char *needle)
+{
+	char		*text;
+	const char	*s;
+	int		 count = 0;
+
+	if ((text = harness_proxy_log(p)) == NULL)
+		return -1;
+	for (s = strstr(text, needle); s != NULL;
+	    s = strstr(s + strlen(needle), needle))
+		count++;
+	free(text);
+	return count;
+}
+
+int
+harness_proxy_workers(const struct harness_proxy *p, pid_t *pids, int max)
+{
+	if (p->pid <= 0)
+		return 0;
+	return harness_children(p->pid, pids, max);
+}
+
+int
+harness_proxy_wait_workers(const struct harness_proxy *p, int n,
+    int timeout_ms)
+{
+	long long	deadline = harness_now_ms() + timeout_ms;
+
+	do {
+		if (harness_proxy_workers(p, NULL, 0) == n)
+			return 0;
+		sleep_ms(POLL_STEP_MS * 2);
+	} while (harness_now_ms() < deadline);
+	return -1;
+}
+
+int
+harness_field(const char *line, const char *key, char *val, size_t len)
+{
+	const char	*s;
+	size_t		 klen = strlen(key), n;
+
+	for (s = strstr(line, key); s != NULL; s = strstr(s + 1, key)) {
+		if ((s != line && s[-1] != ' ') || s[klen] != '=')
+			continue;
+		s += klen + 1;
+		n = strcspn(s, " \r\n");
+		if (n >= len)
+			return -1;
+		memcpy(val, s, n);
+		val[n] = '\0';
+		return 0;
+	}
+	return -1;
+}
+
+long long
+harness_field_num(const char *line, const char *key)
+{
+	char	val[64], *end;
+	long long v;
+
+	if (harness_field(line, key, val, sizeof(val)) == -1)
+		return -1;
+	v = strtoll(val, &end, 10);
+	return *end == '\0' && end != val ? v : -1;
+}
+
+/* Pattern */
+
+unsigned char
+harness_pattern_byte(size_t off)
+{
+	/* 251 is prime: a shifted or repeated block does not line up. */
+	return (unsigned char)(off % 251);
+}
+
+void
+harness_pattern_fill(unsigned char *buf, size_t len, size_t off)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = harness_pattern_byte(off + i);
+}
+
+size_t
+harness_pattern_check(const unsigned char *buf, size_t len, size_t off)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != harness_pattern_byte(off + i))
+			return i;
+	return (size_t)-1;
+}
+
+/* Sockets */
+
+static int
+wait_fd(int fd, short events, int timeout_ms)
+{
+	struct pollfd	pfd = { .fd = fd, .events = events };
+	int		rc;
+
+	do
+		rc = poll(&pfd, 1, timeout_ms);
+	while (rc == -1 && errno == EINTR);
+	return rc;
+}
+
+int
+harness_connect(const char *addr, int port, int timeout_ms)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len, elen = sizeof(int);
+	int			fd, family, err = 0;
+
+	if ((family = make_sockaddr(addr, port, &ss, &len)) == -1)
+		return -1;
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ss, len) == -1) {
+		if (errno != EINPROGRESS ||
+		    wait_fd(fd, POLLOUT, timeout_ms) <= 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1 ||
+		    err != 0) {
+			close(fd);
+			return -1;
+		}
+	}
+	if (fcntl(fd, F_SETFL, 0) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+harness_send(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+harness_send_str(int fd, const char *s)
+{
+	return harness_send(fd, s, strlen(s));
+}
+
+/* One recv bounded by the deadline: >0 bytes, 0 EOF or reset, -1. */
+static ssize_t
+recv_some(int fd, void *buf, size_t len, long long deadline)
+{
+	ssize_t	n;
+
+	for (;;) {
+		if (wait_fd(fd, POLLIN, remaining_ms(deadline)) <= 0)
+			return -1;
+		n = recv(fd, buf, len, MSG_DONTWAIT);
+		if (n >= 0)
+			return n;
+		if (errno == ECONNRESET)
+			return 0;
+		if (errno != EINTR && errno != EAGAIN)
+			return -1;
+	}
+}
+
+ssize_t
+harness_recv_exact(int fd, void *buf, size_t len, int timeout_ms)
+{
+	long long	deadline = harness_now_ms() + timeout_ms;
+	size_t		got = 0;
+	ssize_t		n;
+
+	while (got < len) {
+		n = recv_some(fd, (char *)buf + got, len - got, deadline);
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+ssize_t
+harness_recv_head(int fd, char *buf, size_t len, int timeout_ms)
+{
+	long long	deadline = harness_now_ms() + timeout_ms;
+	size_t		got = 0;
+	ssize_t		n;
+
+	while (got + 1 < len) {
+		n = recv_some(fd, buf + got, 1, deadline);
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			break;
+		got++;
+		buf[got] = '\0';
+		if (got >= 4 && memcmp(buf + got - 4, "\r\n\r\n", 4) == 0)
+			return (ssize_t)got;
+		if (got >= 2 && memcmp(buf + got - 2, "\n\n", 2) == 0)
+			return (ssize_t)got;
+	}
+	if (len > 0)
+		buf[got] = '\0';
+	return got == 0 ? 0 : -1;
+}
+
+int
+harness_header(const char *head, const char *name, char *val, size_t len)
+{
+	const char	*s, *e;
+	size_t		 nlen = strlen(name), n;
+
+	for (s = strchr(head, '\n'); s != NULL; s = strchr(s, '\n')) {
+		s++;
+		if (strncasecmp(s, name, nlen) != 0 || s[nlen] != ':')
+			continue;
+		s += nlen + 1;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		e = s + strcspn(s, "\r\n");
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		n = (size_t)(e - s);
+		if (n >= len)
+			return -1;
+		memcpy(val, s, n);
+		val[n] = '\0';
+		return 0;
+	}
+	return -1;
+}
+
+int
+harness_read_response(int fd, struct harness_response *r, int timeout_ms)
+{
+	char	 val[32];
+	ssize_t	 n;
+
+	memset(r, 0, sizeof(*r));
+	r->content_length = -1;
+	n = harness_recv_head(fd, r->head, sizeof(r->head), timeout_ms);
+	if (n <= 0)
+		return -1;
+	r->head_len = (size_t)n;
+	if (sscanf(r->head, "HTTP/1.%*1[01] %3d ", &r->status) != 1)
+		return -1;
+	if (harness_header(r->head, "Content-Length", val, sizeof(val)) == 0)
+		r->content_length = atol(val);
+	if (r->content_length <= 0)
+		return 0;
+	if ((size_t)r->content_length >= sizeof(r->body))
+		return -1;
+	n = harness_recv_exact(fd, r->body, (size_t)r->content_length,
+	    timeout_ms);
+	if (n < 0)
+		return -1;
+	r->body_len = (size_t)n;
+	r->body[n] = '\0';
+	return 0;
+}
+
+ssize_t
+harness_wait_eof(int fd, int timeout_ms)
+{
+	long long	deadline = harness_now_ms() + timeout_ms;
+	char		buf[4096];
+	ssize_t		n, total = 0;
+	int		i;
+
+	for (i = 0; i < 100000; i++) {
+		n = recv_some(fd, buf, sizeof(buf), deadline);
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			return total;
+		total += n;
+	}
+	return -1;
+}
+
+int
+harness_tunnel(int proxy_port, const char *target, const char *early,
+    int *status, int timeout_ms)
+{
+	struct harness_response	r;
+	char			req[1024];
+	int			fd;
+
+	if (status != NULL)
+		*status = 0;
+	snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n%s",
+	    target, target, early != NULL ? early : "");
+	if ((fd = harness_connect("127.0.0.1", proxy_port, timeout_ms)) == -1)
+		return -1;
+	if (harness_send_str(fd, req) == -1) {
+		close(fd);
+		return -1;
+	}
+	/* The 200 has no body: read only its head. */
+	if (harness_recv_head(fd, r.head, sizeof(r.head), timeout_ms) <= 0 ||
+	    sscanf(r.head, "HTTP/1.%*1[01] %3d ", &r.status) != 1) {
+		close(fd);
+		return -1;
+	}
+	if (status != NULL)
+		*status = r.status;
+	if (r.status != 200) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Targets */
+
+/* One line to the report pipe. */
+static void
+report(int fd, const char *line)
+{
+	/* One write under PIPE_BUF is atomic; a full pipe drops the line. */
+	if (write(fd, line, strlen(line)) == -1)
+		return;
+}
+
+static void
+target_echo(int c)
+{
+	char	buf[16384];
+	ssize_t	n;
+
+	while ((n = recv(c, buf, sizeof(buf), 0)) > 0)
+		if (harness_send(c, buf, (size_t)n) == -1)
+			break;
+	shutdown(c, SHUT_WR);
+}
+
+/*
+ * Read until EOF checking the pattern from stream offset `total`; returns
+ * the offset reached, clears *ok on a mismatch.
+ */
+static long long
+target_drain(int c, long long total, int *ok)
+{
+	unsigned char	buf[16384];
+	ssize_t		n;
+
+	while ((n = recv(c, buf, sizeof(buf), 0)) > 0) {
+		if (harness_pattern_check(buf, (size_t)n, (size_t)total) !=
+		    (size_t)-1)
+			*ok = 0;
+		total += n;
+	}
+	return total;
+}
+
+/* Send count pattern bytes while reading, so neither side stalls. */
+static long long
+target_send(int c, size_t count, int *ok)
+{
+	unsigned char	buf[16384], in[16384];
+	size_t		sent = 0, chunk;
+	long long	total = 0;
+	ssize_t		n;
+
+	*ok = 1;
+	while (sent < count) {
+		struct pollfd pfd = { .fd = c, .events = POLLIN | POLLOUT };
+		if (poll(&pfd, 1, 30000) <= 0)
+			return -1;
+		if (pfd.revents & POLLIN) {
+			n = recv(c, in, sizeof(in), MSG_DONTWAIT);
+			if (n > 0 && harness_pattern_check(in, (size_t)n,
+			    (size_t)total) != (size_t)-1)
+				*ok = 0;
+			if (n > 0)
+				total += n;
+		}
+		if (!(pfd.revents & (POLLOUT | POLLERR | POLLHUP)))
+			continue;
+		chunk = count - sent < sizeof(buf) ? count - sent : sizeof(buf);
+		harness_pattern_fill(buf, chunk, sent);
+		n = send(c, buf, chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (n > 0)
+			sent += (size_t)n;
+	}
+	shutdown(c, SHUT_WR);
+	return target_drain(c, total, ok);
+}
+
+static void
+target_conn(int c, int rep, enum harness_target_mode mode, size_t count)
+{
+	char		line[64];
+	long long	total;
+	int		ok = 1;
+
+	switch (mode) {
+	case HARNESS_TARGET_ECHO:
+		target_echo(c);
+		break;
+	case HARNESS_TARGET_SEND:
+		/* The drain after the send continues the same stream. */
+		total = target_send(c, count, &ok);
+		snprintf(line, sizeof(line), "done recv=%lld ok=%d\n", total, ok);
+		report(rep, line);
+		break;
+	case HARNESS_TARGET_COUNT:
+		total = target_drain(c, 0, &ok);
+		snprintf(line, sizeof(line), "recv=%lld ok=%d\n", total, ok);
+		harness_send_str(c, line);
+		snprintf(line, sizeof(line), "done recv=%lld ok=%d\n", total, ok);
+		report(rep, line);
+		break;
+	case HARNESS_TARGET_SILENT:
+		target_drain(c, 0, &ok);
+		break;
+	}
+}
+
+static int
+peer_port(int fd)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	return ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static void __attribute__((noreturn))
+target_loop(int lfd, int rep, enum harness_target_mode mode, size_t count)
+{
+	char	line[64];
+	pid_t	pid;
+	int	c, i;
+
+	/* Connection children are reaped by the kernel. */
+	signal(SIGCHLD, SIG_IGN);
+	for (i = 0; i < 100000; i++) {
+		if ((c = accept(lfd, NULL, NULL)) == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			_exit(1);
+		}
+		snprintf(line, sizeof(line), "accept %d\n", peer_port(c));
+		report(rep, line);
+		if ((pid = fork()) == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			close(lfd);
+			target_conn(c, rep, mode, count);
+			close(c);
+			_exit(0);
+		}
+		close(c);
+	}
+	_exit(0);
+}
+
+int
+harness_target_start(struct harness_target *t, int family, const char *addr,
+    int port, enum harness_target_mode mode, size_t count)
+{
+	int	lfd, rep[2];
+
+	memset(t, 0, sizeof(*t));
+	t->pid = -1;
+	t->report = -1;
+	t->family = family;
+	snprintf(t->addr, sizeof(t->addr), "%s",
+	    addr != NULL ? addr : loopback(family));
+	if ((lfd = bind_socket(t->addr, port, &t->port)) == -1)
+		return -1;
+	if (listen(lfd, 1024) == -1 || pipe2(rep, O_CLOEXEC) == -1) {
+		close(lfd);
+		return -1;
+	}
+	fflush(NULL);
+	if ((t->pid = fork()) == 0) {
+		child_setup();
+		close(rep[0]);
+		fcntl(rep[1], F_SETFL, O_NONBLOCK);
+		target_loop(lfd, rep[1], mode, count);
+	}
+	close(lfd);
+	close(rep[1]);
+	t->report = rep[0];
+	fcntl(t->report, F_SETFL, O_NONBLOCK);
+	return t->pid == -1 ? -1 : 0;
+}
+
+void
+harness_target_stop(struct harness_target *t)
+{
+	int	st;
+
+	if (t->pid > 0) {
+		kill(t->pid, SIGKILL);
+		wait_bounded(t->pid, &st, 5000);
+		t->pid = -1;
+	}
+	if (t->report != -1)
+		close(t->report);
+	t->report = -1;
+}
+
+/* Take one complete line from rbuf into out.  Returns 0 or -1. */
+static int
+take_line(struct harness_target *t, char *out, size_t len)
+{
+	char	*nl;
+	size_t	 n;
+
+	if ((nl = memchr(t->rbuf, '\n', t->rlen)) == NULL)
+		return -1;
+	n = (size_t)(nl - t->rbuf);
+	if (len > 0) {
+		size_t c = n < len - 1 ? n : len - 1;
+		memcpy(out, t->rbuf, c);
+		out[c] = '\0';
+	}
+	memmove(t->rbuf, nl + 1, t->rlen - n - 1);
+	t->rlen -= n + 1;
+	return 0;
+}
+
+int
+harness_target_line(struct harness_target *t, const char *prefix,
+    char *out, size_t len, int timeout_ms)
+{
+	long long	deadline = harness_now_ms() + timeout_ms;
+	char		line[256];
+	ssize_t		n;
+
+	for (;;) {
+		while (take_line(t, line, sizeof(line)) == 0) {
+			if (strncmp(line, prefix, strlen(prefix)) == 0) {
+				snprintf(out, len, "%s", line);
+				return 0;
+			}
+		}
+		if (t->rlen == sizeof(t->rbuf))
+			t->rlen = 0;
+		if (wait_fd(t->report, POLLIN, remaining_ms(deadline)) <= 0)
+			return -1;
+		n = read(t->report, t->rbuf + t->rlen,
+		    sizeof(t->rbuf) - t->rlen);
+		if (n <= 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (n > 0)
+			t->rlen += (size_t)n;
+	}
+}
+
+static int
+local_port(int fd)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	return ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+}
+
+int
+harness_target_untouched(struct harness_target *t)
+{
+	char	line[256], want[32];
+	int	fd, rc;
+
+	if ((fd = harness_connect(t->addr, t->port, 5000)) == -1)
+		return -1;
+	/* The listener's queue is FIFO: a proxy connection came first. */
+	snprintf(want, sizeof(want), "accept %d", local_port(fd));
+	rc = harness_target_line(t, "accept ", line, sizeof(line),
+	    harness_ms(5000));
+	close(fd);
+	if (rc == -1)
+		return -1;
+	return strcmp(line, want) == 0 ? 1 : 0;
+}
+
+/* Network namespaces */
+
+/* Run "ip ARGS" (space-separated).  Returns 0 or -1. */
+static int
+ip_cmd(const char *args, int quiet)
+{
+	char	 line[256], out[512], *argv[16], *save = NULL, *w;
+	int	 n = 0, st;
+
+	argv[n++] = (char *)"ip";
+	snprintf(line, sizeof(line), "%s", args);
+	for (w = strtok_r(line, " ", &save); w != NULL && n < 15;
+	    w = strtok_r(NULL, " ", &save))
+		argv[n++] = w;
+	argv[n] = NULL;
+	st = harness_run(argv, NULL, out, sizeof(out), 10000);
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (!quiet)
+			fprintf(stderr, "ip %s: %s\n", args, out);
+		return -1;
+	}
+	return 0;
+}
+
+int
+harness_netns_enter(void)
+{
+	const char	*fork_mode = getenv("CK_FORK");
+
+	/* Without Check's fork the runner itself would move. */
+	if (fork_mode != NULL && strcmp(fork_mode, "no") == 0)
+		return -1;
+	if (!harness_have("ip") || unshare(CLONE_NEWNET) == -1)
+		return -1;
+	return ip_cmd("link set lo up", 0);
+}
+
+/* Create cpx0: a dummy where available, else one end of a veth pair. */
+static int
+blackhole_link(void)
+{
+	static pid_t	made_by;
+
+	if (made_by == getpid())
+		return 0;
+	if (ip_cmd("link add cpx0 type dummy", 1) == -1) {
+		if (ip_cmd("link add cpx0 type veth peer name cpx1", 0) == -1)
+			return -1;
+		/* The peer has no address: what reaches it is dropped. */
+		if (ip_cmd("link set cpx1 up", 0) == -1)
+			return -1;
+	}
+	/* Without ARP, frames leave at once and nobody answers them. */
+	if (ip_cmd("link set cpx0 arp off up", 0) == -1)
+		return -1;
+	made_by = getpid();
+	return 0;
+}
+
+int
+harness_netns_blackhole(const char *cidr)
+{
+	char	args[128];
+
+	if (blackhole_link() == -1)
+		return -1;
+	snprintf(args, sizeof(args), "addr add %s dev cpx0", cidr);
+	return ip_cmd(args, 0);
+}

@@ -1,0 +1,231 @@
+/*
+ * End-to-end test harness: start the real connectproxy binary with a
+ * temporary config, run target servers and external clients (curl,
+ * openssl) in child processes, and drive raw client sockets.  Every wait
+ * is a bounded poll on a condition; every helper returns -1 on failure.
+ */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define HARNESS_PATH_MAX	256
+#define HARNESS_HEAD_MAX	4096
+
+/* A running (or exited) proxy started by harness_proxy_start(). */
+struct harness_proxy {
+	pid_t	pid;			/* master; -1 once reaped */
+	int	status;			/* wait status once reaped */
+	int	port;			/* the 127.0.0.1 listen port */
+	char	dir[HARNESS_PATH_MAX];	/* private temporary directory */
+	char	conf[HARNESS_PATH_MAX + 32];	/* dir/connectproxy.conf */
+	char	log[HARNESS_PATH_MAX + 32];	/* dir/stderr.log, stdout too */
+};
+
+enum harness_target_mode {
+	HARNESS_TARGET_ECHO,	/* echo until EOF, then half-close */
+	HARNESS_TARGET_SEND,	/* send `count` pattern bytes, half-close,
+				   then read until EOF checking the pattern */
+	HARNESS_TARGET_COUNT,	/* read until EOF checking the pattern, then
+				   answer "recv=N ok=B\n" and close */
+	HARNESS_TARGET_SILENT	/* accept, never speak, hold until EOF */
+};
+
+/*
+ * A target server in a forked child.  It reports on `report` (read end,
+ * non-blocking) one line per event: "accept PEERPORT" for each
+ * connection, and for SEND and COUNT "done recv=N ok=B" at the end of
+ * each connection (ok=1 when every byte matched the pattern).
+ */
+struct harness_target {
+	pid_t	pid;
+	int	port;
+	int	family;
+	char	addr[64];		/* numeric listen address */
+	int	report;
+	char	rbuf[8192];		/* report bytes read, not yet consumed */
+	size_t	rlen;
+};
+
+/* A parsed response read by harness_read_response(). */
+struct harness_response {
+	int	status;			/* 0 when no status line was read */
+	char	head[HARNESS_HEAD_MAX];	/* NUL-terminated, with the empty line */
+	size_t	head_len;
+	char	body[HARNESS_HEAD_MAX];	/* Content-Length octets, NUL-terminated */
+	size_t	body_len;
+	long	content_length;		/* -1 when absent */
+};
+
+/* Timeouts: `ms` scaled for slow (sanitizer) builds. */
+int	harness_ms(int ms);
+/* Milliseconds on CLOCK_MONOTONIC. */
+long long harness_now_ms(void);
+/* The binary under test: $CONNECTPROXY_BIN or ./connectproxy. */
+const char *harness_bin(void);
+/* 1 when `cmd` is an executable found in $PATH. */
+int	harness_have(const char *cmd);
+
+/* Create a private temporary directory into buf.  Returns 0 or -1. */
+int	harness_tmpdir(char *buf, size_t len);
+/* Write text to path (created or truncated).  Returns 0 or -1. */
+int	harness_write_file(const char *path, const char *text);
+/* Read a whole file; the caller frees.  NULL on failure. */
+char	*harness_read_file(const char *path);
+/* Remove a directory made by harness_tmpdir() and the files in it. */
+void	harness_rmdir(const char *dir);
+
+/* A port free on the loopback address of `family` (AF_INET, AF_INET6). */
+int	harness_free_port(int family);
+/* 1 when ::1 can be bound on this machine. */
+int	harness_have_ipv6(void);
+/* Wait until some socket listens on TCP `port`.  Returns 0 or -1. */
+int	harness_wait_listen(int port, int timeout_ms);
+
+/*
+ * Write "listen 127.0.0.1:PORT" (a free port) plus `conf` into a fresh
+ * temporary config, start the proxy with -c, its stdout and stderr going
+ * to p->log, and wait until the port listens.  Returns 0, or -1 when the
+ * proxy failed to start (p->pid is then -1 and p->status is set).
+ */
+int	harness_proxy_start(struct harness_proxy *p, const char *conf);
+/*
+ * Like harness_proxy_start() but with the complete config text as given
+ * and no wait: for start-up failures.  Returns 0 or -1.
+ */
+int	harness_proxy_spawn(struct harness_proxy *p, const char *conf_text);
+/* Send a signal to the master, by pid.  Returns 0 or -1. */
+int	harness_proxy_signal(struct harness_proxy *p, int sig);
+/*
+ * Wait up to timeout_ms for the master to exit; reaps it and sets
+ * p->status.  Returns 0, or -1 on timeout.
+ */
+int	harness_proxy_wait_exit(struct harness_proxy *p, int timeout_ms);
+/*
+ * Stop the proxy: TERM, bounded wait, then KILL.  Returns the wait
+ * status, or -1.  Temporary files stay until harness_proxy_free().
+ */
+int	harness_proxy_stop(struct harness_proxy *p);
+/* Stop if still running, then remove the temporary directory. */
+void	harness_proxy_free(struct harness_proxy *p);
+/* The log so far; the caller frees. */
+char	*harness_proxy_log(const struct harness_proxy *p);
+/*
+ * Wait for a log line containing `needle` and, when `and` is not NULL,
+ * also `and`.  Copies the line into line (may be NULL).  Returns 0 or -1.
+ */
+int	harness_proxy_wait_log(const struct harness_proxy *p,
+	    const char *needle, const char *and, char *line, size_t len,
+	    int timeout_ms);
+/* Number of log lines containing `needle`. */
+int	harness_proxy_count_log(const struct harness_proxy *p,
+	    const char *needle);
+/* Live (non-zombie) children of the master into pids; returns the count. */
+int	harness_proxy_workers(const struct harness_proxy *p, pid_t *pids,
+	    int max);
+/* Wait until the master has exactly n live children.  Returns 0 or -1. */
+int	harness_proxy_wait_workers(const struct harness_proxy *p, int n,
+	    int timeout_ms);
+
+/* Live (non-zombie) children of `pid`; pids may be NULL. */
+int	harness_children(pid_t pid, pid_t *pids, int max);
+/* 1 when pid is gone or a zombie. */
+int	harness_pid_gone(pid_t pid);
+/* Wait until harness_pid_gone(pid).  Returns 0 or -1. */
+int	harness_wait_pid_gone(pid_t pid, int timeout_ms);
+
+/* Value of `key=` in a "key=value ..." line into val.  Returns 0 or -1. */
+int	harness_field(const char *line, const char *key, char *val,
+	    size_t len);
+/* Numeric value of `key=`, or -1. */
+long long harness_field_num(const char *line, const char *key);
+
+/*
+ * Start a target server on `addr` (numeric; NULL for the loopback of
+ * `family`), port `port` (0 for any).  `count` is the byte count of
+ * HARNESS_TARGET_SEND.  Returns 0 or -1.
+ */
+int	harness_target_start(struct harness_target *t, int family,
+	    const char *addr, int port, enum harness_target_mode mode,
+	    size_t count);
+/* Kill the target (by pid) and close its report pipe. */
+void	harness_target_stop(struct harness_target *t);
+/*
+ * Wait for the next report line starting with `prefix` (earlier lines
+ * that do not match are dropped).  Returns 0 with the line in out, or -1.
+ */
+int	harness_target_line(struct harness_target *t, const char *prefix,
+	    char *out, size_t len, int timeout_ms);
+/*
+ * Whether the target was never contacted so far: connects directly and
+ * checks that its own connection is the first one the target accepted.
+ * Returns 1 untouched, 0 contacted before, -1 error.
+ */
+int	harness_target_untouched(struct harness_target *t);
+
+/* Pattern byte at stream offset `off`, and a fill/check of a buffer. */
+unsigned char harness_pattern_byte(size_t off);
+void	harness_pattern_fill(unsigned char *buf, size_t len, size_t off);
+/* Index of the first mismatch, or (size_t)-1 when all match. */
+size_t	harness_pattern_check(const unsigned char *buf, size_t len,
+	    size_t off);
+
+/* Connect to numeric `addr`:port within timeout.  Returns fd or -1. */
+int	harness_connect(const char *addr, int port, int timeout_ms);
+/* Send all of buf (MSG_NOSIGNAL).  Returns 0 or -1. */
+int	harness_send(int fd, const void *buf, size_t len);
+int	harness_send_str(int fd, const char *s);
+/* Read exactly len bytes.  Returns len, fewer at EOF, or -1. */
+ssize_t	harness_recv_exact(int fd, void *buf, size_t len, int timeout_ms);
+/*
+ * Read a response head byte by byte up to the empty line, so bytes after
+ * it stay in the socket.  NUL-terminates.  Returns the head length, 0 at
+ * EOF before anything, or -1 (timeout, error, too long).
+ */
+ssize_t	harness_recv_head(int fd, char *buf, size_t len, int timeout_ms);
+/* Head plus Content-Length body into r.  Returns 0 or -1. */
+int	harness_read_response(int fd, struct harness_response *r,
+	    int timeout_ms);
+/*
+ * Wait for EOF (or a reset), discarding data.  Returns the number of
+ * bytes discarded before EOF, or -1 on timeout.
+ */
+ssize_t	harness_wait_eof(int fd, int timeout_ms);
+/* Value of header `name` (case-insensitive) in head.  Returns 0 or -1. */
+int	harness_header(const char *head, const char *name, char *val,
+	    size_t len);
+/*
+ * Connect to the proxy at 127.0.0.1:proxy_port, send "CONNECT target"
+ * with a Host field plus `early` (may be NULL) in one write, and read a
+ * 200 head.  Returns the tunnel fd, or -1 (the status seen, if any, in
+ * *status; status may be NULL).
+ */
+int	harness_tunnel(int proxy_port, const char *target, const char *early,
+	    int *status, int timeout_ms);
+
+/*
+ * Run argv[0] from $PATH with `input` on stdin (may be NULL) and stdout
+ * plus stderr captured into out (NUL-terminated, truncated).  Killed
+ * after timeout_ms.  Returns the wait status, or -1 (error or timeout).
+ */
+int	harness_run(char *const argv[], const char *input, char *out,
+	    size_t len, int timeout_ms);
+/* Start argv in the background, output to logpath.  Returns pid or -1. */
+pid_t	harness_spawn(char *const argv[], const char *logpath);
+/* TERM the pid, bounded wait, then KILL.  Returns wait status or -1. */
+int	harness_kill_wait(pid_t pid, int timeout_ms);
+
+/*
+ * Move this (forked test) process into a new network namespace with lo
+ * up.  Returns 0, or -1 when that is not possible (not root).
+ */
+int	harness_netns_enter(void);
+/*
+ * In the namespace, add an interface holding `cidr` (e.g.
+ * "198.51.100.1/24"), where packets to other addresses of the subnet
+ * vanish (connects to them time out).  Returns 0 or -1.
+ */
+int	harness_netns_blackhole(const char *cidr);
+
+#endif
