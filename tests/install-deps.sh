@@ -1,0 +1,19 @@
+#!/bin/sh
+# Install what the test suites need, only when it is missing: the Check
+# framework (and pkg-config to find it), curl and openssl as real clients,
+# iproute2 for the network-namespace tests.  Debian and Ubuntu (apt-get).
+set -eu
+
+missing=""
+pkg-config --exists check 2>/dev/null || missing="$missing check pkg-config"
+command -v curl >/dev/null 2>&1 || missing="$missing curl"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+[ -n "$missing" ] || exit 0
+
+echo "install-deps: installing$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing
