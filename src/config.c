@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -34,13 +35,29 @@ struct parse_ctx {
 	char		 msg[CONFIG_ERR_MAX];	/* without "FILE:LINE: " */
 };
 
+/*
+ * A directive is either a plain value stored at `offset` in struct config
+ * and checked against [lo, hi] (most of them), or parsed by its own
+ * handler.  A new directive is one row in the table below.
+ */
+enum value_kind {
+	VALUE_CUSTOM,		/* handler does everything */
+	VALUE_UINT,		/* unsigned, plain digits */
+	VALUE_SIZE,		/* size_t, bytes or K/M */
+	VALUE_DURATION		/* long long ms, seconds or ms/s/m/h */
+};
+
 struct directive {
-	const char	*name;
-	int		 min_args;
-	int		 max_args;
-	int		 flags;
-	int		(*handler)(struct parse_ctx *, const char *, int,
-			    const char *const *);
+	const char		*name;
+	int			 min_args;
+	int			 max_args;
+	int			 flags;
+	int			(*handler)(struct parse_ctx *, const char *, int,
+				    const char *const *);
+	enum value_kind		 kind;
+	size_t			 offset;
+	unsigned long long	 lo;
+	unsigned long long	 hi;
 };
 
 static int	ctx_err(struct parse_ctx *, const char *, ...)
@@ -223,16 +240,38 @@ size_arg(struct parse_ctx *ctx, const char *name, const char *arg,
 }
 
 static int
-timeout_arg(struct parse_ctx *ctx, const char *name, const char *arg,
-    long long *out)
+duration_arg(struct parse_ctx *ctx, const char *name, const char *arg,
+    long long lo, long long *out)
 {
 	char	m[CONFIG_ERR_MAX / 2];
 
 	if (config_parse_duration(arg, out, m, sizeof(m)) == -1)
 		return ctx_err(ctx, "%s: %s", name, m);
-	if (*out == 0)
+	if (*out < lo)
 		return ctx_err(ctx, "%s: must be greater than 0", name);
 	return 0;
+}
+
+/* The plain-value directives: parse argv[0] into the field at d->offset. */
+static int
+set_value(struct parse_ctx *ctx, const struct directive *d, const char *arg)
+{
+	char	*field = (char *)ctx->cfg + d->offset;
+
+	switch (d->kind) {
+	case VALUE_UINT:
+		return uint_arg(ctx, d->name, arg, (unsigned)d->lo,
+		    (unsigned)d->hi, (unsigned *)(void *)field);
+	case VALUE_SIZE:
+		return size_arg(ctx, d->name, arg, (size_t)d->lo,
+		    (size_t)d->hi, (size_t *)(void *)field);
+	case VALUE_DURATION:
+		return duration_arg(ctx, d->name, arg, (long long)d->lo,
+		    (long long *)(void *)field);
+	case VALUE_CUSTOM:
+		break;
+	}
+	return ctx_err(ctx, "%s: no parser", d->name);
 }
 
 static int
@@ -418,66 +457,6 @@ set_deny_dest(struct parse_ctx *ctx, const char *name, int argc,
 	return add_dest(ctx, name, argv[0], 0);
 }
 
-static int
-set_header_timeout(struct parse_ctx *ctx, const char *name, int argc,
-    const char *const *argv)
-{
-	(void)argc;
-	return timeout_arg(ctx, name, argv[0], &ctx->cfg->header_timeout_ms);
-}
-
-static int
-set_connect_timeout(struct parse_ctx *ctx, const char *name, int argc,
-    const char *const *argv)
-{
-	(void)argc;
-	return timeout_arg(ctx, name, argv[0], &ctx->cfg->connect_timeout_ms);
-}
-
-static int
-set_idle_timeout(struct parse_ctx *ctx, const char *name, int argc,
-    const char *const *argv)
-{
-	(void)argc;
-	return timeout_arg(ctx, name, argv[0], &ctx->cfg->idle_timeout_ms);
-}
-
-static int
-set_max_header_size(struct parse_ctx *ctx, const char *name, int argc,
-    const char *const *argv)
-{
-	(void)argc;
-	return size_arg(ctx, name, argv[0], 1024, 64 * 1024,
-	    &ctx->cfg->max_header_size);
-}
-
-static int
-set_max_header_fields(struct parse_ctx *ctx, const char *name, int argc,
-    const char *const *argv)
-{
-	(void)argc;
-	return uint_arg(ctx, name, argv[0], 1, 1000,
-	    &ctx->cfg->max_header_fields);
-}
-
-static int
-set_relay_buffer(struct parse_ctx *ctx, const char *name, int argc,
-    const char *const *argv)
-{
-	(void)argc;
-	return size_arg(ctx, name, argv[0], 4 * 1024, 16 * 1024 * 1024,
-	    &ctx->cfg->relay_buffer);
-}
-
-static int
-set_workers_start(struct parse_ctx *ctx, const char *name, int argc,
-    const char *const *argv)
-{
-	(void)argc;
-	return uint_arg(ctx, name, argv[0], 1, 1024,
-	    &ctx->cfg->workers_start);
-}
-
 /*
  * The portable user name set ([A-Za-z0-9._-], no leading '-', an optional
  * trailing '$').  All digits is refused: it reads as a uid, and
@@ -529,21 +508,74 @@ set_log_level(struct parse_ctx *ctx, const char *name, int argc,
 }
 
 /* New directives slot in here; a handler only sees a valid arg count. */
+static int
+set_when_full(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	(void)argc;
+	if (strcmp(argv[0], "queue") == 0)
+		ctx->cfg->when_full = WHEN_FULL_QUEUE;
+	else if (strcmp(argv[0], "reject") == 0)
+		ctx->cfg->when_full = WHEN_FULL_REJECT;
+	else
+		return bad_value(ctx, name, "mode", argv[0],
+		    " (queue or reject)");
+	return 0;
+}
+
+static int
+set_pidfile(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	size_t	len = strlen(argv[0]);
+
+	(void)argc;
+	if (len == 0 || len >= sizeof(ctx->cfg->pidfile))
+		return bad_value(ctx, name, "path", argv[0], "");
+	memcpy(ctx->cfg->pidfile, argv[0], len + 1);
+	return 0;
+}
+
+#define FIELD(f)	offsetof(struct config, f)
+#define CUSTOM(fn)	fn, VALUE_CUSTOM, 0, 0, 0
+#define UINT(f, lo, hi)	NULL, VALUE_UINT, FIELD(f), lo, hi
+#define SIZE(f, lo, hi)	NULL, VALUE_SIZE, FIELD(f), lo, hi
+#define DURATION(f, lo)	NULL, VALUE_DURATION, FIELD(f), lo, 0
+
 static const struct directive directives[] = {
-	{ "listen",		1, 1, CONFIG_REPEATABLE, set_listen },
-	{ "allow_client",	1, 1, CONFIG_REPEATABLE, set_client },
-	{ "allow_port",		1, 1, CONFIG_REPEATABLE, set_port },
-	{ "allow_dest",		1, 1, CONFIG_REPEATABLE, set_allow_dest },
-	{ "deny_dest",		1, 1, CONFIG_REPEATABLE, set_deny_dest },
-	{ "header_timeout",	1, 1, 0, set_header_timeout },
-	{ "connect_timeout",	1, 1, 0, set_connect_timeout },
-	{ "idle_timeout",	1, 1, 0, set_idle_timeout },
-	{ "max_header_size",	1, 1, 0, set_max_header_size },
-	{ "max_header_fields",	1, 1, 0, set_max_header_fields },
-	{ "relay_buffer",	1, 1, 0, set_relay_buffer },
-	{ "workers_start",	1, 1, 0, set_workers_start },
-	{ "user",		1, 1, 0, set_user },
-	{ "log_level",		1, 1, 0, set_log_level },
+	{ "listen",		1, 1, CONFIG_REPEATABLE, CUSTOM(set_listen) },
+	{ "allow_client",	1, 1, CONFIG_REPEATABLE, CUSTOM(set_client) },
+	{ "allow_port",		1, 1, CONFIG_REPEATABLE, CUSTOM(set_port) },
+	{ "allow_dest",		1, 1, CONFIG_REPEATABLE,
+	    CUSTOM(set_allow_dest) },
+	{ "deny_dest",		1, 1, CONFIG_REPEATABLE, CUSTOM(set_deny_dest) },
+	{ "header_timeout",	1, 1, 0, DURATION(header_timeout_ms, 1) },
+	{ "connect_timeout",	1, 1, 0, DURATION(connect_timeout_ms, 1) },
+	{ "idle_timeout",	1, 1, 0, DURATION(idle_timeout_ms, 1) },
+	{ "drain_timeout",	1, 1, 0, DURATION(drain_timeout_ms, 0) },
+	{ "shutdown_timeout",	1, 1, 0, DURATION(shutdown_timeout_ms, 1) },
+	{ "max_header_size",	1, 1, 0, SIZE(max_header_size, 1024,
+	    64 * 1024) },
+	{ "max_header_fields",	1, 1, 0, UINT(max_header_fields, 1, 1000) },
+	{ "relay_buffer",	1, 1, 0, SIZE(relay_buffer, 4 * 1024,
+	    16 * 1024 * 1024) },
+	{ "workers_start",	1, 1, 0, UINT(workers_start, 1,
+	    CONFIG_WORKERS_MAX) },
+	{ "workers_min_spare",	1, 1, 0, UINT(workers_min_spare, 0,
+	    CONFIG_WORKERS_MAX) },
+	{ "workers_max_spare",	1, 1, 0, UINT(workers_max_spare, 1,
+	    CONFIG_WORKERS_MAX) },
+	{ "workers_max",	1, 1, 0, UINT(workers_max, 1,
+	    CONFIG_WORKERS_MAX) },
+	{ "worker_max_tunnels",	1, 1, 0, UINT(worker_max_tunnels, 0,
+	    1000000000) },
+	{ "max_tunnels_per_client", 1, 1, 0, UINT(max_tunnels_per_client, 0,
+	    CONFIG_WORKERS_MAX) },
+	{ "listen_backlog",	1, 1, 0, UINT(listen_backlog, 1, 65535) },
+	{ "when_full",		1, 1, 0, CUSTOM(set_when_full) },
+	{ "user",		1, 1, 0, CUSTOM(set_user) },
+	{ "pidfile",		1, 1, 0, CUSTOM(set_pidfile) },
+	{ "log_level",		1, 1, 0, CUSTOM(set_log_level) },
 };
 
 /*
@@ -607,6 +639,8 @@ parse_line(struct parse_ctx *ctx, unsigned *seen, unsigned lineno,
 			    "%u)", d->name, seen[i]);
 		seen[i] = lineno;
 	}
+	if (d->kind != VALUE_CUSTOM)
+		return set_value(ctx, d, argv[1]);
 	return d->handler(ctx, d->name, argc - 1, argv + 1);
 }
 
@@ -620,7 +654,16 @@ config_defaults(struct config *cfg)
 	cfg->max_header_size = 8 * 1024;
 	cfg->max_header_fields = 100;
 	cfg->relay_buffer = 64 * 1024;
-	cfg->workers_start = 16;
+	cfg->drain_timeout_ms = 0;
+	cfg->shutdown_timeout_ms = 10 * 1000;
+	cfg->workers_start = 4;
+	cfg->workers_min_spare = 2;
+	cfg->workers_max_spare = 8;
+	cfg->workers_max = 256;
+	cfg->worker_max_tunnels = 0;
+	cfg->max_tunnels_per_client = 0;
+	cfg->listen_backlog = 511;
+	cfg->when_full = WHEN_FULL_QUEUE;
 	cfg->log_level = LOG_LEVEL_INFO;
 }
 
@@ -641,6 +684,26 @@ list_defaults(struct parse_ctx *ctx)
 		return -1;
 	if (cfg->nports == 0 && set_port(ctx, "allow_port", 1, port) == -1)
 		return -1;
+	return 0;
+}
+
+/* Pool sizes that only make sense together, checked after the last line. */
+static int
+check_pool(struct parse_ctx *ctx)
+{
+	const struct config	*cfg = ctx->cfg;
+
+	if (cfg->workers_start > cfg->workers_max)
+		return ctx_err(ctx, "workers_start %u is above workers_max %u",
+		    cfg->workers_start, cfg->workers_max);
+	if (cfg->workers_min_spare > cfg->workers_max_spare)
+		return ctx_err(ctx, "workers_min_spare %u is above "
+		    "workers_max_spare %u", cfg->workers_min_spare,
+		    cfg->workers_max_spare);
+	if (cfg->workers_min_spare > cfg->workers_max)
+		return ctx_err(ctx, "workers_min_spare %u is above "
+		    "workers_max %u", cfg->workers_min_spare,
+		    cfg->workers_max);
 	return 0;
 }
 
@@ -674,7 +737,7 @@ config_parse_buffer(const char *file, const char *text, struct config *cfg,
 		if (parse_line(&ctx, seen, lineno, line) == -1)
 			goto fail;
 	}
-	if (list_defaults(&ctx) == 0)
+	if (list_defaults(&ctx) == 0 && check_pool(&ctx) == 0)
 		return 0;
 	lineno = 0;
 fail:

@@ -14,12 +14,19 @@
 
 #define CONFIG_ERR_MAX		512
 #define CONFIG_USER_MAX		64
+#define CONFIG_PATH_MAX		1024
+#define CONFIG_WORKERS_MAX	4096	/* scoreboard slots are sized by it */
 
 enum log_level {
 	LOG_LEVEL_ERROR,
 	LOG_LEVEL_WARN,
 	LOG_LEVEL_INFO,
 	LOG_LEVEL_DEBUG
+};
+
+enum when_full {
+	WHEN_FULL_QUEUE,	/* connections wait in the listen backlog */
+	WHEN_FULL_REJECT	/* a reserve process answers 503 at once */
 };
 
 struct listen_addr {
@@ -41,10 +48,20 @@ struct config {
 	long long		 header_timeout_ms;
 	long long		 connect_timeout_ms;
 	long long		 idle_timeout_ms;
+	long long		 drain_timeout_ms;	/* 0: unlimited */
+	long long		 shutdown_timeout_ms;
 	size_t			 max_header_size;
 	unsigned		 max_header_fields;
 	size_t			 relay_buffer;
 	unsigned		 workers_start;
+	unsigned		 workers_min_spare;
+	unsigned		 workers_max_spare;
+	unsigned		 workers_max;
+	unsigned		 worker_max_tunnels;	/* 0: never recycle */
+	unsigned		 max_tunnels_per_client; /* 0: no limit */
+	unsigned		 listen_backlog;
+	enum when_full		 when_full;
+	char			 pidfile[CONFIG_PATH_MAX];	/* "" unset */
 	char			 user[CONFIG_USER_MAX];	/* "" when unset */
 	enum log_level		 log_level;
 };

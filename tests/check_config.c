@@ -77,7 +77,17 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.max_header_size, 8192);
 	ck_assert_uint_eq(cfg.max_header_fields, 100);
 	ck_assert_uint_eq(cfg.relay_buffer, 65536);
-	ck_assert_uint_eq(cfg.workers_start, 16);
+	ck_assert_uint_eq(cfg.workers_start, 4);
+	ck_assert_uint_eq(cfg.workers_min_spare, 2);
+	ck_assert_uint_eq(cfg.workers_max_spare, 8);
+	ck_assert_uint_eq(cfg.workers_max, 256);
+	ck_assert_uint_eq(cfg.worker_max_tunnels, 0);
+	ck_assert_uint_eq(cfg.max_tunnels_per_client, 0);
+	ck_assert_uint_eq(cfg.listen_backlog, 511);
+	ck_assert_int_eq(cfg.when_full, WHEN_FULL_QUEUE);
+	ck_assert_int_eq(cfg.drain_timeout_ms, 0);
+	ck_assert_int_eq(cfg.shutdown_timeout_ms, 10000);
+	ck_assert_str_eq(cfg.pidfile, "");
 	ck_assert_str_eq(cfg.user, "");
 	ck_assert_int_eq(cfg.log_level, LOG_LEVEL_INFO);
 	config_free(&cfg);
@@ -97,6 +107,7 @@ START_TEST(test_scalars)
 	    "max_header_fields 1000\n"
 	    "relay_buffer 1M\n"
 	    "workers_start 1024\n"
+	    "workers_max 4096\n"
 	    "user _connectproxy\n"
 	    "log_level debug\n", &cfg);
 	ck_assert_int_eq(cfg.header_timeout_ms, 2500);
@@ -129,6 +140,34 @@ START_TEST(test_scalars)
 	ck_assert_uint_eq(cfg.max_header_size, 65536);
 	ck_assert_uint_eq(cfg.relay_buffer, 16 * 1048576);
 	ck_assert_str_eq(cfg.user, "machine$");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_pool)
+{
+	struct config	cfg;
+
+	parse_ok("workers_start 8\nworkers_min_spare 0\n"
+	    "workers_max_spare 16\nworkers_max 1000\n"
+	    "worker_max_tunnels 500\nmax_tunnels_per_client 64\n"
+	    "listen_backlog 1024\nwhen_full reject\ndrain_timeout 0\n"
+	    "shutdown_timeout 2500ms\npidfile /run/cp/cp.pid\n", &cfg);
+	ck_assert_uint_eq(cfg.workers_start, 8);
+	ck_assert_uint_eq(cfg.workers_min_spare, 0);
+	ck_assert_uint_eq(cfg.workers_max_spare, 16);
+	ck_assert_uint_eq(cfg.workers_max, 1000);
+	ck_assert_uint_eq(cfg.worker_max_tunnels, 500);
+	ck_assert_uint_eq(cfg.max_tunnels_per_client, 64);
+	ck_assert_uint_eq(cfg.listen_backlog, 1024);
+	ck_assert_int_eq(cfg.when_full, WHEN_FULL_REJECT);
+	ck_assert_int_eq(cfg.drain_timeout_ms, 0);
+	ck_assert_int_eq(cfg.shutdown_timeout_ms, 2500);
+	ck_assert_str_eq(cfg.pidfile, "/run/cp/cp.pid");
+	config_free(&cfg);
+	parse_ok("when_full queue\ndrain_timeout 1m\n", &cfg);
+	ck_assert_int_eq(cfg.when_full, WHEN_FULL_QUEUE);
+	ck_assert_int_eq(cfg.drain_timeout_ms, 60000);
 	config_free(&cfg);
 }
 END_TEST
@@ -420,9 +459,34 @@ static const struct bad_case bad_cases[] = {
 	{ "max_header_fields 1K\n",
 	  "test.conf:1: max_header_fields: bad number \"1K\"" },
 	{ "workers_start 0\n", "test.conf:1: workers_start: \"0\" "
-	  "out of range (1 to 1024)" },
-	{ "workers_start 1025\n", "test.conf:1: workers_start: \"1025\" "
-	  "out of range (1 to 1024)" },
+	  "out of range (1 to 4096)" },
+	{ "workers_start 4097\n", "test.conf:1: workers_start: \"4097\" "
+	  "out of range (1 to 4096)" },
+	/* the pool's sizes, checked together after the last line */
+	{ "workers_start 300\n", "test.conf: workers_start 300 is above "
+	  "workers_max 256" },
+	{ "workers_max 8\nworkers_start 9\n", "test.conf: workers_start 9 "
+	  "is above workers_max 8" },
+	{ "workers_min_spare 9\n", "test.conf: workers_min_spare 9 is above "
+	  "workers_max_spare 8" },
+	{ "workers_max 4\nworkers_start 1\nworkers_min_spare 5\n"
+	  "workers_max_spare 6\n", "test.conf: workers_min_spare 5 is above "
+	  "workers_max 4" },
+	{ "workers_max 0\n", "test.conf:1: workers_max: \"0\" "
+	  "out of range (1 to 4096)" },
+	{ "workers_max_spare 0\n", "test.conf:1: workers_max_spare: \"0\" "
+	  "out of range (1 to 4096)" },
+	{ "listen_backlog 0\n", "test.conf:1: listen_backlog: \"0\" "
+	  "out of range (1 to 65535)" },
+	{ "max_tunnels_per_client -1\n",
+	  "test.conf:1: max_tunnels_per_client: bad number \"-1\"" },
+	{ "when_full drop\n", "test.conf:1: when_full: bad mode \"drop\" "
+	  "(queue or reject)" },
+	{ "shutdown_timeout 0\n",
+	  "test.conf:1: shutdown_timeout: must be greater than 0" },
+	{ "drain_timeout soon\n",
+	  "test.conf:1: drain_timeout: bad duration \"soon\" "
+	  "(seconds, or a number with ms, s, m or h)" },
 	{ "workers_start many\n",
 	  "test.conf:1: workers_start: bad number \"many\"" },
 	/* user, log_level */
@@ -472,6 +536,16 @@ static const struct {
 	{ "max_header_fields",	"100",			0 },
 	{ "relay_buffer",	"64K",			0 },
 	{ "workers_start",	"16",			0 },
+	{ "workers_min_spare",	"2",			0 },
+	{ "workers_max_spare",	"8",			0 },
+	{ "workers_max",	"256",			0 },
+	{ "worker_max_tunnels",	"1000",			0 },
+	{ "max_tunnels_per_client", "64",		0 },
+	{ "listen_backlog",	"511",			0 },
+	{ "when_full",		"reject",		0 },
+	{ "drain_timeout",	"0",			0 },
+	{ "shutdown_timeout",	"10s",			0 },
+	{ "pidfile",		"/run/connectproxy.pid", 0 },
 	{ "user",		"nobody",		0 },
 	{ "log_level",		"info",			0 },
 };
@@ -814,6 +888,7 @@ config_suite(void)
 	tc = tcase_create("directives");
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_scalars);
+	tcase_add_test(tc, test_pool);
 	tcase_add_test(tc, test_listen);
 	tcase_add_test(tc, test_lists);
 	tcase_add_test(tc, test_dests);
