@@ -6,6 +6,7 @@
 #define RELAY_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,9 +18,10 @@ enum relay_end {
 	RELAY_SHUTDOWN		/* *stop became non-zero */
 };
 
+/* Atomic: they may live in the scoreboard, read while the relay runs. */
 struct relay_stats {
-	uint64_t	up;	/* client to target */
-	uint64_t	down;	/* target to client */
+	_Atomic uint64_t	up;	/* client to target */
+	_Atomic uint64_t	down;	/* target to client */
 };
 
 struct relay_buffers {

@@ -1,0 +1,210 @@
+/*
+ * The scoreboard lives in MAP_SHARED|MAP_ANONYMOUS memory so that every
+ * worker forked after its creation sees the same slots.  No locks: each
+ * field has one writer at a time, and readers tolerate a slot changing
+ * under them (a count may be off by a connection in flight, never worse).
+ */
+#define _DEFAULT_SOURCE		/* MAP_ANONYMOUS (POSIX only from 2024) */
+
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "scoreboard.h"
+
+static size_t
+sb_size(unsigned nslots)
+{
+	return sizeof(struct scoreboard) + (size_t)nslots *
+	    sizeof(struct sb_slot);
+}
+
+struct scoreboard *
+scoreboard_create(unsigned nslots)
+{
+	struct scoreboard	*sb;
+
+	sb = mmap(NULL, sb_size(nslots), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sb == MAP_FAILED)
+		return NULL;
+	/* Anonymous memory is zeroed: every slot starts as SB_FREE. */
+	sb->nslots = nslots;
+	return sb;
+}
+
+void
+scoreboard_destroy(struct scoreboard *sb)
+{
+	if (sb != NULL)
+		munmap(sb, sb_size(sb->nslots));
+}
+
+int
+scoreboard_free_slot(const struct scoreboard *sb)
+{
+	unsigned	i;
+
+	for (i = 0; i < sb->nslots; i++)
+		if (atomic_load(&sb->slots[i].pid) == 0)
+			return (int)i;
+	return -1;
+}
+
+void
+scoreboard_count(const struct scoreboard *sb, unsigned generation,
+    struct sb_counts *c)
+{
+	const struct sb_slot	*s;
+	unsigned		 i;
+	int			 state;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < sb->nslots; i++) {
+		s = &sb->slots[i];
+		state = atomic_load(&s->state);
+		if (atomic_load(&s->pid) == 0 || state == SB_RESERVE)
+			continue;
+		if (atomic_load(&s->generation) != generation) {
+			c->others++;
+			continue;
+		}
+		c->total++;
+		if (state == SB_STARTING)
+			c->starting++;
+		else if (state == SB_IDLE)
+			c->idle++;
+		else
+			c->busy++;
+	}
+}
+
+void
+scoreboard_set_state(struct scoreboard *sb, struct sb_slot *slot,
+    enum sb_state state)
+{
+	int	old = atomic_exchange(&slot->state, (int)state);
+
+	if (old == SB_IDLE && state != SB_IDLE)
+		atomic_fetch_sub(&sb->idle, 1);
+	else if (old != SB_IDLE && state == SB_IDLE)
+		atomic_fetch_add(&sb->idle, 1);
+}
+
+/* An address as 16 bytes of IPv6, IPv4 as ::ffff:a.b.c.d. */
+static void
+addr_key(const struct sockaddr *sa, unsigned long long *hi,
+    unsigned long long *lo)
+{
+	unsigned char	b[16] = { 0 };
+	int		i;
+
+	if (sa->sa_family == AF_INET6)
+		memcpy(b, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	else if (sa->sa_family == AF_INET) {
+		b[10] = b[11] = 0xff;
+		memcpy(b + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	}
+	*hi = *lo = 0;
+	for (i = 0; i < 8; i++) {
+		*hi = *hi << 8 | b[i];
+		*lo = *lo << 8 | b[i + 8];
+	}
+}
+
+static void
+text_copy(char *dst, size_t len, const char *src)
+{
+	size_t	n = strlen(src);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+void
+scoreboard_begin(struct sb_slot *slot, const struct sockaddr *client,
+    const char *client_text)
+{
+	unsigned long long	hi, lo;
+
+	addr_key(client, &hi, &lo);
+	atomic_store(&slot->client_hi, hi);
+	atomic_store(&slot->client_lo, lo);
+	atomic_store(&slot->bytes.up, 0);
+	atomic_store(&slot->bytes.down, 0);
+	atomic_fetch_add(&slot->seq, 1);
+	text_copy(slot->client, sizeof(slot->client), client_text);
+	slot->target[0] = '\0';
+	atomic_fetch_add(&slot->seq, 1);
+}
+
+void
+scoreboard_set_target(struct sb_slot *slot, const char *target)
+{
+	atomic_fetch_add(&slot->seq, 1);
+	text_copy(slot->target, sizeof(slot->target), target);
+	atomic_fetch_add(&slot->seq, 1);
+}
+
+unsigned
+scoreboard_client_tunnels(const struct scoreboard *sb,
+    const struct sb_slot *self, const struct sockaddr *client)
+{
+	const struct sb_slot	*s;
+	unsigned long long	 hi, lo;
+	unsigned		 i, n = 0;
+	int			 state;
+
+	addr_key(client, &hi, &lo);
+	for (i = 0; i < sb->nslots; i++) {
+		s = &sb->slots[i];
+		state = atomic_load(&s->state);
+		if (s == self || state < SB_READING || state > SB_CLOSING)
+			continue;
+		if (atomic_load(&s->client_hi) == hi &&
+		    atomic_load(&s->client_lo) == lo)
+			n++;
+	}
+	return n;
+}
+
+void
+scoreboard_snapshot(const struct sb_slot *slot, struct sb_slot *copy)
+{
+	unsigned	before, tries;
+
+	memset(copy, 0, sizeof(*copy));
+	for (tries = 0; tries < 100; tries++) {
+		before = atomic_load(&slot->seq);
+		if (before & 1)
+			continue;
+		memcpy(copy->client, slot->client, sizeof(copy->client));
+		memcpy(copy->target, slot->target, sizeof(copy->target));
+		if (atomic_load(&slot->seq) == before)
+			break;
+	}
+	copy->client[sizeof(copy->client) - 1] = '\0';
+	copy->target[sizeof(copy->target) - 1] = '\0';
+	atomic_store(&copy->pid, atomic_load(&slot->pid));
+	atomic_store(&copy->generation, atomic_load(&slot->generation));
+	atomic_store(&copy->state, atomic_load(&slot->state));
+	atomic_store(&copy->start_ms, atomic_load(&slot->start_ms));
+	atomic_store(&copy->served, atomic_load(&slot->served));
+	atomic_store(&copy->bytes.up, atomic_load(&slot->bytes.up));
+	atomic_store(&copy->bytes.down, atomic_load(&slot->bytes.down));
+}
+
+const char *
+scoreboard_state_name(enum sb_state state)
+{
+	static const char *const	names[] = {
+		"free", "starting", "idle", "reading", "connecting",
+		"relaying", "closing", "reserve"
+	};
+
+	if ((unsigned)state >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[state];
+}

@@ -1,0 +1,98 @@
+/*
+ * Pool arithmetic: a shortage forks 1, 2, 4, ... 32 per wake-up, never
+ * past workers_max or the free slots; a surplus retires one worker when
+ * the caller allows; anything in between resets the rate.
+ */
+#include "pool.h"
+#include "suites.h"
+
+static const struct pool_limits	lim = { 2, 8, 256 };
+
+START_TEST(test_ramp)
+{
+	static const unsigned	 expect[] = { 1, 2, 4, 8, 16, 32, 32, 32 };
+	struct pool_plan	 plan;
+	unsigned		 rate = 1, i;
+
+	/* A shortage that lasts: the rate doubles, capped at 32. */
+	for (i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+		pool_plan(&lim, 0, 10, 1000, 0, &rate, &plan);
+		ck_assert_uint_eq(plan.spawn, expect[i]);
+		ck_assert_int_eq(plan.retire, 0);
+	}
+	/* Enough spares again: back to one at a time. */
+	pool_plan(&lim, 2, 10, 1000, 0, &rate, &plan);
+	ck_assert_uint_eq(plan.spawn, 0);
+	ck_assert_uint_eq(rate, 1);
+	pool_plan(&lim, 1, 10, 1000, 0, &rate, &plan);
+	ck_assert_uint_eq(plan.spawn, 1);
+}
+END_TEST
+
+static const struct {
+	unsigned	idle, total, slots, rate;
+	int		may_retire;
+	unsigned	spawn;
+	int		retire, full;
+} cases[] = {
+	/* never past workers_max */
+	{ 0, 250, 1000, 32, 0, 6, 0, 0 },
+	{ 0, 256, 1000, 32, 0, 0, 0, 1 },
+	{ 1, 256, 1000, 32, 0, 0, 0, 0 },
+	/* never past the free scoreboard slots */
+	{ 0, 10, 3, 32, 0, 3, 0, 0 },
+	{ 0, 10, 0, 32, 0, 0, 0, 1 },
+	/* surplus: retire only when the caller's pace allows */
+	{ 9, 20, 1000, 1, 1, 0, 1, 0 },
+	{ 9, 20, 1000, 1, 0, 0, 0, 0 },
+	{ 8, 20, 1000, 1, 1, 0, 0, 0 },
+	/* in range: nothing */
+	{ 2, 20, 1000, 8, 1, 0, 0, 0 },
+	{ 5, 20, 1000, 8, 1, 0, 0, 0 },
+	/* a rate of 0 is taken as 1 */
+	{ 0, 0, 1000, 0, 0, 1, 0, 0 },
+};
+
+START_TEST(test_cases)
+{
+	struct pool_plan	plan;
+	unsigned		rate = cases[_i].rate;
+
+	pool_plan(&lim, cases[_i].idle, cases[_i].total, cases[_i].slots,
+	    cases[_i].may_retire, &rate, &plan);
+	ck_assert_msg(plan.spawn == cases[_i].spawn, "case %d: spawn %u, "
+	    "want %u", _i, plan.spawn, cases[_i].spawn);
+	ck_assert_msg(plan.retire == cases[_i].retire, "case %d: retire", _i);
+	ck_assert_msg(plan.full == cases[_i].full, "case %d: full", _i);
+}
+END_TEST
+
+START_TEST(test_zero_min_spare)
+{
+	struct pool_limits	l = { 0, 0, 4 };
+	struct pool_plan	plan;
+	unsigned		rate = 1;
+
+	/* No spares wanted: an idle pool shrinks to nothing, one a tick. */
+	pool_plan(&l, 0, 4, 100, 1, &rate, &plan);
+	ck_assert_uint_eq(plan.spawn, 0);
+	ck_assert_int_eq(plan.retire, 0);
+	ck_assert_int_eq(plan.full, 1);
+	pool_plan(&l, 1, 4, 100, 1, &rate, &plan);
+	ck_assert_int_eq(plan.retire, 1);
+}
+END_TEST
+
+Suite *
+pool_suite(void)
+{
+	Suite	*s = suite_create("pool");
+	TCase	*tc = tcase_create("plan");
+
+	tcase_add_test(tc, test_ramp);
+	tcase_add_loop_test(tc, test_cases, 0,
+	    (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_test(tc, test_zero_min_spare);
+	suite_add_tcase(s, tc);
+	return s;
+}
