@@ -8,25 +8,28 @@
 #include "pool.h"
 
 void
-pool_plan(const struct pool_limits *lim, unsigned idle, unsigned total,
-    unsigned slots, int may_retire, unsigned *rate, struct pool_plan *plan)
+pool_plan(const struct pool_limits *lim, const struct pool_view *v,
+    int may_retire, unsigned *rate, struct pool_plan *plan)
 {
-	unsigned	room;
+	unsigned	room, spares;
+	int		shortage;
 
 	memset(plan, 0, sizeof(*plan));
 	if (*rate == 0)
 		*rate = 1;
-	room = total < lim->max ? lim->max - total : 0;
-	if (room > slots)
-		room = slots;
-	plan->full = room == 0 && idle == 0;
-	if (idle < lim->min_spare && room > 0) {
+	room = v->total < lim->max ? lim->max - v->total : 0;
+	if (room > v->slots)
+		room = v->slots;
+	plan->full = room == 0 && v->idle == 0;
+	spares = v->idle + v->starting;
+	shortage = spares < lim->min_spare || v->queued > spares;
+	if (shortage && room > 0) {
 		plan->spawn = *rate < room ? *rate : room;
 		*rate = *rate * 2 > POOL_MAX_SPAWN_RATE ?
 		    POOL_MAX_SPAWN_RATE : *rate * 2;
 		return;
 	}
 	*rate = 1;
-	if (idle > lim->max_spare && may_retire)
+	if (spares > lim->max_spare && may_retire)
 		plan->retire = 1;
 }

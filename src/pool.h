@@ -19,16 +19,24 @@ struct pool_plan {
 	int		full;		/* at max with nobody idle */
 };
 
+struct pool_view {
+	unsigned	idle;		/* in accept(), current generation */
+	unsigned	starting;	/* forked, not yet in accept() */
+	unsigned	total;		/* live workers, current generation */
+	unsigned	slots;		/* free scoreboard slots */
+	unsigned	queued;		/* connections waiting in the backlog */
+};
+
 /*
- * `idle` counts idle and starting workers of the current generation,
- * `total` all its live workers, `slots` the free scoreboard slots.
- * While idle < min_spare, fork *rate workers (never past max or the free
- * slots) and double *rate up to POOL_MAX_SPAWN_RATE for the next call;
- * otherwise *rate falls back to 1.  Above max_spare, retire one, but only
- * when `may_retire` (the caller paces retirement to one a second).
+ * Spares are idle and starting workers.  There is a shortage while there
+ * are fewer than min_spare of them, or while more connections wait in the
+ * backlog than the spares will take (a burst: only the backlog shows its
+ * size).  During a shortage fork *rate workers (never past max or the
+ * free slots) and double *rate up to POOL_MAX_SPAWN_RATE for the next
+ * call; otherwise *rate falls back to 1.  With more than max_spare spares,
+ * retire one, but only when `may_retire` (the caller paces retirement).
  */
-void	pool_plan(const struct pool_limits *lim, unsigned idle,
-	    unsigned total, unsigned slots, int may_retire, unsigned *rate,
-	    struct pool_plan *plan);
+void	pool_plan(const struct pool_limits *lim, const struct pool_view *v,
+	    int may_retire, unsigned *rate, struct pool_plan *plan);
 
 #endif

@@ -8,6 +8,15 @@
 
 static const struct pool_limits	lim = { 2, 8, 256 };
 
+static void
+plan_for(unsigned idle, unsigned total, unsigned slots, int may_retire,
+    unsigned *rate, struct pool_plan *plan)
+{
+	struct pool_view	v = { idle, 0, total, slots, 0 };
+
+	pool_plan(&lim, &v, may_retire, rate, plan);
+}
+
 START_TEST(test_ramp)
 {
 	static const unsigned	 expect[] = { 1, 2, 4, 8, 16, 32, 32, 32 };
@@ -16,15 +25,15 @@ START_TEST(test_ramp)
 
 	/* A shortage that lasts: the rate doubles, capped at 32. */
 	for (i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
-		pool_plan(&lim, 0, 10, 1000, 0, &rate, &plan);
+		plan_for(0, 10, 1000, 0, &rate, &plan);
 		ck_assert_uint_eq(plan.spawn, expect[i]);
 		ck_assert_int_eq(plan.retire, 0);
 	}
 	/* Enough spares again: back to one at a time. */
-	pool_plan(&lim, 2, 10, 1000, 0, &rate, &plan);
+	plan_for(2, 10, 1000, 0, &rate, &plan);
 	ck_assert_uint_eq(plan.spawn, 0);
 	ck_assert_uint_eq(rate, 1);
-	pool_plan(&lim, 1, 10, 1000, 0, &rate, &plan);
+	plan_for(1, 10, 1000, 0, &rate, &plan);
 	ck_assert_uint_eq(plan.spawn, 1);
 }
 END_TEST
@@ -58,7 +67,7 @@ START_TEST(test_cases)
 	struct pool_plan	plan;
 	unsigned		rate = cases[_i].rate;
 
-	pool_plan(&lim, cases[_i].idle, cases[_i].total, cases[_i].slots,
+	plan_for(cases[_i].idle, cases[_i].total, cases[_i].slots,
 	    cases[_i].may_retire, &rate, &plan);
 	ck_assert_msg(plan.spawn == cases[_i].spawn, "case %d: spawn %u, "
 	    "want %u", _i, plan.spawn, cases[_i].spawn);
@@ -73,13 +82,58 @@ START_TEST(test_zero_min_spare)
 	struct pool_plan	plan;
 	unsigned		rate = 1;
 
+	struct pool_view	v = { 0, 0, 4, 100, 0 };
+
 	/* No spares wanted: an idle pool shrinks to nothing, one a tick. */
-	pool_plan(&l, 0, 4, 100, 1, &rate, &plan);
+	pool_plan(&l, &v, 1, &rate, &plan);
 	ck_assert_uint_eq(plan.spawn, 0);
 	ck_assert_int_eq(plan.retire, 0);
 	ck_assert_int_eq(plan.full, 1);
-	pool_plan(&l, 1, 4, 100, 1, &rate, &plan);
+	v.idle = 1;
+	pool_plan(&l, &v, 1, &rate, &plan);
 	ck_assert_int_eq(plan.retire, 1);
+}
+END_TEST
+
+/* Starting workers count as spares, unless the backlog outgrows them. */
+START_TEST(test_starting)
+{
+	struct pool_view	v = { 0, 2, 40, 1000, 0 };
+	struct pool_plan	plan;
+	unsigned		rate = 4;
+
+	pool_plan(&lim, &v, 1, &rate, &plan);
+	ck_assert_uint_eq(plan.spawn, 0);
+	ck_assert_uint_eq(rate, 1);
+	v.queued = 3;
+	pool_plan(&lim, &v, 1, &rate, &plan);
+	ck_assert_uint_eq(plan.spawn, 1);
+	pool_plan(&lim, &v, 1, &rate, &plan);
+	ck_assert_uint_eq(plan.spawn, 2);
+	v.queued = 0;
+	v.idle = 3;
+	v.starting = 6;
+	pool_plan(&lim, &v, 1, &rate, &plan);
+	ck_assert_uint_eq(plan.spawn, 0);
+	ck_assert_int_eq(plan.retire, 1);
+}
+END_TEST
+
+/* More connections in the backlog than spares: a shortage at any min. */
+START_TEST(test_queued)
+{
+	struct pool_limits	l = { 0, 4, 16 };
+	struct pool_view	v = { 0, 0, 3, 100, 5 };
+	struct pool_plan	plan;
+	unsigned		rate = 1;
+
+	pool_plan(&l, &v, 0, &rate, &plan);
+	ck_assert_uint_eq(plan.spawn, 1);
+	/* Spares enough for what waits: no more forks. */
+	v.idle = 1;
+	v.starting = 4;
+	pool_plan(&l, &v, 0, &rate, &plan);
+	ck_assert_uint_eq(plan.spawn, 0);
 }
 END_TEST
 
@@ -93,6 +147,8 @@ pool_suite(void)
 	tcase_add_loop_test(tc, test_cases, 0,
 	    (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_zero_min_spare);
+	tcase_add_test(tc, test_starting);
+	tcase_add_test(tc, test_queued);
 	suite_add_tcase(s, tc);
 	return s;
 }
