@@ -1,0 +1,177 @@
+/*
+ * Listening sockets across reloads: an address that stays keeps its
+ * socket (and its accept queue), a new address is bound before any old one
+ * is closed, and a bind failure leaves the running set as it was.
+ */
+#ifdef __linux__
+#define _DEFAULT_SOURCE		/* struct tcp_info */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#endif
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "listeners.h"
+#include "net.h"
+
+static int
+find(const struct listener_set *set, const struct listen_addr *la)
+{
+	size_t	i;
+
+	if (set == NULL)
+		return -1;
+	for (i = 0; i < set->n; i++)
+		if (set->addrs[i].len == la->len &&
+		    memcmp(&set->addrs[i].ss, &la->ss, la->len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Settings every listener of a set gets, new or kept. */
+static void
+tune(int fd, size_t n, int backlog)
+{
+	struct timeval	tv = { 1, 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)net_set_nonblock(fd, n > 1);
+	/* listen() again on a listening socket just changes its backlog. */
+	if (backlog > 0)
+		(void)listen(fd, backlog);
+}
+
+static int
+alloc_set(struct listener_set *set, size_t n)
+{
+	memset(set, 0, sizeof(*set));
+	set->fds = calloc(n, sizeof(*set->fds));
+	set->addrs = calloc(n, sizeof(*set->addrs));
+	if (set->fds == NULL || set->addrs == NULL) {
+		free(set->fds);
+		free(set->addrs);
+		return -1;
+	}
+	return 0;
+}
+
+int
+listeners_open(const struct config *cfg, const struct listener_set *cur,
+    struct listener_set *next, char *err, size_t errlen)
+{
+	const struct listen_addr	*la;
+	size_t				 i;
+	int				 k;
+
+	if (cur != NULL && cur->inherited)
+		return listeners_adopt(cur->fds, cur->n, next);
+	if (alloc_set(next, cfg->nlisten) == -1) {
+		snprintf(err, errlen, "listen: out of memory");
+		return -1;
+	}
+	for (i = 0; i < cfg->nlisten; i++) {
+		la = &cfg->listen[i];
+		next->addrs[i] = *la;
+		if ((k = find(cur, la)) != -1)
+			next->fds[i] = cur->fds[k];
+		else if ((next->fds[i] = net_listen((const struct sockaddr *)
+		    &la->ss, la->len, (int)cfg->listen_backlog)) == -1) {
+			snprintf(err, errlen, "listen %s: %s", la->text,
+			    strerror(errno));
+			next->n = i;
+			listeners_retire(next, cur);
+			return -1;
+		}
+		next->n++;
+	}
+	for (i = 0; i < next->n; i++)
+		tune(next->fds[i], next->n, (int)cfg->listen_backlog);
+	return 0;
+}
+
+int
+listeners_adopt(const int *fds, size_t n, struct listener_set *set)
+{
+	size_t	i;
+
+	if (alloc_set(set, n) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		set->fds[i] = fds[i];
+		set->addrs[i].len = sizeof(set->addrs[i].ss);
+		if (getsockname(fds[i], (struct sockaddr *)&set->addrs[i].ss,
+		    &set->addrs[i].len) == 0)
+			net_format((struct sockaddr *)&set->addrs[i].ss,
+			    set->addrs[i].text, sizeof(set->addrs[i].text));
+		tune(fds[i], n, 0);
+	}
+	set->n = n;
+	set->inherited = 1;
+	return 0;
+}
+
+int
+listeners_to_config(const struct listener_set *set, struct config *cfg)
+{
+	struct listen_addr	*addrs;
+
+	if ((addrs = calloc(set->n, sizeof(*addrs))) == NULL)
+		return -1;
+	memcpy(addrs, set->addrs, set->n * sizeof(*addrs));
+	free(cfg->listen);
+	cfg->listen = addrs;
+	cfg->nlisten = set->n;
+	return 0;
+}
+
+unsigned
+listeners_queued(const struct listener_set *set)
+{
+	unsigned	n = 0;
+#ifdef TCP_INFO
+	struct tcp_info	ti;
+	socklen_t	len;
+	size_t		i;
+
+	/* On a listening socket tcpi_unacked is the accept queue length. */
+	for (i = 0; i < set->n; i++) {
+		len = sizeof(ti);
+		if (getsockopt(set->fds[i], IPPROTO_TCP, TCP_INFO, &ti,
+		    &len) == 0 && ti.tcpi_state == 10 /* TCP_LISTEN */)
+			n += ti.tcpi_unacked;
+	}
+#else
+	(void)set;
+#endif
+	return n;
+}
+
+void
+listeners_retire(struct listener_set *old, const struct listener_set *next)
+{
+	size_t	i, j;
+	int	shared;
+
+	for (i = 0; i < old->n; i++) {
+		shared = 0;
+		for (j = 0; next != NULL && j < next->n; j++)
+			shared |= next->fds[j] == old->fds[i];
+		if (!shared)
+			close(old->fds[i]);
+	}
+	free(old->fds);
+	free(old->addrs);
+	memset(old, 0, sizeof(*old));
+}
+
+void
+listeners_close(struct listener_set *set)
+{
+	listeners_retire(set, NULL);
+}
