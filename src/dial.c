@@ -161,3 +161,140 @@ dial_connect(const struct config *cfg, const struct request *req,
 	freeaddrinfo(list);
 	return fd;
 }
+
+/* 1 when fd is readable (or has an error to report), 0 at the deadline. */
+static int
+wait_readable(int fd, long long deadline)
+{
+	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
+	long long	left;
+	int		n;
+
+	for (;;) {
+		if ((left = deadline - net_now_ms()) <= 0)
+			return 0;
+		n = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+		if (n > 0 || (n == -1 && errno != EINTR))
+			return 1;
+	}
+}
+
+/* Resolve a parent (no policy: it is trusted as configured) and connect. */
+static int
+connect_parent(const struct upstream *u, long long deadline,
+    struct dial_result *res)
+{
+	struct addrinfo	 hints, *list, *ai, *addrs[DIAL_MAX_ADDRS];
+	char		 port[8];
+	size_t		 n = 0;
+	int		 rc, fd;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", (unsigned)u->port);
+	if ((rc = getaddrinfo(u->host, port, &hints, &list)) != 0) {
+		log_warnx("upstream %s: %s", u->text, gai_strerror(rc));
+		return fail(res, rc == EAI_AGAIN ? 504 : 502,
+		    rc == EAI_AGAIN ? "upstream_timeout" : "upstream_failed",
+		    "upstream proxy unreachable");
+	}
+	for (ai = list; ai != NULL && n < DIAL_MAX_ADDRS; ai = ai->ai_next)
+		if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
+			addrs[n++] = ai;
+	fd = try_addrs(addrs, n, deadline, res);
+	freeaddrinfo(list);
+	return fd;
+}
+
+/*
+ * Send the CONNECT and read the parent's head before the deadline.
+ * Returns 0 on a 2xx (bytes after the head left in res->early), or -1
+ * with res->status: 502 for an answer that is not 2xx (final) or not
+ * HTTP, 504 for a timeout.
+ */
+static int
+ask_parent(int fd, const struct upstream *u, const char *target,
+    long long deadline, struct dial_result *res)
+{
+	char	req[UPSTREAM_REQ_MAX];
+	size_t	len = 0, n, head;
+	ssize_t	r;
+	int	status;
+
+	n = upstream_request(u, target, req, sizeof(req));
+	if (n == 0 || net_write_all(fd, req, n, deadline) == -1) {
+		memset(req, 0, sizeof(req));
+		return fail(res, errno == ETIMEDOUT ? 504 : 502, errno ==
+		    ETIMEDOUT ? "upstream_timeout" : "upstream_failed",
+		    "upstream proxy failed");
+	}
+	/* The request holds the parent's credentials. */
+	memset(req, 0, sizeof(req));
+	for (;;) {
+		switch (upstream_parse_head(res->early, len, &status, &head)) {
+		case UPSTREAM_HEAD_OK:
+			res->upstream_status = status;
+			if (status < 200 || status > 299)
+				return fail(res, 502, "upstream_refused",
+				    "upstream proxy refused");
+			res->early_len = len - head;
+			memmove(res->early, res->early + head, len - head);
+			return 0;
+		case UPSTREAM_HEAD_BAD:
+			return fail(res, 502, "upstream_failed",
+			    "bad answer from upstream proxy");
+		case UPSTREAM_HEAD_AGAIN:
+			break;
+		}
+		if (wait_readable(fd, deadline) == 0)
+			return fail(res, 504, "upstream_timeout",
+			    "upstream proxy timed out");
+		r = recv(fd, res->early + len, sizeof(res->early) - len,
+		    MSG_DONTWAIT);
+		if (r == 0 || (r == -1 && errno != EAGAIN && errno != EINTR))
+			return fail(res, 502, "upstream_failed",
+			    "upstream proxy closed");
+		if (r > 0)
+			len += (size_t)r;
+	}
+}
+
+int
+dial_upstream(const char *target, const struct upstream *const *chain,
+    size_t n, long long deadline, struct dial_result *res)
+{
+	long long	now, until;
+	size_t		i;
+	int		fd, timedout = 0;
+
+	memset(res, 0, sizeof(*res));
+	for (i = 0; i < n; i++) {
+		res->upstream = chain[i]->text;
+		res->upstream_status = 0;
+		if ((now = net_now_ms()) >= deadline) {
+			timedout = 1;
+			break;
+		}
+		/* Each parent left gets an equal share of the time. */
+		until = now + (deadline - now) / (long long)(n - i);
+		fd = connect_parent(chain[i], until, res);
+		if (fd != -1 && ask_parent(fd, chain[i], target, until,
+		    res) == 0)
+			return fd;
+		if (fd != -1)
+			close(fd);
+		if (res->upstream_status != 0) {
+			log_warnx("upstream %s answered %d to CONNECT %s",
+			    chain[i]->text, res->upstream_status, target);
+			return -1;
+		}
+		log_warnx("upstream %s: %s", chain[i]->text, res->reason);
+		timedout |= res->status == 504;
+	}
+	if (timedout)
+		return fail(res, 504, "upstream_timeout",
+		    "upstream proxy timed out");
+	return fail(res, 502, "upstream_failed", "upstream proxy failed");
+}

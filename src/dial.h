@@ -8,6 +8,8 @@
 
 #include <sys/socket.h>
 
+#include "upstream.h"
+
 struct config;
 struct request;
 
@@ -18,6 +20,10 @@ struct dial_result {
 	const char		*reason;	/* "dest_denied", "connect_failed", ... */
 	const char		*detail;	/* short text for the body */
 	const char		*rule;		/* on 403: the rule that denied */
+	const char		*upstream;	/* the parent used, last tried */
+	int			 upstream_status; /* its answer, 0 when none */
+	char			 early[UPSTREAM_HEAD_MAX]; /* bytes after */
+	size_t			 early_len;	/* the parent's 2xx head */
 };
 
 /*
@@ -31,5 +37,20 @@ struct dial_result {
  */
 int	dial_connect(const struct config *cfg, const struct request *req,
 	    long long deadline, struct dial_result *res);
+
+/*
+ * Open the tunnel through the parents chain[0..n) (upstream_select()), in
+ * order, before the deadline; each gets an equal share of the time left.
+ * A parent's address is trusted as configured: no destination policy.
+ * It is sent "CONNECT target" (and its credentials); on a 2xx the
+ * connected socket is returned with res->upstream set and any bytes the
+ * parent sent after its head in res->early (they belong to the client).
+ * A non-2xx answer is final: -1 with 502 and res->upstream_status.  A
+ * parent that cannot be reached, answers garbage or runs out of time
+ * lets the next one try; after the last, -1 with 502, or 504 when a
+ * timeout was involved.
+ */
+int	dial_upstream(const char *target, const struct upstream *const *chain,
+	    size_t n, long long deadline, struct dial_result *res);
 
 #endif

@@ -293,6 +293,18 @@ parse_literal(const char *host, struct sockaddr_storage *ss)
 	return -1;
 }
 
+int
+policy_dest_match(const struct dest_rule *r, const char *host)
+{
+	struct sockaddr_storage	ss;
+
+	if (parse_literal(host, &ss) == 0)
+		return r->kind == DEST_CIDR && policy_cidr_match(&r->cidr,
+		    (const struct sockaddr *)(const void *)&ss);
+	return (r->kind == DEST_NAME && strcasecmp(r->name, host) == 0) ||
+	    (r->kind == DEST_SUFFIX && suffix_match(r->name, host));
+}
+
 enum policy_verdict
 policy_check_name(const struct config *cfg, const char *host,
     const char **rule)

@@ -87,4 +87,11 @@ enum policy_verdict policy_check_name(const struct config *cfg,
 enum policy_verdict policy_check_addr(const struct config *cfg,
 	    const struct sockaddr *sa, const char **rule);
 
+/*
+ * Whether one rule's pattern matches the requested `host` (as for
+ * policy_check_name): names and .suffix rules match names, CIDR rules
+ * match IP literals only.  Used by upstream selection.  1 or 0.
+ */
+int	policy_dest_match(const struct dest_rule *r, const char *host);
+
 #endif
