@@ -1,27 +1,82 @@
 /*
- * Logging: one line per call, written to stderr with a single write(2) so
- * lines from the master and many workers never interleave.  No timestamps:
- * in the foreground and under journald the reader adds them.
+ * Logging: one line per call, one write(2) per line, to stderr, syslog or
+ * a file; and the access records, formatted here as text or JSON.
+ *
+ * Log files and unprivileged workers.  Only the master ever opens a log
+ * file: it does so before any privilege drop, and again on USR1 (after
+ * logrotate renamed the file) or a reload.  A worker runs as `user` and
+ * may not be able to open a root-only path, so it never holds the file at
+ * all: each file-bound line goes, tagged 'A' (access) or 'E' (error), in
+ * one write(2) of at most PIPE_BUF bytes (so atomic) into a pipe whose read
+ * end the master polls in its loop and copies, whole lines only, to its
+ * current file.  Hence the moment the master reopens, every later record
+ * of every worker, idle or busy, lands in the new file and nothing more
+ * in the renamed one; nothing is lost, since a full pipe makes the worker
+ * wait (between tunnels, holding no client) rather than drop a record.
+ * stderr and syslog need no reopening and are written directly; syslog is
+ * opened with LOG_NDELAY before the drop, so workers inherit its socket.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 
 #define LOG_LINE_MAX	2048
+#define LOG_VALUE_MAX	400		/* escaped bytes of one value */
+#define LOG_CARRY_MAX	(64 * 1024)	/* master's pipe read buffer */
+#define LOG_DRAIN_READS	16		/* per log_pipe_drain() call */
+#define LOG_FILE_MODE	0640
 
-static enum log_level	 log_level = LOG_LEVEL_INFO;
-static const char	*log_role = "connectproxy";
+struct log_sink_state {
+	enum log_sink	kind;
+	int		fd;		/* LOG_SINK_FILE, master only */
+};
+
+static enum log_level		 log_level = LOG_LEVEL_INFO;
+static const char		*log_role = "connectproxy";
+static enum log_format		 log_fmt = LOG_FORMAT_TEXT;
+static struct log_sink_state	 sink_access = { LOG_SINK_STDERR, -1 };
+static struct log_sink_state	 sink_error = { LOG_SINK_STDERR, -1 };
+static pid_t			 log_owner;	/* the master, once opened */
+static int			 pipe_r = -1, pipe_w = -1;
+static int			 syslog_opened;
+static char			*carry;		/* LOG_CARRY_MAX, master */
+static size_t			 ncarry;
+
+/* A worker (or any child of the master) writes files through the pipe. */
+static int
+in_child(void)
+{
+	return log_owner != 0 && getpid() != log_owner;
+}
 
 void
 log_init(enum log_level level, const char *role)
 {
 	log_level = level;
 	log_role = role;
+	/* After fork: the read end is the master's alone, or a worker's
+	 * write would block forever instead of failing once it is gone. */
+	if (in_child() && pipe_r != -1) {
+		close(pipe_r);
+		pipe_r = -1;
+	}
+	/* Nor does a worker keep the files: it writes through the pipe. */
+	if (in_child() && sink_access.fd != -1) {
+		close(sink_access.fd);
+		sink_access.fd = -1;
+	}
+	if (in_child() && sink_error.fd != -1) {
+		close(sink_error.fd);
+		sink_error.fd = -1;
+	}
 }
 
 void
@@ -36,28 +91,116 @@ log_get_level(void)
 	return log_level;
 }
 
-static void __attribute__((format(printf, 2, 0)))
-log_vwrite(const char *tag, const char *fmt, va_list ap, int with_errno)
+long long
+log_now_ms(void)
 {
-	char	line[LOG_LINE_MAX];
-	size_t	cap = sizeof(line) - 1;	/* room for the newline */
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+log_format_time(char *buf, size_t len, long long ms)
+{
+	struct tm	tm;
+	time_t		secs = (time_t)(ms / 1000);
+	size_t		n;
+
+	gmtime_r(&secs, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
+}
+
+/* Write all of buf; EINTR retried.  Returns 0 or -1. */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Deliver one line to `sink`.  `body` has no newline; `prefix` is what a
+ * stderr line gets after "role[pid]: " ("access " or ""), `stamp` whether
+ * a file line starts with the time and role (error lines do, records are
+ * bare so that tools can parse them).
+ */
+static void
+deliver(struct log_sink_state *sink, char tag, int prio, const char *prefix,
+    const char *body)
+{
+	char	line[LOG_RECORD_MAX + 96], now[32];
+	int	n;
+
+	switch (sink->kind) {
+	case LOG_SINK_OFF:
+		return;
+	case LOG_SINK_SYSLOG:
+		syslog(prio, "%s%s", prefix, body);
+		return;
+	case LOG_SINK_FILE:
+		if (tag == 'E') {
+			log_format_time(now, sizeof(now), log_now_ms());
+			n = snprintf(line, sizeof(line), "%c%s %s[%ld]: %s\n",
+			    tag, now, log_role, (long)getpid(), body);
+		} else
+			n = snprintf(line, sizeof(line), "%c%s\n", tag, body);
+		if (n < 0)
+			return;
+		if ((size_t)n >= sizeof(line)) {
+			n = (int)sizeof(line) - 1;
+			line[n - 1] = '\n';
+		}
+		if (!in_child())
+			(void)write_all(sink->fd, line + 1, (size_t)n - 1);
+		else if (pipe_w == -1 || write_all(pipe_w, line, (size_t)n)
+		    == -1)
+			/* The master is gone: stderr beats losing it. */
+			(void)write_all(STDERR_FILENO, line + 1, (size_t)n - 1);
+		return;
+	case LOG_SINK_STDERR:
+		break;
+	}
+	n = snprintf(line, sizeof(line), "%s[%ld]: %s%s\n", log_role,
+	    (long)getpid(), prefix, body);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = (int)sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	(void)write_all(STDERR_FILENO, line, (size_t)n);
+}
+
+static void __attribute__((format(printf, 3, 0)))
+log_vwrite(int prio, const char *tag, const char *fmt, va_list ap,
+    int with_errno)
+{
+	char	body[LOG_LINE_MAX];
+	size_t	cap = sizeof(body);
 	size_t	n;
 	int	saved = errno, m;
 
-	m = snprintf(line, cap, "%s[%ld]: %s", log_role, (long)getpid(), tag);
+	m = snprintf(body, cap, "%s", tag);
 	n = m < 0 ? 0 : (size_t)m;
 	if (n < cap) {
-		m = vsnprintf(line + n, cap - n, fmt, ap);
+		m = vsnprintf(body + n, cap - n, fmt, ap);
 		n += m < 0 ? 0 : (size_t)m;
 	}
-	if (with_errno && n < cap) {
-		m = snprintf(line + n, cap - n, ": %s", strerror(saved));
-		n += m < 0 ? 0 : (size_t)m;
-	}
-	if (n >= cap)
-		n = cap - 1;	/* truncated: snprintf left a NUL there */
-	line[n++] = '\n';
-	(void)write(STDERR_FILENO, line, n);
+	if (with_errno && n < cap)
+		snprintf(body + n, cap - n, ": %s", strerror(saved));
+	deliver(&sink_error, 'E', prio, "", body);
 	errno = saved;
 }
 
@@ -69,7 +212,7 @@ log_warn(const char *fmt, ...)
 	if (log_level < LOG_LEVEL_WARN)
 		return;
 	va_start(ap, fmt);
-	log_vwrite("warning: ", fmt, ap, 1);
+	log_vwrite(LOG_WARNING, "warning: ", fmt, ap, 1);
 	va_end(ap);
 }
 
@@ -81,7 +224,7 @@ log_warnx(const char *fmt, ...)
 	if (log_level < LOG_LEVEL_WARN)
 		return;
 	va_start(ap, fmt);
-	log_vwrite("warning: ", fmt, ap, 0);
+	log_vwrite(LOG_WARNING, "warning: ", fmt, ap, 0);
 	va_end(ap);
 }
 
@@ -91,7 +234,7 @@ log_error(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vwrite("error: ", fmt, ap, 0);
+	log_vwrite(LOG_ERR, "error: ", fmt, ap, 0);
 	va_end(ap);
 }
 
@@ -103,7 +246,7 @@ log_info(const char *fmt, ...)
 	if (log_level < LOG_LEVEL_INFO)
 		return;
 	va_start(ap, fmt);
-	log_vwrite("", fmt, ap, 0);
+	log_vwrite(LOG_INFO, "", fmt, ap, 0);
 	va_end(ap);
 }
 
@@ -115,17 +258,7 @@ log_debug(const char *fmt, ...)
 	if (log_level < LOG_LEVEL_DEBUG)
 		return;
 	va_start(ap, fmt);
-	log_vwrite("debug: ", fmt, ap, 0);
-	va_end(ap);
-}
-
-void
-log_access(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	log_vwrite("access ", fmt, ap, 0);
+	log_vwrite(LOG_DEBUG, "debug: ", fmt, ap, 0);
 	va_end(ap);
 }
 
@@ -135,7 +268,7 @@ fatal(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vwrite("fatal: ", fmt, ap, 1);
+	log_vwrite(LOG_CRIT, "fatal: ", fmt, ap, 1);
 	va_end(ap);
 	exit(1);
 }
@@ -146,7 +279,463 @@ fatalx(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vwrite("fatal: ", fmt, ap, 0);
+	log_vwrite(LOG_CRIT, "fatal: ", fmt, ap, 0);
 	va_end(ap);
 	exit(1);
+}
+
+/* Record formatting: a bounded writer that never overflows. */
+
+struct out {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;		/* bytes usable, the NUL excluded */
+	int	 full;
+};
+
+static void
+out_raw(struct out *o, const char *s, size_t n)
+{
+	if (o->full || n > o->cap - o->len) {
+		o->full = 1;
+		return;
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+static void
+out_str(struct out *o, const char *s)
+{
+	out_raw(o, s, strlen(s));
+}
+
+static void __attribute__((format(printf, 2, 3)))
+out_fmt(struct out *o, const char *fmt, ...)
+{
+	char	tmp[64];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		o->full = 1;
+	else
+		out_raw(o, tmp, (size_t)n);
+}
+
+/* Length of the valid UTF-8 sequence at s (2 to 4), or 0. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	size_t		n, i;
+	unsigned long	cp;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * A JSON string: quotes, backslashes and control characters escaped,
+ * valid UTF-8 kept, any other byte written as the code point of the same
+ * value (so the line is always valid JSON).  Cut at LOG_VALUE_MAX.
+ */
+static void
+out_json_string(struct out *o, const char *str)
+{
+	const unsigned char	*s = (const unsigned char *)str;
+	size_t			 start = o->len, n;
+	char			 esc[8];
+
+	out_raw(o, "\"", 1);
+	for (; *s != '\0'; s += n) {
+		n = 1;
+		if (o->len - start > LOG_VALUE_MAX) {
+			out_str(o, "...");
+			break;
+		}
+		if (*s == '"' || *s == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*s;
+			out_raw(o, esc, 2);
+		} else if (*s == '\n')
+			out_str(o, "\\n");
+		else if (*s == '\r')
+			out_str(o, "\\r");
+		else if (*s == '\t')
+			out_str(o, "\\t");
+		else if (*s >= 0x20 && *s < 0x7f)
+			out_raw(o, (const char *)s, 1);
+		else if (*s >= 0x80 && (n = utf8_len(s)) > 0)
+			out_raw(o, (const char *)s, n);
+		else {
+			n = 1;
+			snprintf(esc, sizeof(esc), "\\u%04x", *s);
+			out_raw(o, esc, 6);
+		}
+	}
+	out_raw(o, "\"", 1);
+}
+
+static int
+text_plain(const unsigned char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s <= 0x20 || *s >= 0x7f || *s == '"' || *s == '\\' ||
+		    *s == '=')
+			return 0;
+	return 1;
+}
+
+/*
+ * A text value: as is when it is plain printable ASCII without spaces,
+ * quotes, backslashes or '='; otherwise in double quotes with `"` and `\`
+ * backslash-escaped, \n \r \t, and other bytes as \xHH.
+ */
+static void
+out_text_value(struct out *o, const char *str)
+{
+	const unsigned char	*s = (const unsigned char *)str;
+	size_t			 start = o->len;
+	char			 esc[8];
+
+	if (text_plain(s) && strlen(str) <= LOG_VALUE_MAX) {
+		out_str(o, str);
+		return;
+	}
+	out_raw(o, "\"", 1);
+	for (; *s != '\0'; s++) {
+		if (o->len - start > LOG_VALUE_MAX) {
+			out_str(o, "...");
+			break;
+		}
+		if (*s == '"' || *s == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*s;
+			out_raw(o, esc, 2);
+		} else if (*s == '\n')
+			out_str(o, "\\n");
+		else if (*s == '\r')
+			out_str(o, "\\r");
+		else if (*s == '\t')
+			out_str(o, "\\t");
+		else if (*s >= 0x20 && *s < 0x7f)
+			out_raw(o, (const char *)s, 1);
+		else {
+			snprintf(esc, sizeof(esc), "\\x%02x", *s);
+			out_raw(o, esc, 4);
+		}
+	}
+	out_raw(o, "\"", 1);
+}
+
+/* One key and string value; NULL/"" skipped unless `always`. */
+static void
+out_string_field(struct out *o, enum log_format f, const char *key,
+    const char *val, int always)
+{
+	int	absent = val == NULL || val[0] == '\0';
+
+	if (absent && !always)
+		return;
+	if (o->len > 1 || (f == LOG_FORMAT_TEXT && o->len > 0))
+		out_raw(o, f == LOG_FORMAT_JSON ? "," : " ", 1);
+	if (f == LOG_FORMAT_JSON) {
+		out_fmt(o, "\"%s\":", key);
+		if (absent)
+			out_str(o, "null");
+		else
+			out_json_string(o, val);
+	} else {
+		out_fmt(o, "%s=", key);
+		if (absent)
+			out_str(o, "-");
+		else
+			out_text_value(o, val);
+	}
+}
+
+static void
+out_number_field(struct out *o, enum log_format f, const char *key,
+    long long sign, unsigned long long val)
+{
+	out_raw(o, f == LOG_FORMAT_JSON ? "," : " ", 1);
+	if (f == LOG_FORMAT_JSON)
+		out_fmt(o, "\"%s\":%s%llu", key, sign < 0 ? "-" : "", val);
+	else
+		out_fmt(o, "%s=%s%llu", key, sign < 0 ? "-" : "", val);
+}
+
+static void
+out_signed_field(struct out *o, enum log_format f, const char *key,
+    long long v)
+{
+	out_number_field(o, f, key, v, v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v);
+}
+
+size_t
+log_format_record(char *buf, size_t len, enum log_format format,
+    const struct log_record *r)
+{
+	struct out	o = { buf, 0, len > 0 ? len - 1 : 0, len == 0 };
+	char		now[32];
+
+	log_format_time(now, sizeof(now), r->time_ms);
+	if (format == LOG_FORMAT_JSON)
+		out_raw(&o, "{", 1);
+	out_string_field(&o, format, "time", now, 1);
+	out_string_field(&o, format, "id", r->id, 1);
+	out_signed_field(&o, format, "worker", r->worker);
+	out_string_field(&o, format, "client", r->client, 1);
+	out_string_field(&o, format, "user", r->user, 0);
+	out_string_field(&o, format, "target", r->target, 1);
+	out_string_field(&o, format, "dialed", r->dialed, 0);
+	out_string_field(&o, format, "upstream", r->upstream, 0);
+	out_signed_field(&o, format, "status", r->status);
+	out_number_field(&o, format, "bytes_up", 1, r->bytes_up);
+	out_number_field(&o, format, "bytes_down", 1, r->bytes_down);
+	out_signed_field(&o, format, "duration_ms", r->duration_ms);
+	out_string_field(&o, format, "reason", r->reason, 1);
+	out_string_field(&o, format, "rule", r->rule, 0);
+	if (format == LOG_FORMAT_JSON)
+		out_raw(&o, "}", 1);
+	if (o.full) {
+		if (len > 0)
+			buf[0] = '\0';
+		return 0;
+	}
+	buf[o.len] = '\0';
+	return o.len;
+}
+
+void
+log_access_record(const struct log_record *r)
+{
+	char	rec[LOG_RECORD_MAX - 64];
+	int	saved = errno;
+
+	if (sink_access.kind == LOG_SINK_OFF)
+		return;
+	if (log_format_record(rec, sizeof(rec), log_fmt, r) > 0)
+		deliver(&sink_access, 'A', LOG_INFO, "access ", rec);
+	errno = saved;
+}
+
+/* Opening, reopening and the master's side of the pipe. */
+
+static int
+open_file(const char *path, char *err, size_t errlen)
+{
+	int	fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    LOG_FILE_MODE);
+	if (fd == -1)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Open the files cfg names into *a and *e (-1 when not a file). */
+static int
+open_sinks(const struct config *cfg, int *a, int *e, char *err,
+    size_t errlen)
+{
+	*a = *e = -1;
+	if (cfg->access_log == LOG_SINK_FILE && (*a = open_file(
+	    cfg->access_log_path, err, errlen)) == -1)
+		return -1;
+	if (cfg->error_log == LOG_SINK_FILE && (*e = open_file(
+	    cfg->error_log_path, err, errlen)) == -1) {
+		if (*a != -1)
+			close(*a);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+switch_sink(struct log_sink_state *s, enum log_sink kind, int fd)
+{
+	if (s->fd != -1)
+		close(s->fd);
+	s->kind = kind;
+	s->fd = fd;
+}
+
+static void
+switch_sinks(const struct config *cfg, int a, int e)
+{
+	if (!syslog_opened && (cfg->access_log == LOG_SINK_SYSLOG ||
+	    cfg->error_log == LOG_SINK_SYSLOG)) {
+		/* Now, while we may still reach /dev/log: workers inherit. */
+		openlog("connectproxy", LOG_NDELAY | LOG_PID, LOG_DAEMON);
+		syslog_opened = 1;
+	}
+	switch_sink(&sink_access, cfg->access_log, a);
+	switch_sink(&sink_error, cfg->error_log, e);
+	log_fmt = cfg->access_log_format;
+}
+
+static int
+open_pipe(void)
+{
+	int	fds[2];
+
+	if (pipe(fds) == -1)
+		return -1;
+	if (fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK) ==
+	    -1 || fcntl(fds[0], F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(fds[1], F_SETFD, FD_CLOEXEC) == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	pipe_r = fds[0];
+	pipe_w = fds[1];
+	return 0;
+}
+
+int
+log_open(const struct config *cfg, char *err, size_t errlen)
+{
+	int	a, e;
+
+	if (open_sinks(cfg, &a, &e, err, errlen) == -1)
+		return -1;
+	if ((carry = malloc(LOG_CARRY_MAX)) == NULL || open_pipe() == -1) {
+		snprintf(err, errlen, "log pipe: %s", strerror(errno));
+		free(carry);
+		carry = NULL;
+		if (a != -1)
+			close(a);
+		if (e != -1)
+			close(e);
+		return -1;
+	}
+	log_owner = getpid();
+	switch_sinks(cfg, a, e);
+	return 0;
+}
+
+int
+log_reopen(const struct config *cfg)
+{
+	char	err[CONFIG_PATH_MAX + 128];
+	int	a, e;
+
+	if (open_sinks(cfg, &a, &e, err, sizeof(err)) == -1) {
+		log_error("reopening logs: %s; still writing to the old ones",
+		    err);
+		return -1;
+	}
+	/* Lines already in the pipe were sent before: the old files. */
+	log_pipe_drain();
+	switch_sinks(cfg, a, e);
+	log_info("log files reopened");
+	return 0;
+}
+
+int
+log_pipe_fd(void)
+{
+	return pipe_r;
+}
+
+/* One line from a worker, tag first and newline last, to its sink. */
+static void
+route_line(const char *line, size_t len)
+{
+	struct log_sink_state	*s = line[0] == 'A' ? &sink_access :
+	    &sink_error;
+	char			 body[LOG_RECORD_MAX + 96];
+
+	switch (s->kind) {
+	case LOG_SINK_FILE:
+		(void)write_all(s->fd, line + 1, len - 1);
+		break;
+	case LOG_SINK_STDERR:
+		/* A reload moved this log off a file: keep the line. */
+		(void)write_all(STDERR_FILENO, line + 1, len - 1);
+		break;
+	case LOG_SINK_SYSLOG:
+		if (len - 1 < sizeof(body)) {
+			memcpy(body, line + 1, len - 2);
+			body[len - 2] = '\0';
+			syslog(LOG_INFO, "%s%s", line[0] == 'A' ? "access " :
+			    "", body);
+		}
+		break;
+	case LOG_SINK_OFF:
+		break;
+	}
+}
+
+void
+log_pipe_drain(void)
+{
+	char	*nl, *p;
+	ssize_t	 n;
+	int	 i;
+
+	if (pipe_r == -1 || carry == NULL || in_child())
+		return;
+	for (i = 0; i < LOG_DRAIN_READS; i++) {
+		n = read(pipe_r, carry + ncarry, LOG_CARRY_MAX - ncarry);
+		if (n <= 0 && !(n == -1 && errno == EINTR))
+			break;
+		if (n <= 0)
+			continue;
+		ncarry += (size_t)n;
+		p = carry;
+		while ((nl = memchr(p, '\n', ncarry - (size_t)(p - carry))) !=
+		    NULL) {
+			route_line(p, (size_t)(nl - p) + 1);
+			p = nl + 1;
+		}
+		ncarry -= (size_t)(p - carry);
+		memmove(carry, p, ncarry);
+		if (ncarry == LOG_CARRY_MAX)
+			ncarry = 0;	/* no newline in 64K: not ours */
+	}
+}
+
+void
+log_close(void)
+{
+	if (in_child())
+		return;
+	log_pipe_drain();
+	if (pipe_r != -1)
+		close(pipe_r);
+	if (pipe_w != -1)
+		close(pipe_w);
+	pipe_r = pipe_w = -1;
+	switch_sink(&sink_access, LOG_SINK_STDERR, -1);
+	switch_sink(&sink_error, LOG_SINK_STDERR, -1);
+	free(carry);
+	carry = NULL;
+	ncarry = 0;
+	if (syslog_opened)
+		closelog();
+	syslog_opened = 0;
 }

@@ -1,14 +1,22 @@
 /*
  * Logging in the shape of OpenBSD's log.c: printf-checked helpers that
- * write one line per call with a single write(2) to stderr (the journal
- * under systemd), and fatal()/fatalx() for startup and impossible states.
+ * write one line per call with a single write(2), fatal()/fatalx() for
+ * startup and impossible states, and the access records (one per tunnel
+ * or refusal, text or JSON).  Destinations: stderr (the journal under
+ * systemd), syslog (LOG_DAEMON) or a file.  Workers never hold a log
+ * file: they write file-bound lines through a pipe to the master, which
+ * alone opens, writes and reopens the files (see log.c).
  */
 #ifndef LOG_H
 #define LOG_H
 
+#include <stddef.h>
+
 #include "config.h"
 
 #define LOG_PRINTF(a, b)	__attribute__((format(printf, a, b)))
+/* Longest line sent through the pipe; below PIPE_BUF, so atomic. */
+#define LOG_RECORD_MAX		4000
 
 /* Set the process role shown in each line ("master", "worker"). */
 void	log_init(enum log_level level, const char *role);
@@ -20,9 +28,66 @@ void	log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_error(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
-/* One access record: "access key=value ...", always written. */
-void	log_access(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	fatal(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
 void	fatalx(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
+
+/*
+ * One access record.  A NULL or empty user, dialed, upstream or rule is
+ * left out of the record; a NULL or empty target is written "-" (text)
+ * or null (JSON).  The caller owns every string.
+ */
+struct log_record {
+	long long		 time_ms;	/* CLOCK_REALTIME, ms */
+	const char		*id;
+	long			 worker;	/* pid */
+	const char		*client;
+	const char		*user;
+	const char		*target;
+	const char		*dialed;
+	const char		*upstream;
+	int			 status;
+	unsigned long long	 bytes_up;	/* client to target */
+	unsigned long long	 bytes_down;
+	long long		 duration_ms;
+	const char		*reason;
+	const char		*rule;		/* the policy rule that denied */
+};
+
+/*
+ * Format r into buf (without a newline) as `format` says, NUL-terminated.
+ * Each value is escaped (text: quoted when it holds a space, quote,
+ * backslash, '=' or a non-printable byte; JSON: a valid string) and cut
+ * at 400 bytes, so that a record always fits LOG_RECORD_MAX.  Returns
+ * the length, or 0 when len is too small.  Pure: no I/O.
+ */
+size_t	log_format_record(char *buf, size_t len, enum log_format format,
+	    const struct log_record *r);
+/* "2026-11-27T12:24:38.070Z" for ms since the epoch, into buf (>= 25). */
+void	log_format_time(char *buf, size_t len, long long ms);
+/* The realtime clock in ms. */
+long long log_now_ms(void);
+
+/* Write one access record to the access_log, in its format. */
+void	log_access_record(const struct log_record *r);
+
+/*
+ * Master, before privileges drop: open access_log and error_log as cfg
+ * says (files O_APPEND|O_CREAT|O_CLOEXEC, mode 0640; syslog with
+ * LOG_NDELAY|LOG_PID), and the pipe workers send file-bound lines into.
+ * Returns 0, or -1 with a message in err and nothing changed.
+ */
+int	log_open(const struct config *cfg, char *err, size_t errlen);
+/*
+ * Master, on USR1 or after a reload: open the files of cfg again and
+ * switch to them; on failure the previous destinations stay (logged).
+ * Returns 0 or -1.
+ */
+int	log_reopen(const struct config *cfg);
+/* Master: the pipe's read end to poll for POLLIN, or -1. */
+int	log_pipe_fd(void);
+/* Master: write the lines workers sent, a bounded amount per call. */
+void	log_pipe_drain(void);
+/* Master, at exit: write what is left in the pipe, close the files. */
+void	log_close(void);
 
 #endif

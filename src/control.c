@@ -1,0 +1,596 @@
+/*
+ * The control socket.  The master polls the listener and its few clients
+ * along with its other fds; every socket is non-blocking and every client
+ * has a deadline, so a client that connects and never speaks (or never
+ * reads) costs a slot for CONTROL_DEADLINE_MS, never the master's loop.
+ * The answers are built from the scoreboard alone.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "log.h"
+#include "net.h"
+#include "scoreboard.h"
+
+#define RUN_DIR			"/run/connectproxy"
+#define QUERY_TIMEOUT_MS	5000
+
+/* A growing text buffer; `failed` once out of memory. */
+struct text {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+	int	 failed;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+text_add(struct text *t, const char *fmt, ...)
+{
+	va_list	ap;
+	char	*p;
+	int	n;
+
+	if (t->failed)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			t->failed = 1;
+			return;
+		}
+		if ((size_t)n < t->cap - t->len) {
+			t->len += (size_t)n;
+			return;
+		}
+		if ((p = realloc(t->buf, 2 * t->cap + (size_t)n)) == NULL) {
+			t->failed = 1;
+			return;
+		}
+		t->buf = p;
+		t->cap = 2 * t->cap + (size_t)n;
+	}
+}
+
+static int
+text_start(struct text *t)
+{
+	t->len = 0;
+	t->cap = 4096;
+	t->failed = 0;
+	if ((t->buf = malloc(t->cap)) == NULL)
+		return -1;
+	t->buf[0] = '\0';
+	return 0;
+}
+
+static char *
+text_end(struct text *t)
+{
+	if (t->failed) {
+		free(t->buf);
+		return NULL;
+	}
+	return t->buf;
+}
+
+static int
+busy_state(int state)
+{
+	return state >= SB_READING && state <= SB_CLOSING;
+}
+
+char *
+control_status(const struct scoreboard *sb, long long now_ms)
+{
+	const struct sb_totals	*tot = &sb->totals;
+	struct sb_slot		 s;
+	struct text		 t;
+	unsigned long long	 done = 0, ok, up, down;
+	unsigned		 i, n[SB_RESERVE + 1] = { 0 }, live = 0;
+	char			 age[32];
+	int			 state;
+
+	if (text_start(&t) == -1)
+		return NULL;
+	text_add(&t, "%-8s %-4s %-10s %6s %12s %12s  %-22s %s\n", "PID",
+	    "GEN", "STATE", "AGE", "UP", "DOWN", "CLIENT", "TARGET");
+	for (i = 0; i < sb->nslots; i++) {
+		if (atomic_load(&sb->slots[i].pid) == 0)
+			continue;
+		scoreboard_snapshot(&sb->slots[i], &s);
+		state = atomic_load(&s.state);
+		live++;
+		n[state >= SB_FREE && state <= SB_RESERVE ? state : 0]++;
+		if (busy_state(state))
+			snprintf(age, sizeof(age), "%llds", (now_ms -
+			    atomic_load(&s.start_ms)) / 1000);
+		else
+			snprintf(age, sizeof(age), "-");
+		text_add(&t, "%-8d %-4u %-10s %6s %12llu %12llu  %-22s %s\n",
+		    atomic_load(&s.pid), atomic_load(&s.generation),
+		    scoreboard_state_name((enum sb_state)state), age,
+		    busy_state(state) ? (unsigned long long)s.bytes.up : 0,
+		    busy_state(state) ? (unsigned long long)s.bytes.down : 0,
+		    busy_state(state) && s.client[0] != '\0' ? s.client : "-",
+		    busy_state(state) && s.target[0] != '\0' ? s.target : "-");
+	}
+	for (i = 0; i < SB_STATUS_MAX; i++)
+		done += atomic_load(&tot->status[i]);
+	ok = atomic_load(&tot->status[200]);
+	up = atomic_load(&tot->bytes_up);
+	down = atomic_load(&tot->bytes_down);
+	text_add(&t, "\nworkers: %u (starting %u, idle %u, busy %u)\n", live,
+	    n[SB_STARTING], n[SB_IDLE], n[SB_READING] + n[SB_CONNECTING] +
+	    n[SB_RELAYING] + n[SB_CLOSING]);
+	text_add(&t, "tunnels: %u open, %llu ended (%llu tunnels, %llu "
+	    "refused)\n", n[SB_RELAYING], done, ok, done - ok);
+	text_add(&t, "bytes of ended tunnels: up %llu, down %llu\n", up, down);
+	text_add(&t, "reloads: %llu ok, %llu failed; auth failures: %llu\n",
+	    (unsigned long long)atomic_load(&tot->reloads_ok),
+	    (unsigned long long)atomic_load(&tot->reloads_failed),
+	    (unsigned long long)atomic_load(&tot->auth_failures));
+	return text_end(&t);
+}
+
+static void
+metric_head(struct text *t, const char *name, const char *type,
+    const char *help)
+{
+	text_add(t, "# HELP connectproxy_%s %s\n# TYPE connectproxy_%s %s\n",
+	    name, help, name, type);
+}
+
+char *
+control_metrics(const struct scoreboard *sb)
+{
+	const struct sb_totals	*tot = &sb->totals;
+	struct text		 t;
+	unsigned		 i, n[SB_RESERVE + 1] = { 0 };
+	int			 state;
+
+	if (text_start(&t) == -1)
+		return NULL;
+	for (i = 0; i < sb->nslots; i++) {
+		state = atomic_load(&sb->slots[i].state);
+		if (atomic_load(&sb->slots[i].pid) != 0 && state > SB_FREE &&
+		    state <= SB_RESERVE)
+			n[state]++;
+	}
+	metric_head(&t, "tunnels_active", "gauge", "Tunnels open now.");
+	text_add(&t, "connectproxy_tunnels_active %u\n", n[SB_RELAYING]);
+	metric_head(&t, "tunnels_total", "counter", "Tunnels and refused "
+	    "requests that ended, by the HTTP status sent.");
+	for (i = 0; i < SB_STATUS_MAX; i++)
+		if (i == 200 || atomic_load(&tot->status[i]) > 0)
+			text_add(&t, "connectproxy_tunnels_total{status=\"%u\"} "
+			    "%llu\n", i, (unsigned long long)
+			    atomic_load(&tot->status[i]));
+	metric_head(&t, "bytes_total", "counter", "Bytes relayed by ended "
+	    "tunnels: up is client to target.");
+	text_add(&t, "connectproxy_bytes_total{direction=\"up\"} %llu\n"
+	    "connectproxy_bytes_total{direction=\"down\"} %llu\n",
+	    (unsigned long long)atomic_load(&tot->bytes_up),
+	    (unsigned long long)atomic_load(&tot->bytes_down));
+	metric_head(&t, "workers", "gauge", "Worker processes by state.");
+	for (i = SB_STARTING; i <= SB_RESERVE; i++)
+		text_add(&t, "connectproxy_workers{state=\"%s\"} %u\n",
+		    scoreboard_state_name((enum sb_state)i), n[i]);
+	metric_head(&t, "reloads_total", "counter", "Configuration reloads.");
+	text_add(&t, "connectproxy_reloads_total{result=\"ok\"} %llu\n"
+	    "connectproxy_reloads_total{result=\"failed\"} %llu\n",
+	    (unsigned long long)atomic_load(&tot->reloads_ok),
+	    (unsigned long long)atomic_load(&tot->reloads_failed));
+	metric_head(&t, "auth_failures_total", "counter", "Requests with "
+	    "wrong proxy credentials.");
+	text_add(&t, "connectproxy_auth_failures_total %llu\n",
+	    (unsigned long long)atomic_load(&tot->auth_failures));
+	metric_head(&t, "refusals_total", "counter", "Refused requests, by "
+	    "reason.");
+	for (i = 0; i < SB_REASONS; i++)
+		text_add(&t, "connectproxy_refusals_total{reason=\"%s\"} "
+		    "%llu\n", scoreboard_reason_name(i), (unsigned long long)
+		    atomic_load(&tot->refusals[i]));
+	return text_end(&t);
+}
+
+int
+control_path(const struct config *cfg, int server, char *buf, size_t len)
+{
+	const char	*rt = getenv("RUNTIME_DIRECTORY");
+	size_t		 n;
+	int		 rc;
+
+	if (strcmp(cfg->control_socket, "off") == 0)
+		return -1;
+	if (cfg->control_socket[0] != '\0') {
+		rc = snprintf(buf, len, "%s", cfg->control_socket);
+		return rc < 0 || (size_t)rc >= len ? -1 : 0;
+	}
+	if (rt != NULL && rt[0] != '\0') {
+		/* systemd lists several RuntimeDirectory= with ':'. */
+		n = strcspn(rt, ":");
+		rc = snprintf(buf, len, "%.*s/%s", (int)n, rt,
+		    CONTROL_SOCKET_NAME);
+	} else if (access(RUN_DIR, server ? W_OK | X_OK : X_OK) == 0)
+		rc = snprintf(buf, len, "%s/%s", RUN_DIR, CONTROL_SOCKET_NAME);
+	else
+		return -1;
+	return rc < 0 || (size_t)rc >= len ? -1 : 0;
+}
+
+static int
+unix_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun->sun_path, path, strlen(path) + 1);
+	return 0;
+}
+
+/* 1 when a process accepts connections on path (another proxy). */
+static int
+socket_live(const struct sockaddr_un *sun)
+{
+	int	fd, live;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		return 0;
+	live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return live;
+}
+
+static int
+bind_control(const char *path)
+{
+	struct sockaddr_un	sun;
+	mode_t			old;
+	int			fd, saved;
+
+	if (unix_addr(path, &sun) == -1)
+		return -1;
+	if (socket_live(&sun)) {
+		errno = EADDRINUSE;
+		return -1;
+	}
+	(void)unlink(path);	/* stale: its proxy is gone */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		return -1;
+	/* 0660 from the start: no window with a wider mode. */
+	old = umask(0117);
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
+	    net_set_nonblock(fd, 1) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, CONTROL_CONNS) == -1) {
+		saved = errno;
+		umask(old);
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	umask(old);
+	return fd;
+}
+
+void
+control_init(struct control *c)
+{
+	size_t	i;
+
+	memset(c, 0, sizeof(*c));
+	c->lfd = -1;
+	for (i = 0; i < CONTROL_CONNS; i++)
+		c->conns[i].fd = -1;
+}
+
+int
+control_open(struct control *c, const struct config *cfg)
+{
+	int	explicit = cfg->control_socket[0] != '\0';
+
+	control_init(c);
+	if (control_path(cfg, 1, c->path, sizeof(c->path)) == -1) {
+		c->path[0] = '\0';
+		if (!explicit)
+			log_info("no control socket: no $RUNTIME_DIRECTORY and "
+			    "%s is not writable", RUN_DIR);
+		return 0;
+	}
+	if ((c->lfd = bind_control(c->path)) == -1) {
+		if (explicit)
+			log_error("control_socket %s: %s", c->path,
+			    strerror(errno));
+		else
+			log_warn("no control socket: %s", c->path);
+		c->path[0] = '\0';
+		return explicit ? -1 : 0;
+	}
+	log_info("control socket %s", c->path);
+	return 0;
+}
+
+static void
+conn_close(struct control_conn *k)
+{
+	/* shutdown() first: a copy in a child must not hold the client. */
+	if (k->fd != -1) {
+		(void)shutdown(k->fd, SHUT_RDWR);
+		close(k->fd);
+	}
+	free(k->out);
+	memset(k, 0, sizeof(*k));
+	k->fd = -1;
+}
+
+void
+control_pollfds(const struct control *c, struct pollfd *pfd)
+{
+	const struct control_conn	*k;
+	size_t				 i;
+	int				 room = 0;
+
+	for (i = 0; i < CONTROL_CONNS; i++) {
+		k = &c->conns[i];
+		room |= k->fd == -1;
+		pfd[1 + i].fd = k->fd;
+		pfd[1 + i].events = k->out != NULL ? POLLOUT : POLLIN;
+		pfd[1 + i].revents = 0;
+	}
+	/* With every slot taken, new clients wait in the backlog. */
+	pfd[0].fd = room ? c->lfd : -1;
+	pfd[0].events = POLLIN;
+	pfd[0].revents = 0;
+}
+
+/* Wrap body in an HTTP/1.0 answer. */
+static char *
+http_answer(int code, const char *reason, char *body)
+{
+	struct text	t;
+
+	if (body == NULL || text_start(&t) == -1) {
+		free(body);
+		return NULL;
+	}
+	text_add(&t, "HTTP/1.0 %d %s\r\nContent-Type: text/plain; "
+	    "version=0.0.4; charset=utf-8\r\nContent-Length: %zu\r\n"
+	    "Connection: close\r\n\r\n%s", code, reason, strlen(body), body);
+	free(body);
+	return text_end(&t);
+}
+
+/* The answer to one request line (no line end). */
+static char *
+answer(const char *req, const struct scoreboard *sb)
+{
+	struct timespec	ts;
+	long long	now;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (strcmp(req, "status") == 0)
+		return control_status(sb, now);
+	if (strcmp(req, "metrics") == 0)
+		return control_metrics(sb);
+	if (strncmp(req, "GET /metrics ", 13) == 0)
+		return http_answer(200, "OK", control_metrics(sb));
+	if (strncmp(req, "GET /status ", 12) == 0)
+		return http_answer(200, "OK", control_status(sb, now));
+	if (strncmp(req, "GET ", 4) == 0 || strncmp(req, "HEAD ", 5) == 0)
+		return http_answer(404, "Not Found", strdup("not found\n"));
+	return strdup("error: unknown command (status or metrics)\n");
+}
+
+/* Read what the client sent; once a line (or EOF) is in, answer. */
+static void
+conn_read(struct control_conn *k, const struct scoreboard *sb)
+{
+	char	*nl;
+	ssize_t	 n;
+
+	n = recv(k->fd, k->in + k->inlen, sizeof(k->in) - 1 - k->inlen,
+	    MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n == -1 || (n == 0 && k->inlen == 0)) {
+		conn_close(k);
+		return;
+	}
+	k->inlen += (size_t)n;
+	k->in[k->inlen] = '\0';
+	if ((nl = strchr(k->in, '\n')) == NULL && n > 0 &&
+	    k->inlen < sizeof(k->in) - 1)
+		return;
+	if (nl == NULL && n > 0)
+		k->out = strdup("error: request too long\n");
+	else {
+		if (nl != NULL)
+			*nl = '\0';
+		k->in[strcspn(k->in, "\r")] = '\0';
+		k->out = answer(k->in, sb);
+	}
+	if (k->out == NULL) {
+		conn_close(k);
+		return;
+	}
+	k->outlen = strlen(k->out);
+}
+
+static void
+conn_write(struct control_conn *k)
+{
+	ssize_t	n;
+
+	n = send(k->fd, k->out + k->outoff, k->outlen - k->outoff,
+	    MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n == -1 || (k->outoff += (size_t)n) == k->outlen)
+		conn_close(k);
+}
+
+static void
+accept_clients(struct control *c)
+{
+	struct control_conn	*k;
+	size_t			 i;
+	int			 fd;
+
+	for (i = 0; i < CONTROL_CONNS; i++) {
+		k = &c->conns[i];
+		if (k->fd != -1)
+			continue;
+		if ((fd = accept(c->lfd, NULL, NULL)) == -1)
+			return;
+		if (net_set_nonblock(fd, 1) == -1 ||
+		    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+			close(fd);
+			continue;
+		}
+		k->fd = fd;
+		k->deadline = net_now_ms() + CONTROL_DEADLINE_MS;
+	}
+}
+
+void
+control_service(struct control *c, const struct pollfd *pfd,
+    const struct scoreboard *sb)
+{
+	struct control_conn	*k;
+	long long		 now = net_now_ms();
+	size_t			 i;
+
+	for (i = 0; i < CONTROL_CONNS; i++) {
+		k = &c->conns[i];
+		if (k->fd == -1 || pfd[1 + i].fd != k->fd)
+			continue;
+		if (now >= k->deadline)
+			conn_close(k);
+		else if (pfd[1 + i].revents & (POLLERR | POLLNVAL))
+			conn_close(k);
+		else if (k->out == NULL && (pfd[1 + i].revents &
+		    (POLLIN | POLLHUP)))
+			conn_read(k, sb);
+		else if (k->out != NULL && (pfd[1 + i].revents &
+		    (POLLOUT | POLLHUP)))
+			conn_write(k);
+	}
+	if (c->lfd != -1 && pfd[0].fd == c->lfd && (pfd[0].revents & POLLIN))
+		accept_clients(c);
+}
+
+void
+control_close(struct control *c)
+{
+	size_t	i;
+
+	for (i = 0; i < CONTROL_CONNS; i++)
+		if (c->conns[i].fd != -1)
+			conn_close(&c->conns[i]);
+	if (c->lfd != -1) {
+		close(c->lfd);
+		c->lfd = -1;
+		if (c->path[0] != '\0')
+			(void)unlink(c->path);
+	}
+}
+
+void
+control_forget(struct control *c)
+{
+	size_t	i;
+
+	for (i = 0; i < CONTROL_CONNS; i++)
+		if (c->conns[i].fd != -1)
+			close(c->conns[i].fd);
+	if (c->lfd != -1)
+		close(c->lfd);
+	control_init(c);
+}
+
+/* Client side. */
+
+static int
+query_fail(char *err, size_t errlen, const char *what, const char *path)
+{
+	snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+	return -1;
+}
+
+/* Copy the answer on fd to out until EOF or the deadline. */
+static int
+copy_answer(int fd, int out, long long deadline)
+{
+	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
+	char		buf[8192];
+	long long	left;
+	ssize_t		n;
+
+	for (;;) {
+		if ((left = deadline - net_now_ms()) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		if ((n = read(fd, buf, sizeof(buf))) == 0)
+			return 0;
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n == -1 || write(out, buf, (size_t)n) != n)
+			return -1;
+	}
+}
+
+int
+control_query(const struct config *cfg, const char *cmd, int out, char *err,
+    size_t errlen)
+{
+	struct sockaddr_un	sun;
+	char			path[CONFIG_PATH_MAX], req[64];
+	long long		deadline = net_now_ms() + QUERY_TIMEOUT_MS;
+	int			fd, rc;
+
+	if (control_path(cfg, 0, path, sizeof(path)) == -1) {
+		snprintf(err, errlen, "no control socket (control_socket off, "
+		    "or no $RUNTIME_DIRECTORY and no %s)", RUN_DIR);
+		return -1;
+	}
+	if (unix_addr(path, &sun) == -1)
+		return query_fail(err, errlen, "control socket", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		return query_fail(err, errlen, "socket for", path);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		rc = query_fail(err, errlen, "connect to", path);
+		close(fd);
+		return rc;
+	}
+	snprintf(req, sizeof(req), "%s\n", cmd);
+	if (net_write_all(fd, req, strlen(req), deadline) == -1 ||
+	    copy_answer(fd, out, deadline) == -1) {
+		rc = query_fail(err, errlen, "reading the answer from", path);
+		close(fd);
+		return rc;
+	}
+	close(fd);
+	return 0;
+}

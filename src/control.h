@@ -1,0 +1,90 @@
+/*
+ * The control socket: a Unix stream socket the master serves from the
+ * scoreboard, and the client side behind `connectproxy status` and
+ * `connectproxy metrics`.  One request per connection: a line "status" or
+ * "metrics", or an HTTP "GET /metrics" (or "GET /status") head; the
+ * answer follows and the connection closes.
+ */
+#ifndef CONTROL_H
+#define CONTROL_H
+
+#include <poll.h>
+#include <stddef.h>
+
+#include "config.h"
+
+struct scoreboard;
+
+#define CONTROL_CONNS		8	/* clients served at once */
+#define CONTROL_POLLFDS		(1 + CONTROL_CONNS)
+#define CONTROL_REQUEST_MAX	256	/* bytes of the first line */
+#define CONTROL_DEADLINE_MS	2000	/* per client, request and answer */
+#define CONTROL_SOCKET_NAME	"connectproxy.sock"
+
+struct control_conn {
+	int		 fd;		/* -1: free */
+	long long	 deadline;	/* monotonic ms */
+	char		 in[CONTROL_REQUEST_MAX];
+	size_t		 inlen;
+	char		*out;		/* the answer, once known */
+	size_t		 outlen;
+	size_t		 outoff;
+};
+
+struct control {
+	int			 lfd;	/* -1: no control socket */
+	char			 path[CONFIG_PATH_MAX];
+	struct control_conn	 conns[CONTROL_CONNS];
+};
+
+/*
+ * The socket path for cfg into buf: control_socket when set; else
+ * connectproxy.sock in $RUNTIME_DIRECTORY (its first entry), else in
+ * /run/connectproxy when that directory exists (and, for the server, is
+ * writable).  Returns 0, or -1 when there is none (off, or no directory).
+ */
+int	control_path(const struct config *cfg, int server, char *buf,
+	    size_t len);
+
+/* An empty control: no socket, no client.  Safe to close. */
+void	control_init(struct control *c);
+/*
+ * Master, at start: bind and listen on control_path() with mode 0660.
+ * A stale socket file is replaced; a live one (another proxy answers) is
+ * not.  Returns 0 (possibly with no socket: logged), or -1 when an
+ * explicitly configured control_socket cannot be served.
+ */
+int	control_open(struct control *c, const struct config *cfg);
+/*
+ * Fill pfd[0 .. CONTROL_POLLFDS - 1] for poll(): the listener while a
+ * client slot is free, then each client (fd -1 when unused).
+ */
+void	control_pollfds(const struct control *c, struct pollfd *pfd);
+/*
+ * After poll(): serve what pfd reports, without blocking: accept, read the
+ * request, write the answer, close; and drop clients past their deadline.
+ */
+void	control_service(struct control *c, const struct pollfd *pfd,
+	    const struct scoreboard *sb);
+/* Close every client and the listener, and remove the socket file. */
+void	control_close(struct control *c);
+/* In a child after fork: close the inherited fds, touch nothing else. */
+void	control_forget(struct control *c);
+
+/*
+ * The answers, as malloc'd NUL-terminated text (the caller frees), or
+ * NULL when out of memory.  status: a table of the live workers and the
+ * totals; metrics: Prometheus text exposition format 0.0.4.
+ */
+char	*control_status(const struct scoreboard *sb, long long now_ms);
+char	*control_metrics(const struct scoreboard *sb);
+
+/*
+ * Client: send `cmd` ("status", "metrics") to the proxy that cfg
+ * describes and copy the answer to fd `out`.  Returns 0, or -1 with a
+ * message in err.
+ */
+int	control_query(const struct config *cfg, const char *cmd, int out,
+	    char *err, size_t errlen);
+
+#endif

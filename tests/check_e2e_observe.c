@@ -1,0 +1,1208 @@
+/*
+ * End-to-end suite "observe": access records (text and JSON) parsed
+ * field by field for tunnels with known byte counts and for each refusal
+ * reason; log rotation with USR1 while workers run as an unprivileged
+ * user; `connectproxy status` during an open tunnel; and `connectproxy
+ * metrics` (and GET /metrics) under a strict Prometheus text parser
+ * written here, its counters checked against the traffic sent.
+ */
+#define _DEFAULT_SOURCE		/* crypt(3) */
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include <crypt.h>
+#include <ctype.h>
+#include <math.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "harness.h"
+#include "scoreboard.h"
+#include "suites.h"
+
+#define EXPECT(p, cond, ...)	do {					\
+	if (!(cond)) {							\
+		show_log(p);						\
+		ck_abort_msg(__VA_ARGS__);				\
+	}								\
+} while (0)
+
+#define CONF_MAX	2048
+#define KV_MAX		20
+#define LINES_MAX	64
+#define OUT_MAX		(64 * 1024)
+
+static void
+show_log(const struct harness_proxy *p)
+{
+	char	*log = harness_proxy_log(p);
+
+	if (log != NULL)
+		fprintf(stderr, "--- proxy log ---\n%s--- end ---\n", log);
+	free(log);
+}
+
+/* Record parsers: strict, so a malformed record fails the test. */
+
+struct kv {
+	char	key[32];
+	char	val[1024];
+	int	null;		/* JSON null */
+	int	str;		/* JSON string (else a number or null) */
+};
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int
+parse_key(const char **sp, char *key, char end)
+{
+	const char	*s = *sp;
+	size_t		 n = 0;
+
+	while ((*s >= 'a' && *s <= 'z') || *s == '_') {
+		if (n + 1 >= 32)
+			return -1;
+		key[n++] = *s++;
+	}
+	key[n] = '\0';
+	if (n == 0 || *s != end)
+		return -1;
+	*sp = s + 1;
+	return 0;
+}
+
+/* A quoted value after the opening quote; text (\xHH) or JSON (\uXXXX). */
+static int
+parse_quoted(const char **sp, char *val, size_t len, int json)
+{
+	const char	*s = *sp;
+	size_t		 n = 0;
+	int		 c, i, h;
+
+	for (; *s != '"'; s++) {
+		if (*s == '\0' || (unsigned char)*s < 0x20 || n + 1 >= len)
+			return -1;
+		c = (unsigned char)*s;
+		if (c == '\\') {
+			switch (*++s) {
+			case '"': case '\\': c = *s; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case 'x':
+				if (json || hexval(s[1]) < 0 || hexval(s[2]) < 0)
+					return -1;
+				c = hexval(s[1]) * 16 + hexval(s[2]);
+				s += 2;
+				break;
+			case 'u':
+				for (c = 0, i = 1; i <= 4; i++) {
+					if (!json || (h = hexval(s[i])) < 0)
+						return -1;
+					c = c * 16 + h;
+				}
+				if (c > 0xff)
+					return -1;	/* not emitted */
+				s += 4;
+				break;
+			default:
+				return -1;
+			}
+		}
+		val[n++] = (char)c;
+	}
+	val[n] = '\0';
+	*sp = s + 1;
+	return 0;
+}
+
+/* "k=v k=\"v v\" ..." into kv; returns the count or -1. */
+static int
+parse_text(const char *s, struct kv *kv, int max)
+{
+	int	n = 0;
+	size_t	len;
+
+	while (*s != '\0') {
+		if (n == max || (n > 0 && *s++ != ' '))
+			return -1;
+		memset(&kv[n], 0, sizeof(kv[n]));
+		if (parse_key(&s, kv[n].key, '=') == -1)
+			return -1;
+		if (*s == '"') {
+			s++;
+			if (parse_quoted(&s, kv[n].val, sizeof(kv[n].val), 0)
+			    == -1)
+				return -1;
+		} else {
+			len = strcspn(s, " \"\\=");
+			if (len == 0 || len >= sizeof(kv[n].val) ||
+			    (s[len] != ' ' && s[len] != '\0'))
+				return -1;
+			memcpy(kv[n].val, s, len);
+			kv[n].val[len] = '\0';
+			s += len;
+		}
+		n++;
+	}
+	return n;
+}
+
+/* A flat JSON object of strings, integers and null; count or -1. */
+static int
+parse_json(const char *s, struct kv *kv, int max)
+{
+	int	n = 0;
+	size_t	len;
+
+	if (*s++ != '{')
+		return -1;
+	while (*s != '}') {
+		if (n == max || (n > 0 && *s++ != ',') || *s++ != '"')
+			return -1;
+		memset(&kv[n], 0, sizeof(kv[n]));
+		if (parse_key(&s, kv[n].key, '"') == -1 || *s++ != ':')
+			return -1;
+		if (*s == '"') {
+			s++;
+			kv[n].str = 1;
+			if (parse_quoted(&s, kv[n].val, sizeof(kv[n].val), 1)
+			    == -1)
+				return -1;
+		} else if (strncmp(s, "null", 4) == 0) {
+			kv[n].null = 1;
+			s += 4;
+		} else {
+			len = strspn(s + (*s == '-'), "0123456789") +
+			    (*s == '-');
+			if (len == 0 || len >= 32 || (s[0] == '0' && len > 1))
+				return -1;
+			memcpy(kv[n].val, s, len);
+			kv[n].val[len] = '\0';
+			s += len;
+		}
+		n++;
+	}
+	return s[1] == '\0' ? n : -1;
+}
+
+static const struct kv *
+kv_get(const struct kv *kv, int n, const char *key)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(kv[i].key, key) == 0)
+			return &kv[i];
+	return NULL;
+}
+
+static long long
+kv_num(const struct kv *kv, int n, const char *key, int json)
+{
+	const struct kv	*e = kv_get(kv, n, key);
+	char		*end;
+	long long	 v;
+
+	if (e == NULL || (json && (e->str || e->null)) || e->val[0] == '\0')
+		return -1;
+	v = strtoll(e->val, &end, 10);
+	return *end == '\0' ? v : -1;
+}
+
+static const char *
+kv_str(const struct kv *kv, int n, const char *key)
+{
+	const struct kv	*e = kv_get(kv, n, key);
+
+	return e == NULL || e->null ? NULL : e->val;
+}
+
+/*
+ * A parsed record with every always-present field well formed and the
+ * keys in the documented order.  Returns the count of fields.
+ */
+static int
+parse_record(const char *line, int json, struct kv *kv)
+{
+	static const char *const order[] = { "time", "id", "worker",
+	    "client", "user", "target", "dialed", "upstream", "status",
+	    "bytes_up", "bytes_down", "duration_ms", "reason", "rule" };
+	static const char *const must[] = { "time", "id", "worker", "client",
+	    "target", "status", "bytes_up", "bytes_down", "duration_ms",
+	    "reason" };
+	const char	*t, *id;
+	char		 want[64];
+	size_t		 i, k = 0;
+	int		 n, j;
+
+	n = json ? parse_json(line, kv, KV_MAX) : parse_text(line, kv,
+	    KV_MAX);
+	ck_assert_msg(n > 0, "unparsable record: %s", line);
+	for (j = 0; j < n; j++) {
+		while (k < sizeof(order) / sizeof(order[0]) &&
+		    strcmp(order[k], kv[j].key) != 0)
+			k++;
+		ck_assert_msg(k < sizeof(order) / sizeof(order[0]),
+		    "key %s out of order or unknown: %s", kv[j].key, line);
+	}
+	for (i = 0; i < sizeof(must) / sizeof(must[0]); i++)
+		ck_assert_msg(kv_get(kv, n, must[i]) != NULL, "no %s: %s",
+		    must[i], line);
+	t = kv_str(kv, n, "time");
+	ck_assert_msg(t != NULL && strlen(t) == 24 && t[4] == '-' &&
+	    t[10] == 'T' && t[19] == '.' && t[23] == 'Z' &&
+	    isdigit((unsigned char)t[22]), "time: %s", line);
+	snprintf(want, sizeof(want), "%lld-", kv_num(kv, n, "worker", json));
+	id = kv_str(kv, n, "id");
+	ck_assert_msg(kv_num(kv, n, "worker", json) > 0 && id != NULL &&
+	    strncmp(id, want, strlen(want)) == 0 &&
+	    strspn(id + strlen(want), "0123456789") ==
+	    strlen(id + strlen(want)), "id/worker: %s", line);
+	ck_assert_msg(strncmp(kv_str(kv, n, "client"), "127.0.0.1:", 10) ==
+	    0, "client: %s", line);
+	ck_assert_msg(kv_num(kv, n, "duration_ms", json) >= 0 &&
+	    kv_num(kv, n, "bytes_up", json) >= 0 &&
+	    kv_num(kv, n, "bytes_down", json) >= 0 &&
+	    kv_num(kv, n, "status", json) >= 100, "numbers: %s", line);
+	return n;
+}
+
+/* Files of records */
+
+/* Split `path` into lines; returns the count (0 when missing). */
+static int
+read_lines(const char *path, char lines[][4096], int max)
+{
+	char	*text = harness_read_file(path), *s, *nl;
+	int	 n = 0;
+
+	if (text == NULL)
+		return 0;
+	for (s = text; n < max && (nl = strchr(s, '\n')) != NULL; s = nl + 1) {
+		*nl = '\0';
+		snprintf(lines[n++], 4096, "%s", s);
+	}
+	free(text);
+	return n;
+}
+
+static char	lines[LINES_MAX][4096];
+
+/* Wait until path holds at least n lines; returns the count. */
+static int
+wait_lines(const char *path, int n)
+{
+	long long	deadline = harness_now_ms() + harness_ms(10000);
+	int		got;
+
+	while ((got = read_lines(path, lines, LINES_MAX)) < n &&
+	    harness_now_ms() < deadline)
+		usleep(20000);
+	return got;
+}
+
+/* The proxy and its targets */
+
+struct env {
+	struct harness_proxy	p;
+	struct harness_target	t;
+	char			dir[HARNESS_PATH_MAX];
+	char			log[HARNESS_PATH_MAX + 32];
+	char			sock[HARNESS_PATH_MAX + 32];
+};
+
+/* A temporary directory for the logs and the control socket. */
+static void
+env_dir(struct env *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->p.pid = -1;
+	e->t.pid = -1;
+	e->t.report = -1;
+	ck_assert_int_eq(harness_tmpdir(e->dir, sizeof(e->dir)), 0);
+	snprintf(e->log, sizeof(e->log), "%s/access.log", e->dir);
+	snprintf(e->sock, sizeof(e->sock), "%s/ctl.sock", e->dir);
+}
+
+static void
+env_start(struct env *e, const char *extra)
+{
+	char	conf[CONF_MAX];
+
+	snprintf(conf, sizeof(conf), "access_log %s\ncontrol_socket %s\n"
+	    "allow_port 1-65535\nallow_dest 127.0.0.0/8\n"
+	    "workers_start 2\n%s", e->log, e->sock, extra);
+	ck_assert_msg(harness_proxy_start(&e->p, conf) == 0,
+	    "proxy did not start");
+}
+
+static void
+env_free(struct env *e)
+{
+	harness_proxy_free(&e->p);
+	if (e->t.pid > 0)
+		harness_target_stop(&e->t);
+	harness_rmdir(e->dir);
+}
+
+static int
+tunnel(const struct env *e, int port)
+{
+	char	target[64];
+	int	fd, status;
+
+	snprintf(target, sizeof(target), "127.0.0.1:%d", port);
+	fd = harness_tunnel(e->p.port, target, NULL, &status,
+	    harness_ms(10000));
+	EXPECT(&e->p, fd != -1, "CONNECT %s: status %d", target, status);
+	return fd;
+}
+
+/* Send `n` pattern bytes through an echo tunnel and read them back. */
+static void
+echo_bytes(const struct env *e, int fd, size_t n)
+{
+	static unsigned char	out[65536], in[65536];
+
+	ck_assert_uint_le(n, sizeof(out));
+	harness_pattern_fill(out, n, 0);
+	ck_assert_int_eq(harness_send(fd, out, n), 0);
+	EXPECT(&e->p, harness_recv_exact(fd, in, n, harness_ms(10000)) ==
+	    (ssize_t)n && memcmp(in, out, n) == 0, "echo of %zu bytes", n);
+}
+
+/* Half-close, wait for the echo target's EOF, close: client_eof. */
+static void
+end_tunnel(int fd)
+{
+	shutdown(fd, SHUT_WR);
+	ck_assert_int_ge(harness_wait_eof(fd, harness_ms(10000)), 0);
+	close(fd);
+}
+
+/* A tunnel with known byte counts, checked field by field. */
+static void
+check_tunnel_record(int json)
+{
+	struct env	e;
+	struct kv	kv[KV_MAX];
+	char		want[64];
+	int		fd, n;
+
+	env_dir(&e);
+	ck_assert_int_eq(harness_target_start(&e.t, AF_INET, NULL, 0,
+	    HARNESS_TARGET_ECHO, 0), 0);
+	env_start(&e, json ? "access_log_format json\n" :
+	    "access_log_format text\n");
+	fd = tunnel(&e, e.t.port);
+	echo_bytes(&e, fd, 12345);
+	echo_bytes(&e, fd, 55);
+	end_tunnel(fd);
+	EXPECT(&e.p, wait_lines(e.log, 1) == 1, "one record in %s", e.log);
+	n = parse_record(lines[0], json, kv);
+	snprintf(want, sizeof(want), "127.0.0.1:%d", e.t.port);
+	ck_assert_str_eq(kv_str(kv, n, "target"), want);
+	ck_assert_str_eq(kv_str(kv, n, "dialed"), want);
+	ck_assert_int_eq(kv_num(kv, n, "status", json), 200);
+	ck_assert_int_eq(kv_num(kv, n, "bytes_up", json), 12400);
+	ck_assert_int_eq(kv_num(kv, n, "bytes_down", json), 12400);
+	ck_assert_str_eq(kv_str(kv, n, "reason"), "client_eof");
+	ck_assert_ptr_null(kv_get(kv, n, "user"));
+	ck_assert_ptr_null(kv_get(kv, n, "upstream"));
+	ck_assert_ptr_null(kv_get(kv, n, "rule"));
+	/* The stderr log has no access record: it went to the file. */
+	EXPECT(&e.p, harness_proxy_count_log(&e.p, "access ") == 0,
+	    "access record on stderr too");
+	env_free(&e);
+}
+
+START_TEST(test_tunnel_record_text)
+{
+	check_tunnel_record(0);
+}
+END_TEST
+
+START_TEST(test_tunnel_record_json)
+{
+	check_tunnel_record(1);
+}
+END_TEST
+
+/* A raw request and the status it must get. */
+static int
+raw_request(const struct env *e, const char *req)
+{
+	struct harness_response	r;
+	int			fd;
+
+	fd = harness_connect("127.0.0.1", e->p.port, harness_ms(5000));
+	ck_assert_int_ge(fd, 0);
+	if (req != NULL)
+		ck_assert_int_eq(harness_send_str(fd, req), 0);
+	EXPECT(&e->p, harness_read_response(fd, &r, harness_ms(10000)) == 0,
+	    "no answer to %s", req != NULL ? req : "(nothing)");
+	close(fd);
+	return r.status;
+}
+
+static void
+write_users(const struct env *e, char *path, size_t len)
+{
+	char	text[512];
+	char	*h = crypt("secret", "$6$observesalt$");
+
+	ck_assert_ptr_nonnull(h);
+	snprintf(path, len, "%s/users", e->dir);
+	snprintf(text, sizeof(text), "alice:%s\n", h);
+	ck_assert_int_eq(harness_write_file(path, text), 0);
+}
+
+/* Each refusal reason (JSON records), then a tunnel with a user. */
+START_TEST(test_refusal_records)
+{
+	static const struct {
+		const char	*req;
+		int		 status;
+		const char	*reason;
+		const char	*target;	/* NULL: none */
+	} cases[] = {
+		{ "CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n"
+		  "Proxy-Authorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n", 403,
+		  "port_denied", "127.0.0.1:80" },
+		{ "CONNECT a.blocked.example:443 HTTP/1.1\r\nHost: "
+		  "a.blocked.example:443\r\nProxy-Authorization: Basic "
+		  "YWxpY2U6c2VjcmV0\r\n\r\n", 403, "dest_denied",
+		  "a.blocked.example:443" },
+		{ "CONNECT nope HTTP/1.1\r\n\r\n", 400, "bad_request", NULL },
+		{ "CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n"
+		  "\r\n", 407, "auth_required", "127.0.0.1:443" },
+		{ "CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n"
+		  "Proxy-Authorization: Basic YWxpY2U6d3Jvbmc=\r\n\r\n", 407,
+		  "auth_failed", "127.0.0.1:443" },
+		{ NULL, 408, "header_timeout", NULL },
+	};
+	struct env	e;
+	struct kv	kv[KV_MAX];
+	char		users[HARNESS_PATH_MAX + 16], extra[1024], big[1400];
+	char		req[512];
+	size_t		i;
+	int		n, closed, fd;
+
+	env_dir(&e);
+	write_users(&e, users, sizeof(users));
+	snprintf(extra, sizeof(extra), "access_log_format json\n"
+	    "allow_port 443\nallow_port 1024-65535\n"
+	    "deny_dest .blocked.example\nheader_timeout 500ms\n"
+	    "max_header_size 1K\nauth_file %s\n", users);
+	/* allow_port 1-65535 from env_start covers 80: use our own list. */
+	snprintf(e.log, sizeof(e.log), "%s/access.log", e.dir);
+	{
+		char	conf[CONF_MAX];
+
+		snprintf(conf, sizeof(conf), "access_log %s\ncontrol_socket "
+		    "%s\nallow_dest 127.0.0.0/8\nworkers_start 2\n%s",
+		    e.log, e.sock, extra);
+		ck_assert(harness_proxy_start(&e.p, conf) == 0);
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		EXPECT(&e.p, raw_request(&e, cases[i].req) == cases[i].status,
+		    "%s: status", cases[i].reason);
+		EXPECT(&e.p, wait_lines(e.log, (int)i + 1) == (int)i + 1,
+		    "%s: no record", cases[i].reason);
+		n = parse_record(lines[i], 1, kv);
+		ck_assert_int_eq(kv_num(kv, n, "status", 1), cases[i].status);
+		ck_assert_str_eq(kv_str(kv, n, "reason"), cases[i].reason);
+		if (cases[i].target == NULL)
+			ck_assert_msg(kv_get(kv, n, "target")->null,
+			    "target: %s", lines[i]);
+		else
+			ck_assert_str_eq(kv_str(kv, n, "target"),
+			    cases[i].target);
+		ck_assert_ptr_null(kv_get(kv, n, "dialed"));
+		ck_assert_int_eq(kv_num(kv, n, "bytes_up", 1), 0);
+		if (strcmp(cases[i].reason, "dest_denied") == 0)
+			ck_assert_str_eq(kv_str(kv, n, "rule"),
+			    "deny_dest .blocked.example");
+		else
+			ck_assert_ptr_null(kv_get(kv, n, "rule"));
+		if (strcmp(cases[i].reason, "port_denied") == 0)
+			ck_assert_str_eq(kv_str(kv, n, "user"), "alice");
+	}
+	/* header_too_large: a head past max_header_size. */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	snprintf(req, sizeof(req), "CONNECT 127.0.0.1:443 HTTP/1.1\r\nX: ");
+	fd = harness_connect("127.0.0.1", e.p.port, harness_ms(5000));
+	ck_assert_int_ge(fd, 0);
+	(void)harness_send_str(fd, req);
+	(void)harness_send_str(fd, big);
+	closed = harness_wait_eof(fd, harness_ms(10000)) >= 0;
+	close(fd);
+	ck_assert(closed);
+	i = sizeof(cases) / sizeof(cases[0]);
+	EXPECT(&e.p, wait_lines(e.log, (int)i + 1) == (int)i + 1,
+	    "header_too_large: no record");
+	n = parse_record(lines[i], 1, kv);
+	ck_assert_int_eq(kv_num(kv, n, "status", 1), 431);
+	ck_assert_str_eq(kv_str(kv, n, "reason"), "header_too_large");
+	/* connect_failed: a port nobody listens on. */
+	fd = harness_free_port(AF_INET);
+	snprintf(req, sizeof(req), "CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: "
+	    "127.0.0.1:%d\r\nProxy-Authorization: Basic YWxpY2U6c2VjcmV0\r\n"
+	    "\r\n", fd, fd);
+	EXPECT(&e.p, raw_request(&e, req) == 502, "connect_failed status");
+	EXPECT(&e.p, wait_lines(e.log, (int)i + 2) == (int)i + 2,
+	    "connect_failed: no record");
+	n = parse_record(lines[i + 1], 1, kv);
+	ck_assert_str_eq(kv_str(kv, n, "reason"), "connect_failed");
+	ck_assert_int_eq(kv_num(kv, n, "status", 1), 502);
+	env_free(&e);
+}
+END_TEST
+
+/* client_denied and client_limit need their own settings. */
+START_TEST(test_client_refusals)
+{
+	struct env	e;
+	struct kv	kv[KV_MAX];
+	int		hold, n;
+
+	env_dir(&e);
+	env_start(&e, "max_tunnels_per_client 1\nheader_timeout 2s\n");
+	/* One connection that says nothing holds the client's only slot. */
+	hold = harness_connect("127.0.0.1", e.p.port, harness_ms(5000));
+	ck_assert_int_ge(hold, 0);
+	usleep(200000);
+	EXPECT(&e.p, raw_request(&e, "CONNECT 127.0.0.1:443 HTTP/1.1\r\n"
+	    "Host: 127.0.0.1:443\r\n\r\n") == 429, "client_limit status");
+	EXPECT(&e.p, wait_lines(e.log, 1) >= 1, "client_limit: no record");
+	n = parse_record(lines[0], 0, kv);
+	ck_assert_str_eq(kv_str(kv, n, "reason"), "client_limit");
+	ck_assert_int_eq(kv_num(kv, n, "status", 0), 429);
+	ck_assert_str_eq(kv_str(kv, n, "target"), "-");
+	close(hold);
+	harness_proxy_free(&e.p);
+	unlink(e.log);
+	env_start(&e, "allow_client 10.0.0.0/8\n");
+	EXPECT(&e.p, raw_request(&e, "CONNECT 127.0.0.1:443 HTTP/1.1\r\n"
+	    "Host: 127.0.0.1:443\r\n\r\n") == 403, "client_denied status");
+	EXPECT(&e.p, wait_lines(e.log, 1) == 1, "client_denied: no record");
+	n = parse_record(lines[0], 0, kv);
+	ck_assert_str_eq(kv_str(kv, n, "reason"), "client_denied");
+	ck_assert_int_eq(kv_num(kv, n, "status", 0), 403);
+	env_free(&e);
+}
+END_TEST
+
+/* Rotation */
+
+static int
+count_in(const char *path, const char *needle)
+{
+	char	*text = harness_read_file(path), *s;
+	int	 n = 0;
+
+	if (text == NULL)
+		return 0;
+	for (s = text; (s = strstr(s, needle)) != NULL; s++)
+		n++;
+	free(text);
+	return n;
+}
+
+static int
+wait_in(const char *path, const char *needle, int n)
+{
+	long long	deadline = harness_now_ms() + harness_ms(10000);
+
+	while (count_in(path, needle) < n && harness_now_ms() < deadline)
+		usleep(20000);
+	return count_in(path, needle);
+}
+
+/*
+ * logrotate's way: rename the files, USR1 the master.  Workers run as
+ * nobody (when we are root) and the directory is root's 0700, so no
+ * worker could open the new file itself.  Records of idle workers and of
+ * a tunnel open across the rotation land in the new file; the renamed one
+ * keeps exactly what was written before.
+ */
+START_TEST(test_usr1_reopen)
+{
+	struct env	e;
+	char		extra[512], errlog[HARNESS_PATH_MAX + 32];
+	char		old[HARNESS_PATH_MAX + 40], olderr[HARNESS_PATH_MAX + 40];
+	char		needle[32];
+	struct stat	st;
+	int		busy, fd, n;
+
+	env_dir(&e);
+	ck_assert_int_eq(chmod(e.dir, 0700), 0);
+	snprintf(errlog, sizeof(errlog), "%s/error.log", e.dir);
+	snprintf(old, sizeof(old), "%s.1", e.log);
+	snprintf(olderr, sizeof(olderr), "%s.1", errlog);
+	ck_assert_int_eq(harness_target_start(&e.t, AF_INET, NULL, 0,
+	    HARNESS_TARGET_ECHO, 0), 0);
+	snprintf(extra, sizeof(extra), "error_log %s\n%s", errlog,
+	    geteuid() == 0 && getpwnam("nobody") != NULL ? "user nobody\n" :
+	    "");
+	env_start(&e, extra);
+	ck_assert_int_eq(stat(e.log, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0640);
+	EXPECT(&e.p, wait_in(errlog, "started", 1) == 1, "no error_log");
+
+	fd = tunnel(&e, e.t.port);
+	echo_bytes(&e, fd, 11);
+	end_tunnel(fd);
+	EXPECT(&e.p, wait_lines(e.log, 1) == 1, "first record");
+	busy = tunnel(&e, e.t.port);
+	echo_bytes(&e, busy, 22);
+
+	ck_assert_int_eq(rename(e.log, old), 0);
+	ck_assert_int_eq(rename(errlog, olderr), 0);
+	ck_assert_int_eq(harness_proxy_signal(&e.p, SIGUSR1), 0);
+	EXPECT(&e.p, wait_in(errlog, "log files reopened", 1) == 1,
+	    "no reopen in the new error_log");
+
+	fd = tunnel(&e, e.t.port);
+	echo_bytes(&e, fd, 33);
+	end_tunnel(fd);
+	echo_bytes(&e, busy, 44);
+	end_tunnel(busy);
+	EXPECT(&e.p, wait_lines(e.log, 2) == 2, "two records after USR1");
+	snprintf(needle, sizeof(needle), "bytes_up=33 ");
+	ck_assert_int_eq(count_in(e.log, needle), 1);
+	snprintf(needle, sizeof(needle), "bytes_up=66 ");
+	ck_assert_int_eq(count_in(e.log, needle), 1);
+	/* Stop: the workers' last words go to the new files too. */
+	harness_proxy_stop(&e.p);
+	n = read_lines(old, lines, LINES_MAX);
+	ck_assert_msg(n == 1 && strstr(lines[0], "bytes_up=11 ") != NULL,
+	    "renamed file got %d records", n);
+	ck_assert_int_eq(count_in(olderr, "log files reopened"), 0);
+	ck_assert_int_eq(count_in(olderr, "stopping"), 0);
+	ck_assert_int_eq(count_in(errlog, "stopping"), 1);
+	env_free(&e);
+}
+END_TEST
+
+/* status and metrics */
+
+static int
+run_cli(const struct env *e, const char *cmd, char *out, size_t len)
+{
+	char	*argv[] = { (char *)harness_bin(), (char *)"-c",
+	    (char *)e->p.conf, (char *)cmd, NULL };
+
+	return harness_run(argv, NULL, out, len, harness_ms(10000));
+}
+
+/* The row of `status` whose TARGET is target, split into 8 columns. */
+static int
+status_row(const char *out, const char *target, char cols[8][128])
+{
+	const char	*s, *eol;
+	char		 row[512];
+	int		 n;
+
+	for (s = out; *s != '\0'; s = *eol ? eol + 1 : eol) {
+		eol = s + strcspn(s, "\n");
+		snprintf(row, sizeof(row), "%.*s", (int)(eol - s), s);
+		n = sscanf(row, "%127s %127s %127s %127s %127s %127s %127s "
+		    "%127s", cols[0], cols[1], cols[2], cols[3], cols[4],
+		    cols[5], cols[6], cols[7]);
+		if (n == 8 && strcmp(cols[7], target) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+START_TEST(test_status_open_tunnel)
+{
+	struct env	e;
+	static char	out[OUT_MAX];
+	char		cols[8][128], target[64];
+	long long	deadline;
+	int		fd, st, found = -1;
+
+	env_dir(&e);
+	ck_assert_int_eq(harness_target_start(&e.t, AF_INET, NULL, 0,
+	    HARNESS_TARGET_ECHO, 0), 0);
+	env_start(&e, "");
+	fd = tunnel(&e, e.t.port);
+	echo_bytes(&e, fd, 1000);
+	echo_bytes(&e, fd, 234);
+	snprintf(target, sizeof(target), "127.0.0.1:%d", e.t.port);
+	/* The relay counts a byte once written; the echo proves it was. */
+	deadline = harness_now_ms() + harness_ms(5000);
+	do {
+		st = run_cli(&e, "status", out, sizeof(out));
+		EXPECT(&e.p, st == 0, "status exited %d: %s", st, out);
+		if ((found = status_row(out, target, cols)) == 0 &&
+		    strcmp(cols[4], "1234") == 0 &&
+		    strcmp(cols[5], "1234") == 0)
+			break;
+		usleep(50000);
+	} while (harness_now_ms() < deadline);
+	EXPECT(&e.p, found == 0, "no row for %s:\n%s", target, out);
+	ck_assert_str_eq(cols[2], "relaying");
+	ck_assert_str_eq(cols[4], "1234");
+	ck_assert_str_eq(cols[5], "1234");
+	ck_assert_int_gt(atoi(cols[0]), 0);
+	ck_assert_int_eq(strncmp(cols[6], "127.0.0.1:", 10), 0);
+	ck_assert_msg(cols[3][strlen(cols[3]) - 1] == 's', "age %s", cols[3]);
+	ck_assert_ptr_nonnull(strstr(out, "tunnels: 1 open"));
+	end_tunnel(fd);
+	/* Without the socket, status fails cleanly. */
+	harness_proxy_stop(&e.p);
+	st = run_cli(&e, "status", out, sizeof(out));
+	ck_assert_msg(st != 0 && strstr(out, "connect to") != NULL,
+	    "status without a proxy: %d %s", st, out);
+	env_free(&e);
+}
+END_TEST
+
+/*
+ * A strict parser of the Prometheus text format (0.0.4): # HELP and
+ * # TYPE once per family and before its samples, families not
+ * interleaved, metric and label names by the grammar, label values
+ * escaped, one numeric value, no duplicate series, counters >= 0.
+ */
+#define PROM_MAX	256
+
+struct prom {
+	int	 n;
+	char	 series[PROM_MAX][160];	/* name{labels} as written */
+	double	 value[PROM_MAX];
+	char	 err[256];
+};
+
+static int
+prom_fail(struct prom *m, int line, const char *why)
+{
+	snprintf(m->err, sizeof(m->err), "line %d: %s", line, why);
+	return -1;
+}
+
+static size_t
+name_len(const char *s, int colon)
+{
+	size_t	n = 0;
+
+	if (!(isalpha((unsigned char)s[0]) || s[0] == '_' ||
+	    (colon && s[0] == ':')))
+		return 0;
+	while (isalnum((unsigned char)s[n]) || s[n] == '_' ||
+	    (colon && s[n] == ':'))
+		n++;
+	return n;
+}
+
+/* {a="x",b="y"} at s; returns its length or 0. */
+static size_t
+labels_len(const char *s)
+{
+	const char	*p = s + 1;
+	size_t		 n;
+
+	if (*s != '{')
+		return 0;
+	while (*p != '}') {
+		if ((n = name_len(p, 0)) == 0 || p[n] != '=' || p[n + 1] != '"')
+			return 0;
+		for (p += n + 2; *p != '"'; p++) {
+			if (*p == '\0' || *p == '\n')
+				return 0;
+			if (*p == '\\' && p[1] != '\\' && p[1] != '"' &&
+			    p[1] != 'n')
+				return 0;
+			if (*p == '\\')
+				p++;
+		}
+		p++;
+		if (*p == ',')
+			p++;
+		else if (*p != '}')
+			return 0;
+	}
+	return (size_t)(p - s) + 1;
+}
+
+static int
+prom_value(const char *s, double *v)
+{
+	char	*end;
+
+	if (strcmp(s, "NaN") == 0 || strcmp(s, "+Inf") == 0 ||
+	    strcmp(s, "-Inf") == 0) {
+		*v = strcmp(s, "-Inf") == 0 ? -INFINITY : INFINITY;
+		return 0;
+	}
+	if (*s == '\0' || isspace((unsigned char)*s))
+		return -1;
+	*v = strtod(s, &end);
+	return *end == '\0' ? 0 : -1;
+}
+
+static int
+prom_parse(const char *text, struct prom *m)
+{
+	char		 line[512], fam[PROM_MAX][96], type[PROM_MAX][16];
+	char		 name[96], cur[96] = "";
+	int		 nfam = 0, lineno = 0, help[PROM_MAX] = { 0 }, i, f;
+	const char	*s = text, *eol, *sp;
+	size_t		 n, l;
+
+	memset(m, 0, sizeof(*m));
+	if (*text == '\0' || text[strlen(text) - 1] != '\n')
+		return prom_fail(m, 0, "empty or no final newline");
+	for (; *s != '\0'; s = eol + 1) {
+		lineno++;
+		eol = strchr(s, '\n');
+		if ((size_t)(eol - s) >= sizeof(line))
+			return prom_fail(m, lineno, "line too long");
+		snprintf(line, sizeof(line), "%.*s", (int)(eol - s), s);
+		if (strncmp(line, "# HELP ", 7) == 0 ||
+		    strncmp(line, "# TYPE ", 7) == 0) {
+			n = name_len(line + 7, 1);
+			if (n == 0 || n >= sizeof(name) || line[7 + n] != ' ')
+				return prom_fail(m, lineno, "bad HELP/TYPE");
+			snprintf(name, sizeof(name), "%.*s", (int)n, line + 7);
+			for (f = 0; f < nfam && strcmp(fam[f], name) != 0; f++)
+				continue;
+			if (f == nfam) {
+				if (nfam == PROM_MAX)
+					return prom_fail(m, lineno, "families");
+				snprintf(fam[nfam], sizeof(fam[0]), "%s", name);
+				type[nfam++][0] = '\0';
+			} else if (strcmp(cur, name) != 0)
+				return prom_fail(m, lineno, "family again");
+			snprintf(cur, sizeof(cur), "%s", name);
+			sp = line + 8 + n;
+			if (line[2] == 'H') {
+				if (help[f]++ || type[f][0] != '\0' ||
+				    *sp == '\0')
+					return prom_fail(m, lineno,
+					    "HELP twice, late or empty");
+				continue;
+			}
+			if (type[f][0] != '\0' || (strcmp(sp, "counter") &&
+			    strcmp(sp, "gauge") && strcmp(sp, "untyped") &&
+			    strcmp(sp, "summary") && strcmp(sp, "histogram")))
+				return prom_fail(m, lineno, "bad TYPE");
+			snprintf(type[f], sizeof(type[0]), "%s", sp);
+			continue;
+		}
+		if (line[0] == '#' || line[0] == '\0')
+			return prom_fail(m, lineno, "stray comment or blank");
+		n = name_len(line, 1);
+		if (n == 0 || n >= sizeof(name))
+			return prom_fail(m, lineno, "bad metric name");
+		snprintf(name, sizeof(name), "%.*s", (int)n, line);
+		l = line[n] == '{' ? labels_len(line + n) : 0;
+		if (line[n] == '{' && l == 0)
+			return prom_fail(m, lineno, "bad labels");
+		if (line[n + l] != ' ')
+			return prom_fail(m, lineno, "no space before value");
+		for (f = 0; f < nfam && strcmp(fam[f], name) != 0; f++)
+			continue;
+		if (f == nfam || strcmp(cur, name) != 0 || !help[f] ||
+		    type[f][0] == '\0')
+			return prom_fail(m, lineno, "sample without its "
+			    "HELP and TYPE just before");
+		if (m->n == PROM_MAX || n + l >= sizeof(m->series[0]))
+			return prom_fail(m, lineno, "too many samples");
+		snprintf(m->series[m->n], sizeof(m->series[0]), "%.*s",
+		    (int)(n + l), line);
+		if (prom_value(line + n + l + 1, &m->value[m->n]) == -1)
+			return prom_fail(m, lineno, "bad value");
+		if (strcmp(type[f], "counter") == 0 && (m->value[m->n] < 0 ||
+		    strcmp(name + strlen(name) - 6, "_total") != 0))
+			return prom_fail(m, lineno, "bad counter");
+		for (i = 0; i < m->n; i++)
+			if (strcmp(m->series[i], m->series[m->n]) == 0)
+				return prom_fail(m, lineno, "duplicate series");
+		m->n++;
+	}
+	return 0;
+}
+
+static double
+prom_get(const struct prom *m, const char *series)
+{
+	int	i;
+
+	for (i = 0; i < m->n; i++)
+		if (strcmp(m->series[i], series) == 0)
+			return m->value[i];
+	return -1;
+}
+
+/* The checker itself rejects what it should. */
+START_TEST(test_prom_checker)
+{
+	static const char *const bad[] = {
+		"a_total 1\n",
+		"# TYPE a gauge\n# HELP a x\na 1\n",
+		"# HELP a x\n# TYPE a gauge\na{b=\"c} 1\n",
+		"# HELP a x\n# TYPE a gauge\na{1b=\"c\"} 1\n",
+		"# HELP a x\n# TYPE a gauge\na 1x\n",
+		"# HELP a x\n# TYPE a gauge\na 1\na 2\n",
+		"# HELP a x\n# TYPE a gauge\na  1\n",
+		"# HELP a_total x\n# TYPE a_total counter\na_total -1\n",
+		"# HELP a x\n# TYPE a counter\na 1\n",
+		"# HELP a x\n# TYPE a gauge\na 1",
+		("# HELP a x\n# TYPE a gauge\n# HELP b y\n# TYPE b gauge\n"
+		    "b 1\na 1\n"),
+		"# HELP a x\n# TYPE a metric\na 1\n",
+	};
+	struct prom	m;
+	size_t		i;
+
+	ck_assert_int_eq(prom_parse("# HELP a x y\n# TYPE a gauge\n"
+	    "a{b=\"c\\\"d\",e=\"\"} 1.5\na 2\n", &m), 0);
+	ck_assert_int_eq(m.n, 2);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(prom_parse(bad[i], &m) == -1, "accepted: %s",
+		    bad[i]);
+}
+END_TEST
+
+/* control_metrics() on a scoreboard filled by hand. */
+START_TEST(test_metrics_unit)
+{
+	struct scoreboard	*sb = scoreboard_create(4);
+	struct prom		 m;
+	char			*text;
+
+	ck_assert_ptr_nonnull(sb);
+	atomic_store(&sb->slots[0].pid, 100);
+	scoreboard_set_state(sb, &sb->slots[0], SB_RELAYING);
+	atomic_store(&sb->slots[1].pid, 101);
+	scoreboard_set_state(sb, &sb->slots[1], SB_IDLE);
+	scoreboard_account(sb, 200, "client_eof", 10, 20);
+	scoreboard_account(sb, 407, "auth_failed", 0, 0);
+	scoreboard_account(sb, 403, "port_denied", 0, 0);
+	scoreboard_account(sb, 502, "something_new", 0, 0);
+	scoreboard_reload(sb, 1);
+	scoreboard_reload(sb, 0);
+	scoreboard_reload(sb, 0);
+	ck_assert_ptr_nonnull(text = control_metrics(sb));
+	ck_assert_msg(prom_parse(text, &m) == 0, "%s\n%s", m.err, text);
+	ck_assert(prom_get(&m, "connectproxy_tunnels_active") == 1);
+	ck_assert(prom_get(&m, "connectproxy_tunnels_total{status=\"200\"}")
+	    == 1);
+	ck_assert(prom_get(&m, "connectproxy_tunnels_total{status=\"407\"}")
+	    == 1);
+	ck_assert(prom_get(&m, "connectproxy_bytes_total{direction=\"up\"}")
+	    == 10);
+	ck_assert(prom_get(&m,
+	    "connectproxy_bytes_total{direction=\"down\"}") == 20);
+	ck_assert(prom_get(&m, "connectproxy_workers{state=\"idle\"}") == 1);
+	ck_assert(prom_get(&m, "connectproxy_workers{state=\"relaying\"}")
+	    == 1);
+	ck_assert(prom_get(&m, "connectproxy_auth_failures_total") == 1);
+	ck_assert(prom_get(&m,
+	    "connectproxy_refusals_total{reason=\"port_denied\"}") == 1);
+	ck_assert(prom_get(&m,
+	    "connectproxy_refusals_total{reason=\"other\"}") == 1);
+	ck_assert(prom_get(&m,
+	    "connectproxy_reloads_total{result=\"failed\"}") == 2);
+	ck_assert(prom_get(&m, "connectproxy_reloads_total{result=\"ok\"}")
+	    == 1);
+	free(text);
+	scoreboard_destroy(sb);
+}
+END_TEST
+
+static void
+unix_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	ck_assert_uint_lt(strlen(path), sizeof(sun->sun_path));
+	memcpy(sun->sun_path, path, strlen(path) + 1);
+}
+
+/* GET /metrics on the control socket: an HTTP answer, same body. */
+static void
+http_metrics(const struct env *e, struct prom *m)
+{
+	struct sockaddr_un	sun;
+	static char		buf[OUT_MAX];
+	char			*body;
+	ssize_t			n;
+	size_t			len = 0;
+	int			fd;
+
+	unix_addr(e->sock, &sun);
+	ck_assert_int_ge(fd = socket(AF_UNIX, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)),
+	    0);
+	ck_assert_int_eq(harness_send_str(fd, "GET /metrics HTTP/1.1\r\n"
+	    "Host: localhost\r\nAccept: text/plain\r\n\r\n"), 0);
+	while ((n = harness_recv_exact(fd, buf + len, sizeof(buf) - 1 - len,
+	    harness_ms(5000))) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	ck_assert_msg(strncmp(buf, "HTTP/1.0 200 OK\r\n", 17) == 0, "%s", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "Content-Type: text/plain; "
+	    "version=0.0.4"));
+	ck_assert_ptr_nonnull(body = strstr(buf, "\r\n\r\n"));
+	body += 4;
+	ck_assert_msg(prom_parse(body, m) == 0, "%s", m->err);
+}
+
+static void
+check_promtool(const char *text)
+{
+	char	*argv[] = { (char *)"promtool", (char *)"check",
+	    (char *)"metrics", NULL };
+	char	 out[4096];
+	int	 st;
+
+	if (!harness_have("promtool"))
+		return;
+	st = harness_run(argv, text, out, sizeof(out), harness_ms(10000));
+	ck_assert_msg(st == 0, "promtool: %s", out);
+}
+
+START_TEST(test_metrics_match_traffic)
+{
+	struct env	e;
+	struct prom	m;
+	static char	out[OUT_MAX];
+	int		fd, st, i;
+
+	env_dir(&e);
+	ck_assert_int_eq(harness_target_start(&e.t, AF_INET, NULL, 0,
+	    HARNESS_TARGET_ECHO, 0), 0);
+	env_start(&e, "deny_dest .blocked.example\n");
+	fd = tunnel(&e, e.t.port);
+	echo_bytes(&e, fd, 100);
+	end_tunnel(fd);
+	fd = tunnel(&e, e.t.port);
+	echo_bytes(&e, fd, 2000);
+	echo_bytes(&e, fd, 3);
+	end_tunnel(fd);
+	EXPECT(&e.p, raw_request(&e, "CONNECT x.blocked.example:443 HTTP/1.1"
+	    "\r\nHost: x.blocked.example:443\r\n\r\n") == 403, "deny");
+	EXPECT(&e.p, raw_request(&e, "GET / HTTP/1.1\r\nHost: x\r\n\r\n") ==
+	    405, "GET");
+	EXPECT(&e.p, wait_lines(e.log, 4) == 4, "four records");
+	/* A reload that works and one that does not. */
+	ck_assert_int_eq(harness_proxy_signal(&e.p, SIGHUP), 0);
+	EXPECT(&e.p, harness_proxy_wait_log(&e.p, "reloaded", NULL, NULL, 0,
+	    harness_ms(10000)) == 0, "no reload");
+	st = run_cli(&e, "metrics", out, sizeof(out));
+	EXPECT(&e.p, st == 0, "metrics exited %d: %s", st, out);
+	ck_assert_msg(prom_parse(out, &m) == 0, "%s\n%s", m.err, out);
+	check_promtool(out);
+	ck_assert(prom_get(&m, "connectproxy_tunnels_total{status=\"200\"}")
+	    == 2);
+	ck_assert(prom_get(&m, "connectproxy_tunnels_total{status=\"403\"}")
+	    == 1);
+	ck_assert(prom_get(&m, "connectproxy_tunnels_total{status=\"405\"}")
+	    == 1);
+	ck_assert(prom_get(&m, "connectproxy_bytes_total{direction=\"up\"}")
+	    == 2103);
+	ck_assert(prom_get(&m,
+	    "connectproxy_bytes_total{direction=\"down\"}") == 2103);
+	ck_assert(prom_get(&m,
+	    "connectproxy_refusals_total{reason=\"dest_denied\"}") == 1);
+	ck_assert(prom_get(&m,
+	    "connectproxy_refusals_total{reason=\"bad_request\"}") == 1);
+	ck_assert(prom_get(&m, "connectproxy_tunnels_active") == 0);
+	ck_assert(prom_get(&m, "connectproxy_auth_failures_total") == 0);
+	ck_assert(prom_get(&m, "connectproxy_reloads_total{result=\"ok\"}")
+	    == 1);
+	ck_assert(prom_get(&m,
+	    "connectproxy_reloads_total{result=\"failed\"}") == 0);
+	for (i = 0, st = 0; i < m.n; i++)
+		if (strncmp(m.series[i], "connectproxy_workers{", 21) == 0)
+			st += (int)m.value[i];
+	ck_assert_int_ge(st, 1);
+	/* The same numbers over HTTP. */
+	http_metrics(&e, &m);
+	ck_assert(prom_get(&m, "connectproxy_bytes_total{direction=\"up\"}")
+	    == 2103);
+	env_free(&e);
+}
+END_TEST
+
+/* A client that connects and never speaks does not stall the master. */
+START_TEST(test_control_stuck_client)
+{
+	struct env		e;
+	struct sockaddr_un	sun;
+	static char		out[OUT_MAX];
+	int			fds[CONTROL_CONNS + 2], i, st;
+	long long		t0;
+
+	env_dir(&e);
+	env_start(&e, "");
+	unix_addr(e.sock, &sun);
+	for (i = 0; i < CONTROL_CONNS + 2; i++) {
+		fds[i] = socket(AF_UNIX, SOCK_STREAM, 0);
+		ck_assert_int_ge(fds[i], 0);
+		(void)connect(fds[i], (struct sockaddr *)&sun, sizeof(sun));
+	}
+	/* The master still answers HUP (pool management) at once. */
+	t0 = harness_now_ms();
+	ck_assert_int_eq(harness_proxy_signal(&e.p, SIGHUP), 0);
+	EXPECT(&e.p, harness_proxy_wait_log(&e.p, "reloaded", NULL, NULL, 0,
+	    harness_ms(10000)) == 0, "no reload");
+	ck_assert_int_lt(harness_now_ms() - t0, harness_ms(1500));
+	/* The stuck clients are dropped after their deadline; then status
+	 * is served again. */
+	st = run_cli(&e, "status", out, sizeof(out));
+	EXPECT(&e.p, st == 0, "status after stuck clients: %d %s", st, out);
+	for (i = 0; i < CONTROL_CONNS + 2; i++)
+		close(fds[i]);
+	env_free(&e);
+}
+END_TEST
+
+Suite *
+observe_suite(void)
+{
+	Suite	*s = suite_create("observe");
+	TCase	*tc = tcase_create("records");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_tunnel_record_text);
+	tcase_add_test(tc, test_tunnel_record_json);
+	tcase_add_test(tc, test_refusal_records);
+	tcase_add_test(tc, test_client_refusals);
+	tcase_add_test(tc, test_usr1_reopen);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("status");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_prom_checker);
+	tcase_add_test(tc, test_metrics_unit);
+	tcase_add_test(tc, test_status_open_tunnel);
+	tcase_add_test(tc, test_metrics_match_traffic);
+	tcase_add_test(tc, test_control_stuck_client);
+	suite_add_tcase(s, tc);
+	return s;
+}
