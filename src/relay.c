@@ -25,7 +25,7 @@ struct half {
 	size_t		 early_len;
 	int		 eof;		/* `from` returned EOF */
 	int		 shut;		/* `to` was shut down for writing */
-	int		 gone;		/* `to` refused a write: reset or closed */
+	int		 gone;		/* `to` was reset or closed */
 	_Atomic uint64_t *count;
 };
 
