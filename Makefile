@@ -5,6 +5,10 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 SYSCONFDIR ?= $(PREFIX)/etc
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/connectproxy
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 DESTDIR ?=
 
 CFLAGS  ?= -O2 -g
@@ -15,9 +19,13 @@ PROJECT_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra \
 	-DSYSCONFDIR='"$(SYSCONFDIR)"'
 
 SRCS = src/main.c src/master.c src/worker.c src/request.c src/response.c \
-       src/priv.c \
-       src/policy.c src/dial.c src/relay.c src/config.c src/log.c src/net.c
+       src/priv.c src/scoreboard.c src/pool.c src/listeners.c \
+       src/policy.c src/auth.c src/upstream.c src/dial.c src/relay.c \
+       src/config.c src/log.c src/control.c src/net.c \
+       src/sdnotify.c
 LIB_SRCS = $(filter-out src/main.c,$(SRCS))
+# crypt(3) for auth_file hashes: part of the C library, in libcrypt on glibc.
+LDLIBS ?= -lcrypt
 TEST_SRCS = $(wildcard tests/check_*.c) tests/harness.c
 
 # SANITIZE=1 builds everything (binary and tests) with ASan and UBSan into a
@@ -46,7 +54,7 @@ TEST_OBJS = $(TEST_SRCS:%.c=$(BUILD)/%.o)
 all: $(BIN)
 
 $(BIN): $(OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
 $(BUILD)/src/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -57,7 +65,8 @@ $(BUILD)/tests/%.o: tests/%.c
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Isrc -c -o $@ $<
 
 $(BUILD)/check_all: $(TEST_OBJS) $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(LIB_OBJS) $(CHECK_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJS) $(LIB_OBJS) $(CHECK_LIBS) \
+	    $(LDLIBS)
 
 run: $(BIN)
 	./$(BIN) -c conf/connectproxy.conf
@@ -80,17 +89,65 @@ debug:
 check-debug: deps
 	$(MAKE) SANITIZE=1 check
 
+# Units and man pages get their paths substituted.  An existing
+# configuration is never overwritten, and uninstall leaves it (and the
+# connectproxy user) in place.
+SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+INSTALLED = $(SBINDIR)/connectproxy \
+	$(UNITDIR)/connectproxy.service $(UNITDIR)/connectproxy.socket \
+	$(SYSUSERSDIR)/connectproxy.conf $(DOCDIR)/notify-reload.conf \
+	$(MANDIR)/man8/connectproxy.8 $(MANDIR)/man5/connectproxy.conf.5
+
 install: connectproxy
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/connectproxy
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/connectproxy \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man5
 	install -m 0755 connectproxy $(DESTDIR)$(SBINDIR)/connectproxy
 	test -e $(DESTDIR)$(SYSCONFDIR)/connectproxy/connectproxy.conf || \
 		install -m 0644 conf/connectproxy.conf \
 		$(DESTDIR)$(SYSCONFDIR)/connectproxy/connectproxy.conf
+	for f in systemd/connectproxy.service systemd/connectproxy.socket \
+	    man/connectproxy.8 man/connectproxy.conf.5; do \
+		case $$f in \
+		systemd/*) d=$(DESTDIR)$(UNITDIR) ;; \
+		*.8) d=$(DESTDIR)$(MANDIR)/man8 ;; \
+		*) d=$(DESTDIR)$(MANDIR)/man5 ;; \
+		esac; \
+		$(SUBST) $$f > $$d/$${f#*/}.tmp && \
+		chmod 0644 $$d/$${f#*/}.tmp && \
+		mv -f $$d/$${f#*/}.tmp $$d/$${f#*/} || exit 1; \
+	done
+	install -m 0644 systemd/connectproxy.sysusers \
+		$(DESTDIR)$(SYSUSERSDIR)/connectproxy.conf
+	install -m 0644 systemd/notify-reload.conf \
+		$(DESTDIR)$(DOCDIR)/notify-reload.conf
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/connectproxy
+	rm -f $(INSTALLED:%=$(DESTDIR)%)
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	rm -rf build connectproxy connectproxy-debug
 
 -include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d)
+
+# The benchmark (bench/run.py drives bench/loadgen), not part of `make
+# check`: `make bench` takes about 5 minutes and writes bench/RESULTS.md;
+# `make bench-smoke` takes each figure once, small, in seconds.
+.PHONY: bench bench-smoke
+LOADGEN_SRCS = bench/loadgen.c bench/lg_util.c bench/lg_target.c \
+	bench/lg_client.c bench/lg_open.c
+
+build/bench/loadgen: $(LOADGEN_SRCS) bench/lg.h
+	@mkdir -p build/bench
+	$(CC) $(filter-out -MMD -MP,$(PROJECT_CFLAGS)) $(CFLAGS) -pthread \
+		$(LDFLAGS) -o $@ $(LOADGEN_SRCS)
+
+bench: connectproxy build/bench/loadgen
+	LOADGEN=build/bench/loadgen CONNECTPROXY_BIN=./connectproxy \
+		python3 bench/run.py
+
+bench-smoke: connectproxy build/bench/loadgen
+	BENCH_QUICK=1 LOADGEN=build/bench/loadgen \
+		CONNECTPROXY_BIN=./connectproxy python3 bench/run.py

@@ -15,11 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "config.h"
 #include "net.h"
+#include "upstream.h"
 
 #define CONFIG_LINE_MAX		4096	/* bytes, without the line end */
-#define CONFIG_TOKENS_MAX	9	/* a directive and its arguments */
+#define CONFIG_TOKENS_MAX	24	/* a directive and its arguments */
 #define CONFIG_LIST_MAX		1024	/* entries per repeatable list */
 #define CONFIG_FILE_MAX		(1024 * 1024)
 #define CONFIG_QUOTE_MAX	44	/* echoed value, with its NUL */
@@ -507,6 +509,85 @@ set_log_level(struct parse_ctx *ctx, const char *name, int argc,
 	    " (error, warn, info or debug)");
 }
 
+/* A path value into dst (CONFIG_PATH_MAX bytes). */
+static int
+path_arg(struct parse_ctx *ctx, const char *name, const char *arg, char *dst)
+{
+	size_t	len = strlen(arg);
+
+	if (len == 0 || len >= CONFIG_PATH_MAX)
+		return bad_value(ctx, name, "path", arg, "");
+	memcpy(dst, arg, len + 1);
+	return 0;
+}
+
+/* stderr | syslog | off | PATH; "off" only when `off_ok`. */
+static int
+log_sink_arg(struct parse_ctx *ctx, const char *name, const char *arg,
+    int off_ok, enum log_sink *sink, char *path)
+{
+	path[0] = '\0';
+	if (strcmp(arg, "stderr") == 0)
+		*sink = LOG_SINK_STDERR;
+	else if (strcmp(arg, "syslog") == 0)
+		*sink = LOG_SINK_SYSLOG;
+	else if (strcmp(arg, "off") == 0 && off_ok)
+		*sink = LOG_SINK_OFF;
+	else if (strcmp(arg, "off") == 0)
+		return bad_value(ctx, name, "destination", arg,
+		    " (stderr, syslog or a path)");
+	else {
+		*sink = LOG_SINK_FILE;
+		return path_arg(ctx, name, arg, path);
+	}
+	return 0;
+}
+
+static int
+set_access_log(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	(void)argc;
+	return log_sink_arg(ctx, name, argv[0], 1, &ctx->cfg->access_log,
+	    ctx->cfg->access_log_path);
+}
+
+static int
+set_error_log(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	(void)argc;
+	return log_sink_arg(ctx, name, argv[0], 0, &ctx->cfg->error_log,
+	    ctx->cfg->error_log_path);
+}
+
+static int
+set_access_log_format(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	(void)argc;
+	if (strcmp(argv[0], "text") == 0)
+		ctx->cfg->access_log_format = LOG_FORMAT_TEXT;
+	else if (strcmp(argv[0], "json") == 0)
+		ctx->cfg->access_log_format = LOG_FORMAT_JSON;
+	else
+		return bad_value(ctx, name, "format", argv[0],
+		    " (text or json)");
+	return 0;
+}
+
+/* A Unix socket path must fit sun_path (108 bytes on Linux). */
+static int
+set_control_socket(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	(void)argc;
+	if (strlen(argv[0]) >= 104)
+		return bad_value(ctx, name, "path", argv[0],
+		    " (at most 103 bytes, or off)");
+	return path_arg(ctx, name, argv[0], ctx->cfg->control_socket);
+}
+
 /* New directives slot in here; a handler only sees a valid arg count. */
 static int
 set_when_full(struct parse_ctx *ctx, const char *name, int argc,
@@ -534,6 +615,139 @@ set_pidfile(struct parse_ctx *ctx, const char *name, int argc,
 		return bad_value(ctx, name, "path", argv[0], "");
 	memcpy(ctx->cfg->pidfile, argv[0], len + 1);
 	return 0;
+}
+
+static int
+set_auth_file(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	size_t	len = strlen(argv[0]);
+
+	(void)argc;
+	if (len == 0 || len >= sizeof(ctx->cfg->auth_file))
+		return bad_value(ctx, name, "path", argv[0], "");
+	memcpy(ctx->cfg->auth_file, argv[0], len + 1);
+	return 0;
+}
+
+/* The realm may hold spaces: the arguments are joined with one space. */
+static int
+set_auth_realm(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	char	realm[CONFIG_REALM_MAX + 2] = "";
+	size_t	len = 0, n;
+	int	i;
+
+	for (i = 0; i < argc; i++) {
+		n = strlen(argv[i]);
+		if (len + n + (i > 0) > CONFIG_REALM_MAX)
+			return ctx_err(ctx, "%s: longer than %d bytes", name,
+			    CONFIG_REALM_MAX);
+		if (i > 0)
+			realm[len++] = ' ';
+		memcpy(realm + len, argv[i], n + 1);
+		len += n;
+	}
+	if (!auth_realm_valid(realm))
+		return bad_value(ctx, name, "realm", realm,
+		    " (no quotes, backslashes or control characters)");
+	memcpy(ctx->cfg->auth_realm, realm, len + 1);
+	return 0;
+}
+
+/*
+ * "name:port", "a.b.c.d:port" or "[v6]:port" into host (no brackets)
+ * and port.  Returns 0 or -1.
+ */
+static int
+parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+	const char		*colon, *end;
+	unsigned char		 a[16];
+	unsigned long long	 v;
+	size_t			 len;
+	int			 v6 = s[0] == '[';
+
+	if (v6) {
+		if ((end = strchr(s, ']')) == NULL || end[1] != ':')
+			return -1;
+		s++;
+		colon = end + 1;
+	} else if ((colon = strchr(s, ':')) == NULL ||
+	    strchr(colon + 1, ':') != NULL)
+		return -1;
+	else
+		end = colon;
+	len = (size_t)(end - s);
+	if (len == 0 || len >= hostlen)
+		return -1;
+	memcpy(host, s, len);
+	host[len] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, a) != 1 &&
+	    (v6 || normalize_name(host, host, hostlen) == -1))
+		return -1;
+	s = colon + 1;
+	if (parse_digits(&s, &v) == -1 || *s != '\0' || v < 1 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* "credentials FILE" and "for PATTERN..." after the parent. */
+static int
+upstream_options(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv, struct upstream *u)
+{
+	int	i = 1;
+	void	*p;
+
+	if (i + 1 < argc && strcmp(argv[i], "credentials") == 0 &&
+	    !u->direct) {
+		if (strlen(argv[i + 1]) >= sizeof(u->cred_file))
+			return bad_value(ctx, name, "path", argv[i + 1], "");
+		memcpy(u->cred_file, argv[i + 1], strlen(argv[i + 1]) + 1);
+		i += 2;
+	}
+	if (i < argc && (strcmp(argv[i], "for") != 0 || i + 1 == argc))
+		return ctx_err(ctx, "%s: expected [credentials FILE] "
+		    "[for PATTERN...] after the proxy", name);
+	for (i++; i < argc; i++) {
+		if ((p = list_grow(ctx, name, u->patterns, u->npatterns,
+		    sizeof(*u->patterns))) == NULL)
+			return -1;
+		u->patterns = p;
+		if (parse_dest(ctx, name, argv[i],
+		    &u->patterns[u->npatterns]) == -1)
+			return -1;
+		u->npatterns++;
+	}
+	if (u->direct && u->npatterns == 0)
+		return ctx_err(ctx, "%s: direct needs for PATTERN...", name);
+	return 0;
+}
+
+static int
+set_upstream(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	struct config	*cfg = ctx->cfg;
+	struct upstream	*u;
+	void		*p;
+
+	if ((p = list_grow(ctx, name, cfg->upstreams, cfg->nupstreams,
+	    sizeof(*cfg->upstreams))) == NULL)
+		return -1;
+	cfg->upstreams = p;
+	u = &cfg->upstreams[cfg->nupstreams++];
+	if (strcmp(argv[0], "direct") == 0)
+		u->direct = 1;
+	else if (parse_hostport(argv[0], u->host, sizeof(u->host),
+	    &u->port) == -1)
+		return bad_value(ctx, name, "proxy", argv[0],
+		    " (HOST:PORT, [IPv6]:PORT or direct)");
+	snprintf(u->text, sizeof(u->text), "%s", argv[0]);
+	return upstream_options(ctx, name, argc, argv, u);
 }
 
 #define FIELD(f)	offsetof(struct config, f)
@@ -576,6 +790,14 @@ static const struct directive directives[] = {
 	{ "user",		1, 1, 0, CUSTOM(set_user) },
 	{ "pidfile",		1, 1, 0, CUSTOM(set_pidfile) },
 	{ "log_level",		1, 1, 0, CUSTOM(set_log_level) },
+	{ "access_log",		1, 1, 0, CUSTOM(set_access_log) },
+	{ "access_log_format",	1, 1, 0, CUSTOM(set_access_log_format) },
+	{ "error_log",		1, 1, 0, CUSTOM(set_error_log) },
+	{ "control_socket",	1, 1, 0, CUSTOM(set_control_socket) },
+	{ "auth_file",		1, 1, 0, CUSTOM(set_auth_file) },
+	{ "auth_realm",		1, 8, 0, CUSTOM(set_auth_realm) },
+	{ "upstream",		1, CONFIG_TOKENS_MAX - 1, CONFIG_REPEATABLE,
+	    CUSTOM(set_upstream) },
 };
 
 /*
@@ -665,6 +887,10 @@ config_defaults(struct config *cfg)
 	cfg->listen_backlog = 511;
 	cfg->when_full = WHEN_FULL_QUEUE;
 	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->access_log = LOG_SINK_STDERR;
+	cfg->access_log_format = LOG_FORMAT_TEXT;
+	cfg->error_log = LOG_SINK_STDERR;
+	memcpy(cfg->auth_realm, "connectproxy", sizeof("connectproxy"));
 }
 
 /* The lists an operator left empty get the safe defaults. */
@@ -790,6 +1016,46 @@ read_file(const char *path, char **out, size_t *outlen, char *err,
 	return 0;
 }
 
+/*
+ * The files a config names, read when it is loaded (so a reload re-reads
+ * them and -t checks them): the auth_file users, then each upstream's
+ * credentials.  A credentials file is never echoed in a message.
+ */
+static int
+load_named_files(struct config *cfg, char *err, size_t errlen)
+{
+	char	*text, msg[CONFIG_ERR_MAX / 2];
+	size_t	 len, i;
+	int	 rc;
+
+	if (cfg->auth_file[0] != '\0') {
+		if (read_file(cfg->auth_file, &text, &len, err, errlen) == -1)
+			return -1;
+		rc = auth_parse_file(cfg->auth_file, text, &cfg->auth_users,
+		    &cfg->nauth_users, err, errlen);
+		free(text);
+		if (rc == -1)
+			return -1;
+	}
+	for (i = 0; i < cfg->nupstreams; i++) {
+		if (cfg->upstreams[i].cred_file[0] == '\0')
+			continue;
+		if (read_file(cfg->upstreams[i].cred_file, &text, &len, err,
+		    errlen) == -1)
+			return -1;
+		rc = upstream_credentials(text, &cfg->upstreams[i].auth, msg,
+		    sizeof(msg));
+		memset(text, 0, len);
+		free(text);
+		if (rc == -1) {
+			snprintf(err, errlen, "%s: %s",
+			    cfg->upstreams[i].cred_file, msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
@@ -812,15 +1078,23 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	}
 	rc = config_parse_buffer(path, buf, cfg, err, errlen);
 	free(buf);
+	if (rc == 0 && (rc = load_named_files(cfg, err, errlen)) == -1)
+		config_free(cfg);
 	return rc;
 }
 
 void
 config_free(struct config *cfg)
 {
+	size_t	i;
+
 	free(cfg->listen);
 	free(cfg->clients);
 	free(cfg->ports);
 	free(cfg->dests);
+	free(cfg->auth_users);
+	for (i = 0; i < cfg->nupstreams; i++)
+		upstream_free(&cfg->upstreams[i]);
+	free(cfg->upstreams);
 	memset(cfg, 0, sizeof(*cfg));
 }

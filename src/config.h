@@ -12,9 +12,13 @@
 
 #include "policy.h"
 
+struct auth_entry;
+struct upstream;
+
 #define CONFIG_ERR_MAX		512
 #define CONFIG_USER_MAX		64
 #define CONFIG_PATH_MAX		1024
+#define CONFIG_REALM_MAX	64	/* AUTH_REALM_MAX */
 #define CONFIG_WORKERS_MAX	4096	/* scoreboard slots are sized by it */
 
 enum log_level {
@@ -22,6 +26,19 @@ enum log_level {
 	LOG_LEVEL_WARN,
 	LOG_LEVEL_INFO,
 	LOG_LEVEL_DEBUG
+};
+
+/* Where access_log and error_log write (error_log is never off). */
+enum log_sink {
+	LOG_SINK_STDERR,
+	LOG_SINK_SYSLOG,	/* LOG_DAEMON */
+	LOG_SINK_OFF,
+	LOG_SINK_FILE		/* the *_path beside it */
+};
+
+enum log_format {
+	LOG_FORMAT_TEXT,	/* key=value */
+	LOG_FORMAT_JSON		/* one object per line */
 };
 
 enum when_full {
@@ -64,6 +81,21 @@ struct config {
 	char			 pidfile[CONFIG_PATH_MAX];	/* "" unset */
 	char			 user[CONFIG_USER_MAX];	/* "" when unset */
 	enum log_level		 log_level;
+	enum log_sink		 access_log;
+	char			 access_log_path[CONFIG_PATH_MAX];
+	enum log_format		 access_log_format;
+	enum log_sink		 error_log;
+	char			 error_log_path[CONFIG_PATH_MAX];
+	/* "" the runtime directory's connectproxy.sock; "off" none. */
+	char			 control_socket[CONFIG_PATH_MAX];
+
+	/* auth_file, auth_realm: the users are read by config_load(). */
+	char			 auth_file[CONFIG_PATH_MAX];	/* "" off */
+	char			 auth_realm[CONFIG_REALM_MAX + 1];
+	struct auth_entry	*auth_users;
+	size_t			 nauth_users;
+	struct upstream		*upstreams;	/* upstream, in order */
+	size_t			 nupstreams;
 };
 
 /*
@@ -78,8 +110,10 @@ int	config_parse_buffer(const char *file, const char *text,
 	    struct config *cfg, char *err, size_t errlen);
 
 /*
- * Read `path` and parse it as config_parse_buffer() does.  A file that
- * cannot be read is "FILE: strerror" in err.
+ * Read `path` and parse it as config_parse_buffer() does, then read the
+ * files it names: the auth_file users (errors "AUTHFILE:LINE: message")
+ * and each upstream credentials file.  A file that cannot be read is
+ * "FILE: strerror" in err.
  */
 int	config_load(const char *path, struct config *cfg, char *err,
 	    size_t errlen);

@@ -3,28 +3,35 @@
  * master.  Always runs in the foreground (systemd, a terminal, or any
  * supervisor keeps it).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "log.h"
 #include "master.h"
 #include "priv.h"
 
 #define CONNECTPROXY_VERSION	"0.1.0"
+#define QUERY_CONFIG_MAX	(1024 * 1024)
 #define DEFAULT_CONFIG		SYSCONFDIR "/connectproxy/connectproxy.conf"
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: connectproxy [-c FILE] [-t] [-d] [-V] [-h]\n"
+	fprintf(f, "usage: connectproxy [-c FILE] [-t] [-d] [-V] [-h] "
+	    "[status | metrics]\n"
 	    "  -c FILE  configuration file (default %s)\n"
 	    "  -t       check the configuration and exit\n"
 	    "  -d       log at debug level\n"
 	    "  -V       print the version and exit\n"
-	    "  -h       print this help and exit\n", DEFAULT_CONFIG);
+	    "  -h       print this help and exit\n"
+	    "  status   print the running proxy's workers and totals\n"
+	    "  metrics  print its metrics (Prometheus text format)\n",
+	    DEFAULT_CONFIG);
 }
 
 /*
@@ -59,6 +66,47 @@ check_only(const char *path, const struct config *cfg)
 	return 0;
 }
 
+/*
+ * status, metrics: ask the running proxy over its control socket.  Only
+ * the configuration file itself is read, for control_socket: the files it
+ * names (an auth_file) may be readable by the proxy alone.
+ */
+static int
+query(const char *path, const char *cmd)
+{
+	struct config	 cfg;
+	char		 err[CONFIG_ERR_MAX], *text;
+	size_t		 len;
+	FILE		*f;
+	int		 rc;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if ((text = malloc(QUERY_CONFIG_MAX + 1)) == NULL) {
+		fclose(f);
+		fprintf(stderr, "out of memory\n");
+		return 1;
+	}
+	len = fread(text, 1, QUERY_CONFIG_MAX, f);
+	fclose(f);
+	text[len] = '\0';
+	rc = config_parse_buffer(path, text, &cfg, err, sizeof(err));
+	free(text);
+	if (rc == -1) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	rc = control_query(&cfg, cmd, STDOUT_FILENO, err, sizeof(err));
+	config_free(&cfg);
+	if (rc == -1) {
+		fprintf(stderr, "connectproxy %s: %s\n", cmd, err);
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -89,6 +137,9 @@ main(int argc, char *argv[])
 			return 1;
 		}
 	}
+	if (optind + 1 == argc && !test && (strcmp(argv[optind], "status") ==
+	    0 || strcmp(argv[optind], "metrics") == 0))
+		return query(path, argv[optind]);
 	if (optind != argc) {
 		usage(stderr);
 		return 1;

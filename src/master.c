@@ -1,13 +1,15 @@
 /*
- * The master process: binds the listeners, forks the workers, and
- * supervises them.  Signal handlers only set flags and write a byte to a
- * self-pipe; the loop below polls that pipe with a 1 s tick and does the
- * work: reap, respawn (with a crash-loop brake), stop.
+ * The master process: binds the listeners, creates the scoreboard, and
+ * keeps the pool of workers sized to demand.  Signal handlers only set
+ * flags and write a byte to a self-pipe; workers that take one of the last
+ * spares write to a wake pipe.  The loop polls both with a 1 s tick and
+ * does the work: reap, grow or shrink the pool, stop.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,35 +18,53 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
+#include "listeners.h"
 #include "log.h"
 #include "master.h"
 #include "net.h"
+#include "pool.h"
 #include "priv.h"
+#include "scoreboard.h"
+#include "sdnotify.h"
 #include "worker.h"
 
-#define LISTEN_BACKLOG		511
-#define SHUTDOWN_TIMEOUT_MS	10000
 #define FORK_RETRY_MS		1000
+#define RETIRE_EVERY_MS		1000
+#define GROWING_TICK_MS		10
+#define FULL_LOG_EVERY_MS	60000
 #define BRAKE_EXITS		10	/* more than this many abnormal exits */
 #define BRAKE_WINDOW_MS		10000	/* within this window ... */
 #define BRAKE_PAUSE_MS		10000	/* ... pause spawning this long */
 #define EXIT_WORKER_FATAL	2	/* a worker could not start at all */
 
-static volatile sig_atomic_t	sig_stop, sig_hup, sig_chld, sig_usr1;
+static volatile sig_atomic_t	sig_stop, sig_quit, sig_hup, sig_chld, sig_usr1;
 static int			selfpipe[2] = { -1, -1 };
 
 struct master {
 	struct config		*cfg;
 	const char		*path;
 	struct priv_user	 user;
-	int			*lfds;
-	size_t			 nlfds;
-	pid_t			*pids;		/* one per worker slot, 0 = free */
-	size_t			 npids;
+	struct listener_set	 ls;
+	struct scoreboard	*sb;
+	unsigned		 generation;
+	int			 wake[2];	/* workers -> master */
+	unsigned		 rate;		/* forks per wake-up */
 	long long		 exits[BRAKE_EXITS + 1];	/* ring */
 	size_t			 nexits;
 	long long		 hold_until;	/* no spawning before this */
+	long long		 last_retire;
+	long long		 last_full_log;
 	int			 worker_fatal;
+	char			 reload_status[CONFIG_ERR_MAX + 32];
+	char			 pidfile[CONFIG_PATH_MAX];	/* written */
+	unsigned long long	 served_reaped;	/* by workers now gone */
+	char			 status[CONFIG_ERR_MAX + 200];	/* last STATUS= */
+	long long		 status_at;
+	long long		 watchdog_ms;	/* 0: no watchdog */
+	long long		 last_watchdog;
+	int			 growing;	/* forked for a shortage */
+	struct control		 ctl;		/* the control socket */
 };
 
 static void
@@ -52,8 +72,10 @@ on_signal(int sig)
 {
 	int	saved = errno;
 
-	if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
+	if (sig == SIGTERM || sig == SIGINT)
 		sig_stop = 1;
+	else if (sig == SIGQUIT)
+		sig_quit = 1;
 	else if (sig == SIGHUP)
 		sig_hup = 1;
 	else if (sig == SIGCHLD)
@@ -65,6 +87,20 @@ on_signal(int sig)
 }
 
 static int
+make_pipe(int fds[2])
+{
+	size_t	i;
+
+	if (pipe(fds) == -1)
+		return -1;
+	for (i = 0; i < 2; i++)
+		if (net_set_nonblock(fds[i], 1) == -1 ||
+		    fcntl(fds[i], F_SETFD, FD_CLOEXEC) == -1)
+			return -1;
+	return 0;
+}
+
+static int
 master_signals(void)
 {
 	static const int	 sigs[] = {
@@ -73,12 +109,8 @@ master_signals(void)
 	struct sigaction	 sa;
 	size_t			 i;
 
-	if (pipe(selfpipe) == -1)
+	if (make_pipe(selfpipe) == -1)
 		return -1;
-	for (i = 0; i < 2; i++)
-		if (net_set_nonblock(selfpipe[i], 1) == -1 ||
-		    fcntl(selfpipe[i], F_SETFD, FD_CLOEXEC) == -1)
-			return -1;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
@@ -90,67 +122,88 @@ master_signals(void)
 	return sigaction(SIGPIPE, &sa, NULL);
 }
 
-static int
-open_listeners(struct master *m)
+/* Log the addresses `next` listens on that `cur` did not, and back. */
+static void
+log_listeners(const struct listener_set *cur, const struct listener_set *next)
 {
-	struct timeval	tv = { 1, 0 };
-	size_t		i;
+	size_t	i, j;
+	int	found;
 
-	m->lfds = calloc(m->cfg->nlisten, sizeof(int));
-	if (m->lfds == NULL)
-		return -1;
-	for (i = 0; i < m->cfg->nlisten; i++) {
-		struct listen_addr *la = &m->cfg->listen[i];
-
-		m->lfds[i] = net_listen((struct sockaddr *)&la->ss, la->len,
-		    LISTEN_BACKLOG);
-		if (m->lfds[i] == -1) {
-			log_warn("listen %s", la->text);
-			return -1;
-		}
-		m->nlfds++;
-		/* Wakes an idle worker's accept() once a second. */
-		(void)setsockopt(m->lfds[i], SOL_SOCKET, SO_RCVTIMEO, &tv,
-		    sizeof(tv));
-		/* Several listeners are polled; a lost race must not block. */
-		if (m->cfg->nlisten > 1)
-			(void)net_set_nonblock(m->lfds[i], 1);
-		log_info("listening on %s", la->text);
+	for (i = 0; i < next->n; i++) {
+		for (j = 0, found = 0; cur != NULL && j < cur->n; j++)
+			found |= cur->fds[j] == next->fds[i];
+		if (!found)
+			log_info("listening on %s", next->addrs[i].text);
 	}
-	return 0;
+	for (i = 0; cur != NULL && i < cur->n; i++) {
+		for (j = 0, found = 0; j < next->n; j++)
+			found |= cur->fds[i] == next->fds[j];
+		if (!found)
+			log_info("no longer listening on %s",
+			    cur->addrs[i].text);
+	}
 }
 
 static void
-child_main(struct master *m, pid_t master)
+child_main(struct master *m, struct sb_slot *slot, pid_t master,
+    int reserve)
 {
+	struct worker_env	env;
+
 	close(selfpipe[0]);
 	close(selfpipe[1]);
+	close(m->wake[0]);
+	sdnotify_close();
+	control_forget(&m->ctl);
 	log_init(m->cfg->log_level, "worker");
 	if (priv_drop(&m->user) == -1)
 		_exit(EXIT_WORKER_FATAL);
-	worker_main(m->cfg, m->lfds, m->nlfds, master);
+	memset(&env, 0, sizeof(env));
+	env.cfg = m->cfg;
+	env.lfds = m->ls.fds;
+	env.nlfds = m->ls.n;
+	env.master = master;
+	env.sb = m->sb;
+	env.slot = slot;
+	env.wakefd = m->wake[1];
+	env.reserve = reserve;
+	worker_main(&env);
 }
 
-/* Fork a worker into slot i.  Signals stay blocked across fork so that
- * the child never runs the master's handlers. */
+/*
+ * Fork a worker into a free slot.  Signals stay blocked across fork so
+ * that the child never runs the master's handlers.  Returns 0, or -1 when
+ * no slot is free or fork() failed.
+ */
 static int
-spawn(struct master *m, size_t i)
+spawn(struct master *m, int reserve)
 {
-	sigset_t	all, old;
-	pid_t		pid, self = getpid();
+	struct sb_slot	*slot;
+	sigset_t	 all, old;
+	pid_t		 pid, self = getpid();
+	int		 i;
 
+	if ((i = scoreboard_free_slot(m->sb)) == -1)
+		return -1;
+	slot = &m->sb->slots[i];
+	atomic_store(&slot->generation, m->generation);
+	atomic_store(&slot->served, 0);
+	atomic_store(&slot->retired_ms, 0);
+	scoreboard_set_state(m->sb, slot, reserve ? SB_RESERVE : SB_STARTING);
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		child_main(m, self);
+		child_main(m, slot, self, reserve);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid == -1) {
 		log_warn("fork");
+		scoreboard_set_state(m->sb, slot, SB_FREE);
 		return -1;
 	}
-	m->pids[i] = pid;
-	log_debug("worker %ld started", (long)pid);
+	atomic_store(&slot->pid, pid);
+	log_debug("worker %ld started%s", (long)pid, reserve ?
+	    " (reserve)" : "");
 	return 0;
 }
 
@@ -190,114 +243,473 @@ report_exit(struct master *m, pid_t pid, int status)
 		log_debug("worker %ld exited", (long)pid);
 }
 
+static struct sb_slot *
+find_slot(struct master *m, pid_t pid)
+{
+	unsigned	i;
+
+	for (i = 0; i < m->sb->nslots; i++)
+		if (atomic_load(&m->sb->slots[i].pid) == pid)
+			return &m->sb->slots[i];
+	return NULL;
+}
+
 /* Reap every exited child; returns how many workers are still alive. */
-static size_t
+static unsigned
 reap(struct master *m)
 {
-	size_t	i, alive = 0;
-	pid_t	pid;
-	int	status;
+	struct sb_slot	*slot;
+	unsigned	 i, alive = 0;
+	pid_t		 pid;
+	int		 status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0; i < m->npids; i++)
-			if (m->pids[i] == pid)
-				break;
-		if (i == m->npids)
+		if ((slot = find_slot(m, pid)) == NULL)
 			continue;
-		m->pids[i] = 0;
+		/* The worker is gone: the master is now the slot's writer. */
+		m->served_reaped += atomic_load(&slot->served);
+		scoreboard_set_state(m->sb, slot, SB_FREE);
+		atomic_store(&slot->pid, 0);
 		report_exit(m, pid, status);
 	}
-	for (i = 0; i < m->npids; i++)
-		alive += m->pids[i] != 0;
+	for (i = 0; i < m->sb->nslots; i++)
+		alive += atomic_load(&m->sb->slots[i].pid) != 0;
 	return alive;
 }
 
-/* Fill every free slot, unless the brake or a fork failure holds us. */
-static void
-maintain(struct master *m)
+static struct sb_slot *
+find_state(struct master *m, enum sb_state state, int current)
 {
-	size_t	i;
+	struct sb_slot	*slot;
+	unsigned	 i = m->sb->nslots;
 
-	if (net_now_ms() < m->hold_until)
-		return;
-	for (i = 0; i < m->npids; i++) {
-		if (m->pids[i] != 0)
-			continue;
-		if (spawn(m, i) == -1) {
-			/* Retried on a later tick, never spun on. */
-			m->hold_until = net_now_ms() + FORK_RETRY_MS;
-			return;
-		}
+	while (i-- > 0) {
+		slot = &m->sb->slots[i];
+		if (atomic_load(&slot->pid) != 0 &&
+		    atomic_load(&slot->state) == (int)state &&
+		    (!current || atomic_load(&slot->generation) ==
+		    m->generation))
+			return slot;
+	}
+	return NULL;
+}
+
+/* At workers_max: log it now and then, and start or stop the reserve. */
+static void
+when_full(struct master *m, int full)
+{
+	struct sb_slot	*reserve = find_state(m, SB_RESERVE, 0);
+	long long	 now = net_now_ms();
+
+	if (full && m->cfg->when_full == WHEN_FULL_REJECT) {
+		if (reserve == NULL)
+			(void)spawn(m, 1);
+	} else if (reserve != NULL)
+		kill(atomic_load(&reserve->pid), SIGHUP);
+	if (full && (m->last_full_log == 0 ||
+	    now - m->last_full_log >= FULL_LOG_EVERY_MS)) {
+		log_warnx("all %u workers busy", m->cfg->workers_max);
+		m->last_full_log = now;
 	}
 }
 
+/* Grow the pool on a shortage, shrink it on a surplus, one tick's worth. */
 static void
-drain_selfpipe(int timeout_ms)
+maintain(struct master *m)
 {
-	struct pollfd	pfd = { .fd = selfpipe[0], .events = POLLIN };
-	char		buf[64];
+	struct pool_limits	lim = { m->cfg->workers_min_spare,
+	    m->cfg->workers_max_spare, m->cfg->workers_max };
+	struct pool_plan	plan;
+	struct pool_view	v;
+	struct sb_counts	c;
+	struct sb_slot		*victim;
+	long long		now = net_now_ms();
+	unsigned		i, used;
 
-	if (poll(&pfd, 1, timeout_ms) > 0)
-		while (read(selfpipe[0], buf, sizeof(buf)) > 0)
-			continue;
+	scoreboard_count(m->sb, m->generation, &c);
+	used = c.total + c.others + 1;	/* the reserve keeps one slot */
+	v.idle = c.idle;
+	v.starting = c.starting;
+	v.total = c.total;
+	v.slots = used < m->sb->nslots ? m->sb->nslots - used : 0;
+	v.queued = c.idle == 0 ? listeners_queued(&m->ls) : 0;
+	pool_plan(&lim, &v, now - m->last_retire >= RETIRE_EVERY_MS, &m->rate,
+	    &plan);
+	if (now < m->hold_until)
+		plan.spawn = 0;
+	m->growing = plan.spawn > 0;
+	for (i = 0; i < plan.spawn; i++) {
+		if (spawn(m, 0) == -1) {
+			/* Retried on a later tick, never spun on. */
+			m->hold_until = now + FORK_RETRY_MS;
+			break;
+		}
+	}
+	if (plan.retire && (victim = find_state(m, SB_IDLE, 1)) != NULL) {
+		kill(atomic_load(&victim->pid), SIGHUP);
+		m->last_retire = now;
+	}
+	when_full(m, plan.full);
+}
+
+/* The first workers: workers_start of them, at once. */
+static void
+start_pool(struct master *m)
+{
+	unsigned	i;
+
+	for (i = 0; i < m->cfg->workers_start; i++)
+		if (spawn(m, 0) == -1)
+			break;
+}
+
+/*
+ * Sleep until a signal, a worker's wake-up, a worker's log line, a
+ * control client, or the timeout.  Log lines and control clients are
+ * served here without blocking (see log.c and control.c).
+ */
+static void
+wait_events(struct master *m, int timeout_ms)
+{
+	struct pollfd	pfd[3 + CONTROL_POLLFDS] = {
+		{ .fd = selfpipe[0], .events = POLLIN },
+		{ .fd = m->wake[0], .events = POLLIN },
+		{ .fd = log_pipe_fd(), .events = POLLIN }
+	};
+	char		buf[256];
+	int		i;
+
+	control_pollfds(&m->ctl, pfd + 3);
+	if (poll(pfd, 3 + CONTROL_POLLFDS, timeout_ms) > 0) {
+		for (i = 0; i < 2; i++)
+			if (pfd[i].revents & POLLIN)
+				while (read(pfd[i].fd, buf, sizeof(buf)) > 0)
+					continue;
+		if (pfd[2].revents & POLLIN)
+			log_pipe_drain();
+	}
+	control_service(&m->ctl, pfd + 3, m->sb);
 }
 
 static void
 signal_workers(struct master *m, int sig)
 {
-	size_t	i;
+	unsigned	i;
+	pid_t		pid;
 
-	for (i = 0; i < m->npids; i++)
-		if (m->pids[i] != 0)
-			kill(m->pids[i], sig);
+	for (i = 0; i < m->sb->nslots; i++)
+		if ((pid = atomic_load(&m->sb->slots[i].pid)) != 0)
+			kill(pid, sig);
 }
 
 /* Fast stop: close the listeners, TERM the workers, KILL stragglers. */
 static void
 stop(struct master *m)
 {
-	long long	deadline = net_now_ms() + SHUTDOWN_TIMEOUT_MS;
+	long long	deadline = net_now_ms() + m->cfg->shutdown_timeout_ms;
 	long long	left;
-	size_t		i;
 
-	for (i = 0; i < m->nlfds; i++)
-		close(m->lfds[i]);
-	m->nlfds = 0;
+	listeners_close(&m->ls);
 	signal_workers(m, SIGTERM);
 	while (reap(m) > 0) {
+		/* Again each round, for a signal that raced a poll(). */
+		signal_workers(m, SIGTERM);
 		if ((left = deadline - net_now_ms()) <= 0) {
-			log_warnx("workers still running after %d s; killing",
-			    SHUTDOWN_TIMEOUT_MS / 1000);
+			log_warnx("workers still running after %lld ms; "
+			    "killing them", m->cfg->shutdown_timeout_ms);
 			signal_workers(m, SIGKILL);
 			while (waitpid(-1, NULL, 0) > 0)
 				continue;
 			break;
 		}
-		drain_selfpipe(left > 1000 ? 1000 : (int)left);
+		wait_events(m, left > 1000 ? 1000 : (int)left);
+	}
+}
+
+/*
+ * Ask every worker of the running generations to retire (idle ones exit
+ * at once, busy ones after their tunnel) and start their drain clock.
+ */
+static void
+retire_all(struct master *m)
+{
+	struct sb_slot	*slot;
+	long long	 now = net_now_ms();
+	unsigned	 i;
+	pid_t		 pid;
+
+	for (i = 0; i < m->sb->nslots; i++) {
+		slot = &m->sb->slots[i];
+		if ((pid = atomic_load(&slot->pid)) == 0)
+			continue;
+		if (atomic_load(&slot->retired_ms) == 0)
+			atomic_store(&slot->retired_ms, now);
+		kill(pid, SIGHUP);
+	}
+}
+
+/* Past drain_timeout, close what old generations still relay. */
+static void
+enforce_drain(struct master *m)
+{
+	struct sb_slot	*slot;
+	long long	 now = net_now_ms(), since;
+	unsigned	 i;
+	pid_t		 pid;
+
+	if (m->cfg->drain_timeout_ms == 0)
+		return;
+	for (i = 0; i < m->sb->nslots; i++) {
+		slot = &m->sb->slots[i];
+		since = atomic_load(&slot->retired_ms);
+		if ((pid = atomic_load(&slot->pid)) == 0 || since == 0 ||
+		    now - since < m->cfg->drain_timeout_ms)
+			continue;
+		/*
+		 * USR2 makes the worker log reload_drain_timeout.  Sent every
+		 * tick until the worker is gone: one that lands just before
+		 * the relay's poll() would otherwise wait for traffic.
+		 */
+		kill(pid, SIGUSR2);
+	}
+}
+
+/*
+ * Swap the running configuration for `next` (loaded and checked): the new
+ * listener set replaces the old, the old generation retires, and a new
+ * one starts.  Takes ownership of next's lists.
+ */
+static void
+switch_generation(struct master *m, struct config *next,
+    struct listener_set *ls, const struct priv_user *user)
+{
+	retire_all(m);
+	log_listeners(&m->ls, ls);
+	listeners_retire(&m->ls, ls);
+	m->ls = *ls;
+	config_free(m->cfg);
+	*m->cfg = *next;
+	m->user = *user;
+	m->generation++;
+	m->rate = 1;
+	if (2 * m->cfg->workers_max + 1 > m->sb->nslots)
+		log_warnx("workers_max %u: the scoreboard was sized at start "
+		    "for %u; restart to raise it", m->cfg->workers_max,
+		    (m->sb->nslots - 1) / 2);
+	start_pool(m);
+}
+
+/*
+ * HUP: read the configuration again into a new generation.  Any error
+ * leaves the running generation untouched and serving.
+ */
+static void
+reload(struct master *m)
+{
+	struct config		next;
+	struct listener_set	ls;
+	struct priv_user	user;
+	char			err[CONFIG_ERR_MAX];
+
+	log_info("reloading %s", m->path);
+	if (config_load(m->path, &next, err, sizeof(err)) == -1)
+		goto fail;
+	if (priv_lookup(next.user, &user, 1, err, sizeof(err)) == -1 ||
+	    listeners_open(&next, &m->ls, &ls, err, sizeof(err)) == -1) {
+		config_free(&next);
+		goto fail;
+	}
+	if (ls.inherited && listeners_to_config(&ls, &next) == -1) {
+		snprintf(err, sizeof(err), "reload: out of memory");
+		listeners_retire(&ls, &m->ls);
+		config_free(&next);
+		goto fail;
+	}
+	switch_generation(m, &next, &ls, &user);
+	log_set_level(m->cfg->log_level);
+	(void)log_reopen(m->cfg);
+	scoreboard_reload(m->sb, 1);
+	snprintf(m->reload_status, sizeof(m->reload_status),
+	    "generation %u loaded", m->generation);
+	log_info("reloaded: generation %u", m->generation);
+	return;
+fail:
+	scoreboard_reload(m->sb, 0);
+	snprintf(m->reload_status, sizeof(m->reload_status),
+	    "reload failed: %s", err);
+	log_error("reload failed, still serving generation %u: %s",
+	    m->generation, err);
+}
+
+/*
+ * The systemd STATUS= line, sent when it changes and at most once a
+ * second, and the watchdog ping: the loop reaching here is the health
+ * the watchdog asks about.
+ */
+static void
+notify_tick(struct master *m)
+{
+	struct sb_counts	c;
+	unsigned long long	served = m->served_reaped;
+	char			status[sizeof(m->status)];
+	long long		now = net_now_ms();
+	unsigned		i;
+
+	if (m->watchdog_ms > 0 && now - m->last_watchdog >= m->watchdog_ms / 2) {
+		sdnotify_watchdog();
+		m->last_watchdog = now;
+	}
+	if (now - m->status_at < 1000)
+		return;
+	scoreboard_count(m->sb, m->generation, &c);
+	for (i = 0; i < m->sb->nslots; i++)
+		served += atomic_load(&m->sb->slots[i].served);
+	snprintf(status, sizeof(status), "generation %u: %u busy, %u idle, "
+	    "%u draining; %llu tunnels served; last reload: %s",
+	    m->generation, c.busy, c.idle + c.starting, c.others, served,
+	    m->reload_status[0] != '\0' ? m->reload_status : "none");
+	if (strcmp(status, m->status) != 0) {
+		sdnotify_status(status);
+		memcpy(m->status, status, sizeof(m->status));
+		m->status_at = now;
 	}
 }
 
 static void
 loop(struct master *m)
 {
-	while (!sig_stop && !m->worker_fatal) {
-		drain_selfpipe(1000);
+	while (!sig_stop && !sig_quit && !m->worker_fatal) {
+		/*
+		 * While a shortage lasts, look again soon even if no worker
+		 * wakes us: the ones just forked may all be taken before
+		 * any of them writes to the wake pipe.
+		 */
+		wait_events(m, m->growing ? GROWING_TICK_MS : 1000);
 		if (sig_chld) {
 			sig_chld = 0;
 			reap(m);
 		}
 		if (sig_hup) {
 			sig_hup = 0;
-			log_info("SIGHUP: reload is not supported yet; "
-			    "configuration unchanged");
+			sdnotify_reloading();
+			reload(m);
+			sdnotify_ready(m->reload_status);
 		}
 		if (sig_usr1) {
+			/* Workers hold no log file: see log.c. */
 			sig_usr1 = 0;
-			log_info("SIGUSR1: no log files to reopen");
+			(void)log_reopen(m->cfg);
 		}
-		if (!sig_stop && !m->worker_fatal)
+		enforce_drain(m);
+		if (!sig_stop && !sig_quit && !m->worker_fatal)
 			maintain(m);
+		notify_tick(m);
 	}
+	sdnotify_stopping(sig_quit && !sig_stop ? "graceful stop" :
+	    "stopping");
+}
+
+/*
+ * QUIT: stop listening, let every tunnel finish (within drain_timeout when
+ * set), then return.  A TERM or INT meanwhile turns it into a fast stop.
+ */
+static void
+graceful_stop(struct master *m)
+{
+	log_info("graceful stop: waiting for open tunnels");
+	listeners_close(&m->ls);
+	retire_all(m);
+	while (!sig_stop && reap(m) > 0) {
+		wait_events(m, 1000);
+		enforce_drain(m);
+		notify_tick(m);
+	}
+}
+
+/* Write the pid to path atomically: a temporary file, then rename(2). */
+static int
+write_pidfile(const char *path)
+{
+	char	tmp[CONFIG_PATH_MAX + 8];
+	FILE	*f;
+	int	ok;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL) {
+		log_warn("pidfile %s", tmp);
+		return -1;
+	}
+	ok = fprintf(f, "%ld\n", (long)getpid()) > 0;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || rename(tmp, path) == -1) {
+		log_warn("pidfile %s", path);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Under socket activation the sockets systemd passed replace the listen
+ * directives; the policy's "own address" denial follows them.
+ */
+static int
+take_activated(struct master *m, char *err, size_t errlen)
+{
+	int	*fds = NULL;
+	size_t	 n = 0;
+
+	if (sdnotify_listen_fds(&fds, &n, err, errlen) == -1)
+		return -1;
+	if (n == 0)
+		return 0;
+	if (listeners_adopt(fds, n, &m->ls) == -1) {
+		snprintf(err, errlen, "socket activation: out of memory");
+		free(fds);
+		return -1;
+	}
+	free(fds);
+	if (listeners_to_config(&m->ls, m->cfg) == -1) {
+		snprintf(err, errlen, "socket activation: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+master_start(struct master *m)
+{
+	char	err[CONFIG_ERR_MAX];
+
+	/* Before any worker drops privileges: they inherit what it opens. */
+	if (log_open(m->cfg, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (sdnotify_init() == -1)
+		log_warn("NOTIFY_SOCKET");
+	m->watchdog_ms = sdnotify_watchdog_usec() / 1000;
+	if (take_activated(m, err, sizeof(err)) == -1 || (!m->ls.inherited &&
+	    listeners_open(m->cfg, NULL, &m->ls, err, sizeof(err)) == -1)) {
+		log_error("%s", err);
+		return -1;
+	}
+	log_listeners(NULL, &m->ls);
+	if (control_open(&m->ctl, m->cfg) == -1)
+		return -1;
+	if (make_pipe(m->wake) == -1 || master_signals() == -1) {
+		log_warn("pipe or signals");
+		return -1;
+	}
+	if (m->cfg->pidfile[0] != '\0') {
+		if (write_pidfile(m->cfg->pidfile) == -1)
+			return -1;
+		memcpy(m->pidfile, m->cfg->pidfile, sizeof(m->pidfile));
+	}
+	start_pool(m);
+	log_info("started %u workers", m->cfg->workers_start);
+	sdnotify_ready("started");
+	return 0;
 }
 
 int
@@ -310,27 +722,32 @@ master_run(struct config *cfg, const char *config_path)
 	memset(&m, 0, sizeof(m));
 	m.cfg = cfg;
 	m.path = config_path;
+	m.wake[0] = m.wake[1] = -1;
+	m.rate = 1;
+	control_init(&m.ctl);
 	if (priv_lookup(cfg->user, &m.user, 1, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return 1;
 	}
-	m.npids = cfg->workers_start;
-	if ((m.pids = calloc(m.npids, sizeof(pid_t))) == NULL) {
-		log_warn("calloc");
+	/* Room for a draining generation beside a full one, and the reserve. */
+	if ((m.sb = scoreboard_create(2 * cfg->workers_max + 1)) == NULL) {
+		log_warn("scoreboard");
 		return 1;
 	}
-	if (open_listeners(&m) == -1 || master_signals() == -1)
-		goto out;
-	maintain(&m);
-	log_info("started %zu workers", m.npids);
-	loop(&m);
-	log_info("stopping");
-	stop(&m);
-	rc = m.worker_fatal ? 1 : 0;
-out:
-	while (m.nlfds > 0)
-		close(m.lfds[--m.nlfds]);
-	free(m.lfds);
-	free(m.pids);
+	if (master_start(&m) == 0) {
+		loop(&m);
+		if (sig_quit && !sig_stop)
+			graceful_stop(&m);
+		log_info("stopping");
+		stop(&m);
+		rc = m.worker_fatal ? 1 : 0;
+	}
+	/* The file written at start, even if a reload named another. */
+	if (m.pidfile[0] != '\0')
+		unlink(m.pidfile);
+	listeners_close(&m.ls);
+	control_close(&m.ctl);
+	log_close();
+	scoreboard_destroy(m.sb);
 	return rc;
 }

@@ -208,3 +208,51 @@ scoreboard_state_name(enum sb_state state)
 		return "unknown";
 	return names[state];
 }
+
+static const char *const	reason_names[SB_REASONS] = {
+	"client_denied", "client_limit", "bad_request", "header_too_large",
+	"header_timeout", "port_denied", "dest_denied", "auth_required",
+	"auth_failed", "resolve_failed", "resolve_timeout", "connect_failed",
+	"connect_timeout", "upstream_failed", "upstream_timeout", "shutdown",
+	"pool_full", "other"
+};
+
+unsigned long long
+scoreboard_next_id(struct scoreboard *sb)
+{
+	return atomic_fetch_add(&sb->totals.records, 1) + 1;
+}
+
+void
+scoreboard_account(struct scoreboard *sb, int status, const char *reason,
+    unsigned long long up, unsigned long long down)
+{
+	struct sb_totals	*t = &sb->totals;
+	unsigned		 i;
+
+	if (status >= 0 && status < SB_STATUS_MAX)
+		atomic_fetch_add(&t->status[status], 1);
+	atomic_fetch_add(&t->bytes_up, up);
+	atomic_fetch_add(&t->bytes_down, down);
+	if (reason != NULL && strcmp(reason, "auth_failed") == 0)
+		atomic_fetch_add(&t->auth_failures, 1);
+	if (status == 200)
+		return;
+	for (i = 0; i < SB_REASONS - 1; i++)
+		if (reason != NULL && strcmp(reason, reason_names[i]) == 0)
+			break;
+	atomic_fetch_add(&t->refusals[i], 1);
+}
+
+void
+scoreboard_reload(struct scoreboard *sb, int ok)
+{
+	atomic_fetch_add(ok ? &sb->totals.reloads_ok :
+	    &sb->totals.reloads_failed, 1);
+}
+
+const char *
+scoreboard_reason_name(unsigned i)
+{
+	return i < SB_REASONS ? reason_names[i] : "other";
+}

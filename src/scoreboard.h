@@ -32,6 +32,7 @@ enum sb_state {
 struct sb_slot {
 	atomic_int		pid;		/* master */
 	atomic_uint		generation;	/* master */
+	atomic_llong		retired_ms;	/* master: retire asked at */
 	atomic_int		state;		/* enum sb_state */
 	atomic_ullong		client_hi;	/* client address as IPv6, */
 	atomic_ullong		client_lo;	/* IPv4 mapped: for limits */
@@ -43,9 +44,29 @@ struct sb_slot {
 	char			target[REQUEST_TARGET_MAX + 1];
 };
 
+/* Refusal reasons counted apart; anything else counts as "other". */
+#define SB_REASONS		18
+#define SB_STATUS_MAX		600	/* statuses 0-599 are counted */
+
+/*
+ * Counters since the master started, for the metrics: workers add theirs
+ * as each record is written, the master its reloads.  Only atomics.
+ */
+struct sb_totals {
+	atomic_ullong		records;	/* ids handed out */
+	atomic_ullong		status[SB_STATUS_MAX];	/* by HTTP status */
+	atomic_ullong		refusals[SB_REASONS];	/* by reason */
+	atomic_ullong		bytes_up;	/* of ended tunnels */
+	atomic_ullong		bytes_down;
+	atomic_ullong		auth_failures;
+	atomic_ullong		reloads_ok;
+	atomic_ullong		reloads_failed;
+};
+
 struct scoreboard {
 	unsigned		nslots;
 	atomic_int		idle;		/* slots in SB_IDLE */
+	struct sb_totals	totals;
 	struct sb_slot		slots[];
 };
 
@@ -93,5 +114,21 @@ void	scoreboard_snapshot(const struct sb_slot *slot, struct sb_slot *copy);
 
 /* "idle", "reading", ... */
 const char *scoreboard_state_name(enum sb_state state);
+
+/* The next record number, unique for the master's lifetime (from 1). */
+unsigned long long scoreboard_next_id(struct scoreboard *sb);
+
+/*
+ * Count one access record: its status, its refusal reason when the status
+ * is not 200, an auth failure, and the bytes relayed.
+ */
+void	scoreboard_account(struct scoreboard *sb, int status,
+	    const char *reason, unsigned long long up, unsigned long long down);
+
+/* Count a reload (master only). */
+void	scoreboard_reload(struct scoreboard *sb, int ok);
+
+/* Name of refusal counter i < SB_REASONS ("client_denied", ...). */
+const char *scoreboard_reason_name(unsigned i);
 
 #endif

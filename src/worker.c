@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "config.h"
 #include "dial.h"
 #include "log.h"
@@ -26,19 +27,27 @@
 #include "relay.h"
 #include "request.h"
 #include "response.h"
+#include "scoreboard.h"
 #include "worker.h"
 
 #define LINGER_MS		2000
 #define ACCEPT_SICK_LIMIT	10
 #define EXIT_SICK		3
 
+#define RETRY_AFTER		"Retry-After: 5\r\n"
+
+/* TERM: end the tunnel now (2: USR2, the reload's drain_timeout). */
 static volatile sig_atomic_t	worker_stop;
+static volatile sig_atomic_t	worker_retire;	/* HUP: exit when idle */
+/* The listeners, closed by the retire handler itself. */
+static const int		*retire_fds;
+static size_t			 retire_nfds;
 
 struct worker {
 	const struct config	*cfg;
-	const int		*lfds;
-	size_t			 nlfds;
-	pid_t			 master;
+	const struct worker_env	*env;
+	struct scoreboard	*sb;
+	struct sb_slot		*slot;
 	char			*head;		/* max_header_size bytes */
 	struct relay_buffers	 bufs;
 	unsigned long long	 served;
@@ -55,14 +64,31 @@ struct tunnel {
 	int			 status;
 	const char		*reason;
 	const char		*rule;		/* the policy rule that denied */
-	struct relay_stats	 st;
+	struct relay_stats	*st;		/* in the scoreboard slot */
+	char			 user[AUTH_USER_MAX + 1]; /* "" no auth */
+	const char		*upstream;	/* the parent proxy used */
 };
 
+/*
+ * HUP closes our copies of the listeners right here (close(2) is
+ * async-signal-safe), so a retiring worker takes no new client even in
+ * the instant before accept(), and a listener dropped by a reload stops
+ * queueing connections once the master closes its copy too.
+ */
 static void
-on_stop(int sig)
+on_signal(int sig)
 {
-	(void)sig;
-	worker_stop = 1;
+	size_t	i;
+
+	if (sig == SIGTERM)
+		worker_stop = 1;
+	else if (sig == SIGUSR2)
+		worker_stop = 2;
+	else if (!worker_retire) {
+		worker_retire = 1;
+		for (i = 0; i < retire_nfds; i++)
+			close(retire_fds[i]);
+	}
 }
 
 static void
@@ -74,13 +100,18 @@ worker_signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	/* No SA_RESTART: a blocking accept() or poll() must see EINTR. */
-	sa.sa_handler = on_stop;
+	sa.sa_handler = on_signal;
+	/* Each handler runs with the others blocked: one close pass only. */
+	sigaddset(&sa.sa_mask, SIGTERM);
+	sigaddset(&sa.sa_mask, SIGHUP);
+	sigaddset(&sa.sa_mask, SIGUSR2);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	/* ^C reaches the whole process group; the master decides. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
@@ -89,37 +120,37 @@ worker_signals(void)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
-static void
-iso_time(char *buf, size_t len)
-{
-	struct timespec	ts;
-	struct tm	tm;
-
-	size_t		n;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03uZ",
-	    (unsigned)(ts.tv_nsec / 1000000) % 1000);
-}
-
+/*
+ * The access record of a tunnel or refusal, and its share of the
+ * scoreboard's totals.  The id is this worker's pid and a number unique
+ * for the master's lifetime, so a reused pid never repeats an id.
+ */
 static void
 log_tunnel(struct worker *w, const struct tunnel *t)
 {
-	char	now[48];
+	struct log_record	r;
+	char			id[48];
 
-	iso_time(now, sizeof(now));
-	log_access("time=%s id=%ld-%llu worker=%ld client=%s target=%s "
-	    "dialed=%s status=%d bytes_up=%llu bytes_down=%llu "
-	    "duration_ms=%lld reason=%s%s%s%s", now, (long)getpid(),
-	    w->served, (long)getpid(), t->client_text,
-	    t->target[0] != '\0' ? t->target : "-",
-	    t->dialed[0] != '\0' ? t->dialed : "-", t->status,
-	    (unsigned long long)t->st.up, (unsigned long long)t->st.down,
-	    net_now_ms() - t->start, t->reason,
-	    t->rule != NULL ? " rule=\"" : "",
-	    t->rule != NULL ? t->rule : "", t->rule != NULL ? "\"" : "");
+	memset(&r, 0, sizeof(r));
+	snprintf(id, sizeof(id), "%ld-%llu", (long)getpid(),
+	    scoreboard_next_id(w->sb));
+	r.time_ms = log_now_ms();
+	r.id = id;
+	r.worker = (long)getpid();
+	r.client = t->client_text;
+	r.user = t->user;
+	r.target = t->target;
+	r.dialed = t->dialed;
+	r.upstream = t->upstream;
+	r.status = t->status;
+	r.bytes_up = (unsigned long long)t->st->up;
+	r.bytes_down = (unsigned long long)t->st->down;
+	r.duration_ms = net_now_ms() - t->start;
+	r.reason = t->reason;
+	r.rule = t->rule;
+	log_access_record(&r);
+	scoreboard_account(w->sb, r.status, r.reason, r.bytes_up,
+	    r.bytes_down);
 }
 
 /*
@@ -133,13 +164,24 @@ refuse(struct worker *w, struct tunnel *t, int status, const char *reason,
 	char	buf[RESPONSE_MAX];
 	size_t	len;
 
+	scoreboard_set_state(w->sb, w->slot, SB_CLOSING);
 	len = response_error(buf, sizeof(buf), status, detail,
-	    status == 405 ? "Allow: CONNECT\r\n" : NULL, time(NULL));
+	    status == 405 ? "Allow: CONNECT\r\n" : status == 429 ||
+	    status == 503 ? RETRY_AFTER : NULL, time(NULL));
 	(void)net_write_all(t->client, buf, len, net_now_ms() + LINGER_MS);
 	net_lingering_close(t->client, LINGER_MS);
 	t->status = status;
 	t->reason = reason;
 	log_tunnel(w, t);
+}
+
+/* Why a tunnel ended, as the access record says it. */
+static const char *
+end_reason(enum relay_end end)
+{
+	if (end == RELAY_SHUTDOWN && worker_stop == 2)
+		return "reload_drain_timeout";
+	return relay_end_name(end);
 }
 
 enum head_result {
@@ -195,15 +237,19 @@ format_target(char *buf, size_t len, const struct request *req)
 }
 
 /*
- * Port and destination policy, then dial.  Returns the connected socket,
- * or -1 after refusing the client.
+ * Port and destination policy, then dial the target or the parents the
+ * upstream rules choose (they resolve the name, we do not).  Returns the
+ * connected socket with *res filled, or -1 after refusing the client.
  */
 static int
-dial_target(struct worker *w, struct tunnel *t, const struct request *req)
+dial_target(struct worker *w, struct tunnel *t, const struct request *req,
+    struct dial_result *res)
 {
-	struct dial_result	res;
+	const struct upstream	*chain[UPSTREAM_CHAIN_MAX];
 	const char		*rule;
-	int			server;
+	long long		 deadline;
+	size_t			 n;
+	int			 server;
 
 	if (!policy_port_allowed(w->cfg, req->port)) {
 		refuse(w, t, 403, "port_denied", "port not allowed");
@@ -214,14 +260,21 @@ dial_target(struct worker *w, struct tunnel *t, const struct request *req)
 		refuse(w, t, 403, "dest_denied", "destination not allowed");
 		return -1;
 	}
-	server = dial_connect(w->cfg, req, net_now_ms() +
-	    w->cfg->connect_timeout_ms, &res);
+	deadline = net_now_ms() + w->cfg->connect_timeout_ms;
+	n = upstream_select(w->cfg->upstreams, w->cfg->nupstreams, req->host,
+	    chain, UPSTREAM_CHAIN_MAX);
+	if (n > 0)
+		server = dial_upstream(t->target, chain, n, deadline, res);
+	else
+		server = dial_connect(w->cfg, req, deadline, res);
+	t->upstream = res->upstream;
 	if (server == -1) {
-		t->rule = res.rule;
-		refuse(w, t, res.status, res.reason, res.detail);
+		t->rule = res->rule;
+		refuse(w, t, res->status, res->reason, res->detail);
 		return -1;
 	}
-	net_format((struct sockaddr *)&res.addr, t->dialed, sizeof(t->dialed));
+	net_format((struct sockaddr *)&res->addr, t->dialed,
+	    sizeof(t->dialed));
 	return server;
 }
 
@@ -230,24 +283,68 @@ static void
 open_tunnel(struct worker *w, struct tunnel *t, const struct request *req,
     size_t len)
 {
-	char	buf[RESPONSE_MAX];
-	size_t	n;
-	int	server;
+	struct dial_result	res;
+	char			buf[RESPONSE_MAX];
+	size_t			n;
+	int			server;
 
-	if ((server = dial_target(w, t, req)) == -1)
+	if ((server = dial_target(w, t, req, &res)) == -1)
 		return;
 	net_set_nodelay(server);
 	n = response_established(buf, sizeof(buf), time(NULL));
 	t->status = 200;
 	t->reason = "error";
+	scoreboard_set_state(w->sb, w->slot, SB_RELAYING);
+	/* Bytes a parent sent after its 2xx head belong to the client. */
+	t->st->down += res.early_len;
 	if (net_write_all(t->client, buf, n, net_now_ms() +
+	    w->cfg->idle_timeout_ms) == 0 && net_write_all(t->client,
+	    res.early, res.early_len, net_now_ms() +
 	    w->cfg->idle_timeout_ms) == 0)
-		t->reason = relay_end_name(relay_run(t->client, server,
+		t->reason = end_reason(relay_run(t->client, server,
 		    w->head + req->head_len, len - req->head_len, &w->bufs,
-		    w->cfg->idle_timeout_ms, &worker_stop, &t->st));
+		    w->cfg->idle_timeout_ms, &worker_stop, t->st));
+	scoreboard_set_state(w->sb, w->slot, SB_CLOSING);
 	close(server);
 	close(t->client);
 	log_tunnel(w, t);
+}
+
+/*
+ * With an auth_file, the request must carry a user and password from it;
+ * otherwise answer 407 with the challenge and close.  Returns 1 when the
+ * tunnel may go on.  A failed attempt is logged with the client and the
+ * claimed user name, never the password; the 407 a browser gets before
+ * it sends credentials is only in the access record.
+ */
+static int
+authorized(struct worker *w, struct tunnel *t, const struct request *req)
+{
+	static struct auth_cache	cache;	/* this worker's */
+	enum auth_result		r;
+	char				extra[AUTH_REALM_MAX + 64];
+	char				buf[RESPONSE_MAX];
+	size_t				len;
+
+	if (w->cfg->auth_file[0] == '\0')
+		return 1;
+	r = auth_check(w->cfg->auth_users, w->cfg->nauth_users, &cache,
+	    req->proxy_auth, req->proxy_auth_len, t->user, sizeof(t->user));
+	if (r == AUTH_OK)
+		return 1;
+	if (r != AUTH_MISSING)
+		log_warnx("authentication failed: client=%s user=%s "
+		    "reason=%s", t->client_text, t->user, auth_result_name(r));
+	scoreboard_set_state(w->sb, w->slot, SB_CLOSING);
+	(void)auth_challenge(extra, sizeof(extra), w->cfg->auth_realm);
+	len = response_error(buf, sizeof(buf), 407,
+	    "proxy authentication required", extra, time(NULL));
+	(void)net_write_all(t->client, buf, len, net_now_ms() + LINGER_MS);
+	net_lingering_close(t->client, LINGER_MS);
+	t->status = 407;
+	t->reason = r == AUTH_MISSING ? "auth_required" : "auth_failed";
+	log_tunnel(w, t);
+	return 0;
 }
 
 static void
@@ -258,15 +355,24 @@ serve(struct worker *w, struct tunnel *t)
 	size_t		 len;
 	int		 status = 400;
 
-	net_format((struct sockaddr *)&t->peer, t->client_text,
-	    sizeof(t->client_text));
 	if (!policy_client_allowed(w->cfg, (struct sockaddr *)&t->peer)) {
 		refuse(w, t, 403, "client_denied", "client not allowed");
+		return;
+	}
+	if (w->cfg->max_tunnels_per_client > 0 &&
+	    scoreboard_client_tunnels(w->sb, w->slot, (struct sockaddr *)
+	    &t->peer) >= w->cfg->max_tunnels_per_client) {
+		refuse(w, t, 429, "client_limit", "too many tunnels from "
+		    "this client");
 		return;
 	}
 	switch (read_head(w, t, &req, &len, &status, &why)) {
 	case HEAD_OK:
 		format_target(t->target, sizeof(t->target), &req);
+		scoreboard_set_target(w->slot, t->target);
+		if (!authorized(w, t, &req))
+			break;
+		scoreboard_set_state(w->sb, w->slot, SB_CONNECTING);
 		open_tunnel(w, t, &req, len);
 		break;
 	case HEAD_BAD:
@@ -296,21 +402,22 @@ static int
 accept_client(struct worker *w, struct tunnel *t)
 {
 	struct pollfd	pfd[16];
-	size_t		i, n = w->nlfds < 16 ? w->nlfds : 16;
+	const int	*lfds = w->env->lfds;
+	size_t		i, n = w->env->nlfds < 16 ? w->env->nlfds : 16;
 
 	t->peerlen = sizeof(t->peer);
 	if (n == 1)
-		return accept(w->lfds[0], (struct sockaddr *)&t->peer,
+		return accept(lfds[0], (struct sockaddr *)&t->peer,
 		    &t->peerlen);
 	for (i = 0; i < n; i++) {
-		pfd[i].fd = w->lfds[i];
+		pfd[i].fd = lfds[i];
 		pfd[i].events = POLLIN;
 	}
 	if (poll(pfd, n, 1000) <= 0)
 		return -1;
 	for (i = 0; i < n; i++)
 		if (pfd[i].revents & POLLIN)
-			return accept(w->lfds[i], (struct sockaddr *)&t->peer,
+			return accept(lfds[i], (struct sockaddr *)&t->peer,
 			    &t->peerlen);
 	return -1;
 }
@@ -334,14 +441,55 @@ accept_failed(int *sick)
 	}
 }
 
-void
-worker_main(const struct config *cfg, const int *lfds, size_t nlfds,
-    pid_t master)
+/* The when_full reject process: every client it accepts gets a 503. */
+static void
+serve_reserve(struct worker *w, struct tunnel *t)
 {
-	struct worker	w = { cfg, lfds, nlfds, master, NULL, { 0 }, 0 };
-	struct tunnel	t;
-	int		sick = 0;
+	net_format((struct sockaddr *)&t->peer, t->client_text,
+	    sizeof(t->client_text));
+	refuse(w, t, 503, "pool_full", "all workers are busy");
+	scoreboard_set_state(w->sb, w->slot, SB_RESERVE);
+}
 
+/* A client taken: mark the slot busy, and wake the master when that
+ * leaves too few spare workers, so the pool grows without a timer. */
+static void
+take_client(struct worker *w, struct tunnel *t)
+{
+	const struct worker_env	*env = w->env;
+
+	t->start = net_now_ms();
+	t->st = &w->slot->bytes;
+	net_format((struct sockaddr *)&t->peer, t->client_text,
+	    sizeof(t->client_text));
+	scoreboard_begin(w->slot, (struct sockaddr *)&t->peer, t->client_text);
+	atomic_store(&w->slot->start_ms, (long long)time(NULL) * 1000);
+	scoreboard_set_state(w->sb, w->slot, SB_READING);
+	if (env->wakefd != -1 && (unsigned)atomic_load(&w->sb->idle) <
+	    w->cfg->workers_min_spare)
+		(void)write(env->wakefd, "", 1);
+}
+
+static int
+keep_going(const struct worker *w)
+{
+	unsigned	max = w->cfg->worker_max_tunnels;
+
+	return !worker_stop && !worker_retire && getppid() ==
+	    w->env->master && (max == 0 || w->served < max);
+}
+
+void
+worker_main(const struct worker_env *env)
+{
+	const struct config	*cfg = env->cfg;
+	struct worker		 w = { cfg, env, env->sb, env->slot, NULL,
+	    { 0 }, 0 };
+	struct tunnel		 t;
+	int			 sick = 0;
+
+	retire_fds = env->lfds;
+	retire_nfds = env->nlfds;
 	worker_signals();
 #ifdef __linux__
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -353,7 +501,8 @@ worker_main(const struct config *cfg, const int *lfds, size_t nlfds,
 	w.bufs.down = malloc(w.bufs.size);
 	if (w.head == NULL || w.bufs.up == NULL || w.bufs.down == NULL)
 		fatal("worker buffers");
-	while (!worker_stop && getppid() == master) {
+	scoreboard_set_state(w.sb, w.slot, env->reserve ? SB_RESERVE : SB_IDLE);
+	while (keep_going(&w)) {
 		memset(&t, 0, sizeof(t));
 		if ((t.client = accept_client(&w, &t)) == -1) {
 			if (accept_failed(&sick) == -1)
@@ -361,10 +510,18 @@ worker_main(const struct config *cfg, const int *lfds, size_t nlfds,
 			continue;
 		}
 		sick = 0;
-		t.start = net_now_ms();
-		w.served++;
 		net_set_nodelay(t.client);
+		if (env->reserve) {
+			t.start = net_now_ms();
+			t.st = &w.slot->bytes;
+			serve_reserve(&w, &t);
+			continue;
+		}
+		take_client(&w, &t);
+		w.served++;
 		serve(&w, &t);
+		atomic_fetch_add(&w.slot->served, 1);
+		scoreboard_set_state(w.sb, w.slot, SB_IDLE);
 	}
 	exit(0);
 }

@@ -9,14 +9,27 @@
 #include <sys/types.h>
 
 struct config;
+struct scoreboard;
+struct sb_slot;
+
+struct worker_env {
+	const struct config	*cfg;
+	const int		*lfds;		/* the listeners */
+	size_t			 nlfds;
+	pid_t			 master;	/* exit when it is gone */
+	struct scoreboard	*sb;
+	struct sb_slot		*slot;		/* this worker's */
+	int			 wakefd;	/* write a byte: wake the master */
+	int			 reserve;	/* answer 503 to every client */
+};
 
 /*
- * Run the worker loop on the listening sockets `lfds` with `cfg`, right
- * after fork and the privilege drop.  `master` is the parent's pid: the
- * worker exits when it is gone.  Installs its own signal handlers.  Exits
- * the process: 0 when told to stop, 3 when out of resources.
+ * Run the worker loop described by env, right after fork and the
+ * privilege drop.  Installs its own signal handlers: TERM ends the tunnel
+ * and the worker; HUP retires it (an idle worker exits at once, a busy one
+ * after its tunnel).  Exits the process: 0 when told to stop, retired, or
+ * after worker_max_tunnels; 3 when out of resources.
  */
-void	worker_main(const struct config *cfg, const int *lfds, size_t nlfds,
-	    pid_t master) __attribute__((noreturn));
+void	worker_main(const struct worker_env *env) __attribute__((noreturn));
 
 #endif

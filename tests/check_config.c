@@ -548,6 +548,7 @@ static const struct {
 	{ "pidfile",		"/run/connectproxy.pid", 0 },
 	{ "user",		"nobody",		0 },
 	{ "log_level",		"info",			0 },
+	{ "auth_file",		"/etc/connectproxy/users", 0 },
 };
 
 START_TEST(test_arity_and_repeat)

@@ -19,7 +19,18 @@ main(void)
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, relay_suite());
 	srunner_add_suite(sr, net_suite());
+	srunner_add_suite(sr, pool_suite());
+	srunner_add_suite(sr, scoreboard_suite());
+	srunner_add_suite(sr, sdnotify_suite());
+	srunner_add_suite(sr, install_suite());
+	srunner_add_suite(sr, auth_suite());
+	srunner_add_suite(sr, upstream_suite());
 	srunner_add_suite(sr, e2e_suite());
+	srunner_add_suite(sr, pool_e2e_suite());
+	srunner_add_suite(sr, access_suite());
+	srunner_add_suite(sr, log_suite());
+	srunner_add_suite(sr, observe_suite());
+	srunner_add_suite(sr, reload_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1457,3 +1457,143 @@ harness_netns_blackhole(const char *cidr)
 	snprintf(args, sizeof(args), "addr add %s dev cpx0", cidr);
 	return ip_cmd(args, 0);
 }
+
+/* Many-connection echo target */
+
+struct echo_conn {
+	int	fd;			/* -1: free */
+	int	eof;			/* the peer half-closed */
+	size_t	len;			/* bytes held, not yet echoed */
+	char	buf[4096];
+};
+
+static void
+echo_close(struct echo_conn *c)
+{
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* One poll event on a connection: read, or write back what is held. */
+static void
+echo_service(struct echo_conn *c, short revents)
+{
+	ssize_t	n;
+
+	if (c->len > 0 && (revents & (POLLOUT | POLLERR | POLLHUP))) {
+		n = send(c->fd, c->buf, c->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			echo_close(c);
+			return;
+		}
+		if (n > 0) {
+			memmove(c->buf, c->buf + n, c->len - (size_t)n);
+			c->len -= (size_t)n;
+		}
+	} else if (c->len == 0 && (revents & (POLLIN | POLLERR | POLLHUP))) {
+		n = recv(c->fd, c->buf, sizeof(c->buf), MSG_DONTWAIT);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			c->eof = 1;
+		else if (n > 0)
+			c->len = (size_t)n;
+	}
+	if (c->fd != -1 && c->eof && c->len == 0) {
+		shutdown(c->fd, SHUT_WR);
+		echo_close(c);
+	}
+}
+
+static void __attribute__((noreturn))
+echo_many_loop(int lfd, int max)
+{
+	struct echo_conn	*conns;
+	struct pollfd		*pfd;
+	int			 i, n, fd, *slot;
+
+	conns = calloc((size_t)max, sizeof(*conns));
+	pfd = calloc((size_t)max + 1, sizeof(*pfd));
+	slot = calloc((size_t)max + 1, sizeof(*slot));
+	if (conns == NULL || pfd == NULL || slot == NULL)
+		_exit(1);
+	for (i = 0; i < max; i++)
+		conns[i].fd = -1;
+	fcntl(lfd, F_SETFL, O_NONBLOCK);
+	for (;;) {
+		n = 0;
+		pfd[n].fd = lfd;
+		pfd[n++].events = POLLIN;
+		for (i = 0; i < max; i++) {
+			if (conns[i].fd == -1)
+				continue;
+			slot[n] = i;
+			pfd[n].fd = conns[i].fd;
+			pfd[n++].events = conns[i].len > 0 ? POLLOUT : POLLIN;
+		}
+		if (poll(pfd, (nfds_t)n, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		for (i = 1; i < n; i++)
+			if (pfd[i].revents != 0)
+				echo_service(&conns[slot[i]], pfd[i].revents);
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		/* Take every pending connection that has a free slot. */
+		for (i = 0; i < max; i++) {
+			if (conns[i].fd != -1)
+				continue;
+			if ((fd = accept(lfd, NULL, NULL)) == -1)
+				break;
+			conns[i].fd = fd;
+			conns[i].eof = 0;
+			conns[i].len = 0;
+		}
+	}
+}
+
+int
+harness_echo_many_start(struct harness_target *t, int max)
+{
+	int	lfd;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = -1;
+	t->report = -1;
+	t->family = AF_INET;
+	snprintf(t->addr, sizeof(t->addr), "%s", loopback(AF_INET));
+	if ((lfd = bind_socket(t->addr, 0, &t->port)) == -1)
+		return -1;
+	if (listen(lfd, 4096) == -1) {
+		close(lfd);
+		return -1;
+	}
+	fflush(NULL);
+	if ((t->pid = fork()) == 0) {
+		child_setup();
+		echo_many_loop(lfd, max);
+	}
+	close(lfd);
+	return t->pid == -1 ? -1 : 0;
+}
+
+int
+harness_proxy_rewrite_config(struct harness_proxy *p, const char *conf)
+{
+	char	 tmp[sizeof(p->conf) + 8], *text;
+	size_t	 len;
+	int	 rc;
+
+	len = strlen(conf) + 64;
+	if ((text = malloc(len)) == NULL)
+		return -1;
+	snprintf(text, len, "listen 127.0.0.1:%d\n%s\n", p->port, conf);
+	snprintf(tmp, sizeof(tmp), "%s.new", p->conf);
+	rc = harness_write_file(tmp, text);
+	free(text);
+	if (rc == 0 && rename(tmp, p->conf) == -1)
+		rc = -1;
+	if (rc == -1)
+		unlink(tmp);
+	return rc;
+}

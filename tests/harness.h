@@ -228,4 +228,20 @@ int	harness_netns_enter(void);
  */
 int	harness_netns_blackhole(const char *cidr);
 
+/*
+ * An echo target (as HARNESS_TARGET_ECHO) for many connections at once:
+ * one process polls up to `max` of them instead of forking per
+ * connection; it writes no report lines.  Needs RLIMIT_NOFILE above max.
+ * Stop it with harness_target_stop().  Returns 0 or -1.
+ */
+int	harness_echo_many_start(struct harness_target *t, int max);
+
+/*
+ * Replace the config of a started proxy with "listen 127.0.0.1:PORT"
+ * (its port) plus `conf`, as harness_proxy_start() wrote it, atomically
+ * (a temporary file, then rename(2)); send HUP to load it.  0 or -1.
+ */
+int	harness_proxy_rewrite_config(struct harness_proxy *p,
+	    const char *conf);
+
 #endif

@@ -13,6 +13,17 @@ Suite	*policy_suite(void);
 Suite	*config_suite(void);
 Suite	*relay_suite(void);
 Suite	*net_suite(void);
+Suite	*pool_suite(void);
+Suite	*scoreboard_suite(void);
+Suite	*sdnotify_suite(void);
+Suite	*install_suite(void);
+Suite	*auth_suite(void);
+Suite	*upstream_suite(void);
 Suite	*e2e_suite(void);
+Suite	*pool_e2e_suite(void);
+Suite	*access_suite(void);
+Suite	*log_suite(void);
+Suite	*observe_suite(void);
+Suite	*reload_suite(void);
 
 #endif
