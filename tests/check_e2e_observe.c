@@ -936,6 +936,7 @@ prom_parse(const char *text, struct prom *m)
 		if (prom_value(line + n + l + 1, &m->value[m->n]) == -1)
 			return prom_fail(m, lineno, "bad value");
 		if (strcmp(type[f], "counter") == 0 && (m->value[m->n] < 0 ||
+		    strlen(name) < 6 ||
 		    strcmp(name + strlen(name) - 6, "_total") != 0))
 			return prom_fail(m, lineno, "bad counter");
 		for (i = 0; i < m->n; i++)

@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <check.h>
+
 #include "harness.h"
 
 #define POLL_STEP_MS	20
@@ -719,10 +721,39 @@ harness_proxy_stop(struct harness_proxy *p)
 	return st;
 }
 
+/*
+ * A sanitizer report from any process of the proxy (a worker's ASan
+ * abort, UBSan, a leak at exit) lands in its log: it fails the test, and
+ * the directory is kept for a look.
+ */
+static void
+check_sanitizers(struct harness_proxy *p)
+{
+	static const char *const	 marks[] = {
+		"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+		"runtime error:"
+	};
+	char				*text, *hit = NULL;
+	size_t				 i;
+
+	if ((text = harness_proxy_log(p)) == NULL)
+		return;
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]) && hit == NULL; i++)
+		hit = strstr(text, marks[i]);
+	if (hit != NULL) {
+		fprintf(stderr, "sanitizer report in %s:\n%.2000s\n", p->log,
+		    hit);
+		free(text);
+		ck_abort_msg("sanitizer report in the proxy's log %s", p->log);
+	}
+	free(text);
+}
+
 void
 harness_proxy_free(struct harness_proxy *p)
 {
 	harness_proxy_stop(p);
+	check_sanitizers(p);
 	harness_rmdir(p->dir);
 	p->dir[0] = '\0';
 }
