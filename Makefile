@@ -26,6 +26,9 @@ SRCS = src/main.c src/master.c src/worker.c src/request.c src/response.c \
 LIB_SRCS = $(filter-out src/main.c,$(SRCS))
 # crypt(3) for auth_file hashes: part of the C library, in libcrypt on glibc.
 LDLIBS ?= -lcrypt
+# Bind every symbol at start, in the master: a lazily bound call would
+# write the GOT in each worker and cost every worker a private page.
+LINK_FLAGS = -Wl,-z,now -Wl,-z,relro
 TEST_SRCS = $(wildcard tests/check_*.c) tests/harness.c
 
 # SANITIZE=1 builds everything (binary and tests) with ASan and UBSan into a
@@ -54,7 +57,7 @@ TEST_OBJS = $(TEST_SRCS:%.c=$(BUILD)/%.o)
 all: $(BIN)
 
 $(BIN): $(OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LINK_FLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
 
 $(BUILD)/src/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -151,3 +154,7 @@ bench: connectproxy build/bench/loadgen
 bench-smoke: connectproxy build/bench/loadgen
 	BENCH_QUICK=1 LOADGEN=build/bench/loadgen \
 		CONNECTPROXY_BIN=./connectproxy python3 bench/run.py
+
+# Fuzzing (clang, libFuzzer), not part of `make check`: `make fuzz
+# FUZZ_SECONDS=N` runs each target N seconds; see fuzz/fuzz.mk.
+-include fuzz/fuzz.mk

@@ -45,9 +45,16 @@ connect_one(const struct addrinfo *ai, long long deadline, int *fdp)
 	long long	left;
 	int		fd, err = 0, n;
 
+#ifdef SOCK_NONBLOCK
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd == -1)
+		goto failed;
+#else
 	fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
 	if (fd == -1 || net_set_nonblock(fd, 1) == -1)
 		goto failed;
+#endif
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 		goto connected;
 	if (errno != EINPROGRESS)

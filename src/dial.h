@@ -31,7 +31,7 @@ struct dial_result {
  * IP literals are not resolved; names go through getaddrinfo().  Each
  * resolved address is checked with policy_check_addr() and only allowed
  * ones are dialled, each with a share of the remaining time.  Returns a
- * connected, blocking socket with *res describing it, or -1 with
+ * connected, non-blocking socket with *res describing it, or -1 with
  * res->status: 403 when every address is denied, 502 when the name does
  * not resolve or every connect failed, 504 when the deadline passed.
  */

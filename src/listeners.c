@@ -41,6 +41,8 @@ tune(int fd, size_t n, int backlog)
 	struct timeval	tv = { 1, 0 };
 
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* Accepted sockets inherit it: no setsockopt() per tunnel. */
+	net_set_nodelay(fd);
 	(void)net_set_nonblock(fd, n > 1);
 	/* listen() again on a listening socket just changes its backlog. */
 	if (backlog > 0)

@@ -45,6 +45,7 @@ static enum log_format		 log_fmt = LOG_FORMAT_TEXT;
 static struct log_sink_state	 sink_access = { LOG_SINK_STDERR, -1 };
 static struct log_sink_state	 sink_error = { LOG_SINK_STDERR, -1 };
 static pid_t			 log_owner;	/* the master, once opened */
+static pid_t			 log_pid;	/* ours, set by log_init() */
 static int			 pipe_r = -1, pipe_w = -1;
 static int			 syslog_opened;
 static char			*carry;		/* LOG_CARRY_MAX, master */
@@ -54,7 +55,7 @@ static size_t			 ncarry;
 static int
 in_child(void)
 {
-	return log_owner != 0 && getpid() != log_owner;
+	return log_owner != 0 && log_pid != log_owner;
 }
 
 void
@@ -62,6 +63,8 @@ log_init(enum log_level level, const char *role)
 {
 	log_level = level;
 	log_role = role;
+	/* getpid() is a system call each time: once per process is enough. */
+	log_pid = getpid();
 	/* After fork: the read end is the master's alone, or a worker's
 	 * write would block forever instead of failing once it is gone. */
 	if (in_child() && pipe_r != -1) {
@@ -153,7 +156,7 @@ deliver(struct log_sink_state *sink, char tag, int prio, const char *prefix,
 		if (tag == 'E') {
 			log_format_time(now, sizeof(now), log_now_ms());
 			n = snprintf(line, sizeof(line), "%c%s %s[%ld]: %s\n",
-			    tag, now, log_role, (long)getpid(), body);
+			    tag, now, log_role, (long)log_pid, body);
 		} else
 			n = snprintf(line, sizeof(line), "%c%s\n", tag, body);
 		if (n < 0)
@@ -173,7 +176,7 @@ deliver(struct log_sink_state *sink, char tag, int prio, const char *prefix,
 		break;
 	}
 	n = snprintf(line, sizeof(line), "%s[%ld]: %s%s\n", log_role,
-	    (long)getpid(), prefix, body);
+	    (long)log_pid, prefix, body);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {
@@ -632,7 +635,7 @@ log_open(const struct config *cfg, char *err, size_t errlen)
 			close(e);
 		return -1;
 	}
-	log_owner = getpid();
+	log_owner = log_pid = getpid();
 	switch_sinks(cfg, a, e);
 	return 0;
 }

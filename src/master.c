@@ -163,6 +163,7 @@ child_main(struct master *m, struct sb_slot *slot, pid_t master,
 	env.lfds = m->ls.fds;
 	env.nlfds = m->ls.n;
 	env.master = master;
+	env.self = getpid();
 	env.sb = m->sb;
 	env.slot = slot;
 	env.wakefd = m->wake[1];
@@ -231,7 +232,13 @@ report_exit(struct master *m, pid_t pid, int status)
 	if (WIFSIGNALED(status)) {
 		log_warnx("worker %ld killed by signal %d", (long)pid,
 		    WTERMSIG(status));
-		note_abnormal(m);
+		/*
+		 * A worker never raises SIGKILL itself: it comes from the
+		 * OOM killer or an operator, not a crash loop, and holding
+		 * the pool back would only turn it into an outage.
+		 */
+		if (WTERMSIG(status) != SIGKILL)
+			note_abnormal(m);
 	} else if (WEXITSTATUS(status) == EXIT_WORKER_FATAL) {
 		log_error("worker %ld could not start", (long)pid);
 		m->worker_fatal = 1;
@@ -338,6 +345,10 @@ maintain(struct master *m)
 	if (now < m->hold_until)
 		plan.spawn = 0;
 	m->growing = plan.spawn > 0;
+	if (plan.spawn > 0)
+		log_debug("pool: %u idle, %u starting, %u busy, %u queued: "
+		    "forking %u", v.idle, v.starting, c.busy, v.queued,
+		    plan.spawn);
 	for (i = 0; i < plan.spawn; i++) {
 		if (spawn(m, 0) == -1) {
 			/* Retried on a later tick, never spun on. */

@@ -3,7 +3,13 @@
  * one bounded buffer per direction.  Each direction is a `struct half`
  * that reads from one socket and writes to the other; EOF on its source
  * becomes shutdown(SHUT_WR) on its destination once the buffer drains.
+ * A tunnel that goes quiet gives its buffers' pages back, so an idle
+ * tunnel costs little memory however large relay_buffer is.
  */
+#define _DEFAULT_SOURCE		/* madvise(2) */
+
+#include <sys/mman.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -204,6 +210,49 @@ set_events(struct pollfd *pfd, const struct half *up, const struct half *down)
 	pfd[0].revents = pfd[1].revents = 0;
 }
 
+#define RELAY_RELEASE_MS	1000	/* quiet this long: buffers released */
+
+void
+relay_discard(void *buf, size_t len)
+{
+	uintptr_t	page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t	start = ((uintptr_t)buf + page - 1) & ~(page - 1);
+	uintptr_t	end = ((uintptr_t)buf + len) & ~(page - 1);
+
+#ifdef MADV_DONTNEED
+	/* Private anonymous pages read back as zeroes once touched again. */
+	if (end > start)
+		(void)madvise((void *)start, end - start, MADV_DONTNEED);
+#else
+	(void)start;
+	(void)end;
+#endif
+}
+
+/*
+ * Release both buffers once the tunnel has been quiet for a while with
+ * nothing held; otherwise shorten the poll timeout to look again then.
+ * Returns the timeout to use.
+ */
+static int
+release_when_quiet(const struct half *up, const struct half *down,
+    long long last, int timeout, int *released)
+{
+	long long	quiet = now_ms() - last;
+
+	if (*released || half_pending(up) > 0 || half_pending(down) > 0)
+		return timeout;
+	if (quiet >= RELAY_RELEASE_MS) {
+		relay_discard(up->buf, up->size);
+		relay_discard(down->buf, down->size);
+		*released = 1;
+		return timeout;
+	}
+	if (timeout < 0 || timeout > RELAY_RELEASE_MS - quiet)
+		return (int)(RELAY_RELEASE_MS - quiet);
+	return timeout;
+}
+
 /* Milliseconds poll() may wait: -1 for ever, 0 when the tunnel is idle. */
 static int
 idle_left(long long last, long long idle_ms)
@@ -258,7 +307,7 @@ relay_run(int client, int server, const char *early, size_t early_len,
 	struct relay_stats	 dummy;
 	enum relay_end		 first = RELAY_ERROR, end = RELAY_ERROR;
 	long long		 last;
-	int			 timeout, r;
+	int			 timeout, r, released = 0;
 
 	if (st == NULL)
 		st = &dummy;
@@ -277,6 +326,8 @@ relay_run(int client, int server, const char *early, size_t early_len,
 			return first;
 		if ((timeout = idle_left(last, idle_ms)) == 0)
 			return RELAY_IDLE;
+		timeout = release_when_quiet(&up, &down, last, timeout,
+		    &released);
 		set_events(pfd, &up, &down);
 		if ((r = poll(pfd, 2, timeout)) == -1 && errno != EINTR)
 			return RELAY_ERROR;
@@ -284,8 +335,10 @@ relay_run(int client, int server, const char *early, size_t early_len,
 			continue;
 		if ((r = relay_step(&up, &down, pfd, &first, &end)) == -1)
 			return end;
-		if (r == HALF_MOVED)
+		if (r == HALF_MOVED) {
 			last = now_ms();
+			released = 0;
+		}
 	}
 }
 

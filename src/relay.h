@@ -46,6 +46,13 @@ enum relay_end relay_run(int client, int server, const char *early,
 	    long long idle_ms, volatile sig_atomic_t *stop,
 	    struct relay_stats *st);
 
+/*
+ * Give the whole pages inside buf[0..len) back to the system: they read
+ * as zeroes when next touched.  The relay does it to its buffers after a
+ * second without traffic; a worker does it while it waits for a client.
+ */
+void	relay_discard(void *buf, size_t len);
+
 /* "client_eof", "server_eof", "idle", "error", "shutdown". */
 const char	*relay_end_name(enum relay_end end);
 

@@ -17,6 +17,7 @@ struct worker_env {
 	const int		*lfds;		/* the listeners */
 	size_t			 nlfds;
 	pid_t			 master;	/* exit when it is gone */
+	pid_t			 self;		/* getpid(), asked once */
 	struct scoreboard	*sb;
 	struct sb_slot		*slot;		/* this worker's */
 	int			 wakefd;	/* write a byte: wake the master */
