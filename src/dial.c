@@ -4,6 +4,7 @@
  * right before it is dialled, so nothing is resolved twice between the
  * check and the connect.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -134,24 +135,57 @@ try_addrs(struct addrinfo **addrs, size_t n, long long deadline,
 	return fail(res, 502, "connect_failed", "connect failed");
 }
 
+/*
+ * An IP literal needs no resolver: one address, built here, without the
+ * allocation and the stack getaddrinfo() would cost every tunnel.
+ */
+static int
+literal_addr(const struct request *req, struct sockaddr_storage *ss,
+    struct addrinfo *ai)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	memset(ai, 0, sizeof(*ai));
+	ai->ai_socktype = SOCK_STREAM;
+	ai->ai_addr = (struct sockaddr *)ss;
+	if (req->host_kind == REQUEST_HOST_IPV4) {
+		sin->sin_family = ai->ai_family = AF_INET;
+		sin->sin_port = htons(req->port);
+		ai->ai_addrlen = sizeof(*sin);
+		return inet_pton(AF_INET, req->host, &sin->sin_addr) == 1 ?
+		    0 : -1;
+	}
+	sin6->sin6_family = ai->ai_family = AF_INET6;
+	sin6->sin6_port = htons(req->port);
+	ai->ai_addrlen = sizeof(*sin6);
+	return inet_pton(AF_INET6, req->host, &sin6->sin6_addr) == 1 ? 0 : -1;
+}
+
 int
 dial_connect(const struct config *cfg, const struct request *req,
     long long deadline, struct dial_result *res)
 {
-	struct addrinfo	 hints, *list, *addrs[DIAL_MAX_ADDRS];
-	char		 port[8];
-	size_t		 n;
-	int		 rc, fd;
+	struct addrinfo		 hints, lit, *list = &lit, *addrs[DIAL_MAX_ADDRS];
+	struct sockaddr_storage	 ss;
+	char			 port[8];
+	size_t			 n;
+	int			 rc = 0, fd;
 
 	memset(res, 0, sizeof(*res));
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if (req->host_kind != REQUEST_HOST_NAME)
-		hints.ai_flags |= AI_NUMERICHOST;
-	snprintf(port, sizeof(port), "%u", (unsigned)req->port);
-	rc = getaddrinfo(req->host, port, &hints, &list);
+	if (req->host_kind != REQUEST_HOST_NAME) {
+		if (literal_addr(req, &ss, &lit) == -1)
+			return fail(res, 502, "resolve_failed",
+			    "bad address");
+	} else {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_NUMERICSERV;
+		snprintf(port, sizeof(port), "%u", (unsigned)req->port);
+		rc = getaddrinfo(req->host, port, &hints, &list);
+	}
 	if (rc != 0) {
 		if (rc == EAI_AGAIN || net_now_ms() >= deadline)
 			return fail(res, 504, "resolve_timeout",
@@ -160,12 +194,10 @@ dial_connect(const struct config *cfg, const struct request *req,
 		    "name does not resolve");
 	}
 	n = filter_addrs(cfg, list, addrs, res);
-	if (n == 0) {
+	fd = n == 0 ? fail(res, 403, "dest_denied",
+	    "destination not allowed") : try_addrs(addrs, n, deadline, res);
+	if (list != &lit)
 		freeaddrinfo(list);
-		return fail(res, 403, "dest_denied", "destination not allowed");
-	}
-	fd = try_addrs(addrs, n, deadline, res);
-	freeaddrinfo(list);
 	return fd;
 }
 
