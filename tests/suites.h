@@ -25,5 +25,6 @@ Suite	*access_suite(void);
 Suite	*log_suite(void);
 Suite	*observe_suite(void);
 Suite	*reload_suite(void);
+Suite	*robust_suite(void);
 
 #endif
