@@ -46,6 +46,7 @@ MAIN_WORKERS = 80               # >= the highest concurrency, with margin
 RUN_CAP = 120 if QUICK else 900  # seconds, the whole run
 LG_CAP = 60                      # seconds, any one loadgen client
 NOFILE = 65536
+IDLE_SECS = 1.5                 # tunnels held this long before PSS
 
 RESULTS = (os.path.join(ROOT, "build/bench/RESULTS-smoke.md") if QUICK
            else os.path.join(ROOT, "bench/RESULTS.md"))
@@ -456,6 +457,9 @@ def hold_tunnels(s, tport, n, tab):
         if lg.stdout.readline().split()[:1] != ["holding"]:
             raise RuntimeError("loadgen open did not hold")
         settle(p.pid, 0, 10)
+        # Idle tunnels: give connectproxy's relays the 1 s of silence
+        # after which they release their buffers.
+        time.sleep(IDLE_SECS)
         pss1 = pss_kib(p.pid)
         return r, pss0, pss1, len(descendants(p.pid))
     finally:

@@ -27,6 +27,18 @@ enum attempt {
 	ATTEMPT_TIMEOUT
 };
 
+/* Clear a result, keeping the caller's scratch space. */
+static void
+reset(struct dial_result *res)
+{
+	char	*early = res->early;
+	size_t	 size = res->early_size;
+
+	memset(res, 0, sizeof(*res));
+	res->early = early;
+	res->early_size = size;
+}
+
 static int
 fail(struct dial_result *res, int status, const char *reason,
     const char *detail)
@@ -173,7 +185,7 @@ dial_connect(const struct config *cfg, const struct request *req,
 	size_t			 n;
 	int			 rc = 0, fd;
 
-	memset(res, 0, sizeof(*res));
+	reset(res);
 	if (req->host_kind != REQUEST_HOST_NAME) {
 		if (literal_addr(req, &ss, &lit) == -1)
 			return fail(res, 502, "resolve_failed",
@@ -290,7 +302,7 @@ ask_parent(int fd, const struct upstream *u, const char *target,
 		if (wait_readable(fd, deadline) == 0)
 			return fail(res, 504, "upstream_timeout",
 			    "upstream proxy timed out");
-		r = recv(fd, res->early + len, sizeof(res->early) - len,
+		r = recv(fd, res->early + len, res->early_size - len,
 		    MSG_DONTWAIT);
 		if (r == 0 || (r == -1 && errno != EAGAIN && errno != EINTR))
 			return fail(res, 502, "upstream_failed",
@@ -308,7 +320,7 @@ dial_upstream(const char *target, const struct upstream *const *chain,
 	size_t		i;
 	int		fd, timedout = 0;
 
-	memset(res, 0, sizeof(*res));
+	reset(res);
 	for (i = 0; i < n; i++) {
 		res->upstream = chain[i]->text;
 		res->upstream_status = 0;

@@ -22,8 +22,14 @@ struct dial_result {
 	const char		*rule;		/* on 403: the rule that denied */
 	const char		*upstream;	/* the parent used, last tried */
 	int			 upstream_status; /* its answer, 0 when none */
-	char			 early[UPSTREAM_HEAD_MAX]; /* bytes after */
-	size_t			 early_len;	/* the parent's 2xx head */
+	/*
+	 * The caller's scratch space (at least UPSTREAM_HEAD_MAX bytes, kept
+	 * across calls) for the parent's answer; after a 2xx it holds the
+	 * early_len bytes the parent sent after its head.
+	 */
+	char			*early;
+	size_t			 early_size;
+	size_t			 early_len;
 };
 
 /*

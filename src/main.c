@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -157,6 +158,11 @@ main(int argc, char *argv[])
 	if (debug)
 		cfg.log_level = LOG_LEVEL_DEBUG;
 	bound_resolver(&cfg);
+	/*
+	 * gmtime_r() loads the time zone on first use (a file read and a
+	 * malloc); do it once here so no worker pays for it.
+	 */
+	tzset();
 	rc = master_run(&cfg, path);
 	config_free(&cfg);
 	return rc;

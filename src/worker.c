@@ -34,6 +34,7 @@
 #include "worker.h"
 
 #define LINGER_MS		2000
+#define LINGER_SHORT_MS		100
 #define ACCEPT_SICK_LIMIT	10
 #define EXIT_SICK		3
 
@@ -53,7 +54,8 @@ struct worker {
 	struct sb_slot		*slot;
 	char			*head;		/* max_header_size bytes */
 	struct relay_buffers	 bufs;
-	size_t			 mapped;	/* head and bufs, one mapping */
+	char			*scratch;	/* a parent's answer */
+	size_t			 mapped;	/* all of them, one mapping */
 	unsigned long long	 served;
 };
 
@@ -161,6 +163,20 @@ log_tunnel(struct worker *w, const struct tunnel *t)
  * Answer with an error, close so the client can read it, and log.  Bytes
  * the client sent after its head are never parsed: the connection ends.
  */
+/*
+ * How long to wait for the client to close after our error answer.  The
+ * answers of a proxy under pressure (a client over its limit, a head that
+ * never came, every worker busy) get a short wait: those clients are the
+ * ones least likely to close, and each wait holds a worker.
+ */
+static long long
+linger_for(int status)
+{
+	if (status == 429 || status == 408 || status == 503)
+		return LINGER_SHORT_MS;
+	return LINGER_MS;
+}
+
 static void
 refuse(struct worker *w, struct tunnel *t, int status, const char *reason,
     const char *detail)
@@ -173,7 +189,7 @@ refuse(struct worker *w, struct tunnel *t, int status, const char *reason,
 	    status == 405 ? "Allow: CONNECT\r\n" : status == 429 ||
 	    status == 503 ? RETRY_AFTER : NULL, time(NULL));
 	(void)net_write_all(t->client, buf, len, net_now_ms() + LINGER_MS);
-	net_lingering_close(t->client, LINGER_MS);
+	net_lingering_close(t->client, linger_for(status));
 	t->status = status;
 	t->reason = reason;
 	log_tunnel(w, t);
@@ -294,6 +310,8 @@ open_tunnel(struct worker *w, struct tunnel *t, const struct request *req,
 	size_t			n;
 	int			server;
 
+	res.early = w->scratch;
+	res.early_size = UPSTREAM_HEAD_MAX;
 	if ((server = dial_target(w, t, req, &res)) == -1)
 		return;
 	net_set_nodelay(server);
@@ -516,9 +534,10 @@ map_buffers(struct worker *w)
 	size_t	page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t	head = (w->cfg->max_header_size + page - 1) & ~(page - 1);
 	size_t	buf = (w->cfg->relay_buffer + page - 1) & ~(page - 1);
+	size_t	scratch = (UPSTREAM_HEAD_MAX + page - 1) & ~(page - 1);
 	char	*p;
 
-	w->mapped = head + 2 * buf;
+	w->mapped = head + 2 * buf + scratch;
 	p = mmap(NULL, w->mapped, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
@@ -526,6 +545,7 @@ map_buffers(struct worker *w)
 	w->head = p;
 	w->bufs.up = p + head;
 	w->bufs.down = p + head + buf;
+	w->scratch = p + head + 2 * buf;
 	w->bufs.size = w->cfg->relay_buffer;
 }
 
@@ -534,7 +554,7 @@ worker_main(const struct worker_env *env)
 {
 	const struct config	*cfg = env->cfg;
 	struct worker		 w = { cfg, env, env->sb, env->slot, NULL,
-	    { 0 }, 0, 0 };
+	    { 0 }, NULL, 0, 0 };
 	struct tunnel		 t;
 	int			 sick = 0;
 
