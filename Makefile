@@ -157,4 +157,4 @@ bench-smoke: connectproxy build/bench/loadgen
 
 # Fuzzing (clang, libFuzzer), not part of `make check`: `make fuzz
 # FUZZ_SECONDS=N` runs each target N seconds; see fuzz/fuzz.mk.
--include fuzz/fuzz.mk
+include fuzz/fuzz.mk
