@@ -20,6 +20,8 @@
 
 #include "relay.h"
 
+#define RELAY_GROW_START	(16 * 1024)	/* first read window */
+
 struct half {
 	int		 from;
 	int		 to;
@@ -33,6 +35,7 @@ struct half {
 	int		 shut;		/* `to` was shut down for writing */
 	int		 gone;		/* `to` was reset or closed */
 	_Atomic uint64_t *count;
+	size_t		 grow;		/* most bytes one read() may take */
 };
 
 /* What a half did in one round, besides errors (-1). */
@@ -73,6 +76,7 @@ half_init(struct half *h, int from, int to, char *buf, size_t size,
 	h->early_len = 0;
 	h->eof = h->shut = h->gone = 0;
 	h->count = count;
+	h->grow = size < RELAY_GROW_START ? size : RELAY_GROW_START;
 }
 
 static size_t
@@ -99,17 +103,25 @@ send_some(int fd, const char *p, size_t n)
 	return r;
 }
 
+/*
+ * Read at most h->grow bytes: a tunnel that fills it is a bulk transfer,
+ * and the window doubles up to the whole buffer, so interactive tunnels
+ * touch a few pages and bulk ones get large reads, few system calls.
+ */
 static int
 half_read(struct half *h)
 {
+	size_t	 room = h->size - h->len;
 	ssize_t	 r;
 
-	r = read(h->from, h->buf + h->len, h->size - h->len);
+	r = read(h->from, h->buf + h->len, room < h->grow ? room : h->grow);
 	if (r == -1)
 		return (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == EINTR) ? HALF_IDLE : -1;
 	if (r == 0)
 		h->eof = 1;
+	else if ((size_t)r == h->grow && h->grow < h->size)
+		h->grow *= 2;
 	h->len += (size_t)r;
 	return HALF_MOVED;
 }
@@ -235,7 +247,7 @@ relay_discard(void *buf, size_t len)
  * Returns the timeout to use.
  */
 static int
-release_when_quiet(const struct half *up, const struct half *down,
+release_when_quiet(struct half *up, struct half *down,
     long long last, int timeout, int *released)
 {
 	long long	quiet = now_ms() - last;
@@ -245,6 +257,10 @@ release_when_quiet(const struct half *up, const struct half *down,
 	if (quiet >= RELAY_RELEASE_MS) {
 		relay_discard(up->buf, up->size);
 		relay_discard(down->buf, down->size);
+		up->grow = up->size < RELAY_GROW_START ? up->size :
+		    RELAY_GROW_START;
+		down->grow = down->size < RELAY_GROW_START ? down->size :
+		    RELAY_GROW_START;
 		*released = 1;
 		return timeout;
 	}

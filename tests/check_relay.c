@@ -3,6 +3,9 @@
  * while the test drives the far ends, the "client" and the "server".
  * Every wait is a poll() with a deadline.
  */
+#define _DEFAULT_SOURCE		/* mincore(2) */
+
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -702,6 +705,61 @@ START_TEST(test_server_full_close)
 }
 END_TEST
 
+
+/* Pages of [p, p+n) that are resident (whole pages inside it only). */
+static size_t
+resident(const void *p, size_t n)
+{
+	uintptr_t	page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t	start = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t	end = ((uintptr_t)p + n) & ~(page - 1);
+	unsigned char	vec[1024];
+	size_t		i, count = 0;
+
+	ck_assert_uint_le((end - start) / page, sizeof(vec));
+	ck_assert_int_eq(mincore((void *)start, end - start, vec), 0);
+	for (i = 0; i < (end - start) / page; i++)
+		count += vec[i] & 1;
+	return count;
+}
+
+/*
+ * A bulk transfer touches much of its buffer; after a second of silence
+ * the relay gives the pages back, and the tunnel still relays exactly.
+ */
+START_TEST(test_release_when_quiet)
+{
+	static unsigned char	 out[200 * 1024], got[sizeof(out)];
+	struct rt		 rt;
+	long long		 until;
+	size_t			 busy;
+
+	rt_init(&rt, 256 * 1024);
+	rt_start(&rt);
+	fill(out, sizeof(out), 7, 0);
+	send_all(rt.cli, out, sizeof(out));
+	recv_exact(rt.srv, got, sizeof(got));
+	ck_assert(check_pat(got, sizeof(got), 7, 0));
+	busy = resident(rt.bufs.up, rt.bufs.size);
+	ck_assert_uint_gt(busy, 4);
+	until = mono_ms() + WAIT_MS;
+	while (resident(rt.bufs.up, rt.bufs.size) > 0 && mono_ms() < until)
+		(void)poll(NULL, 0, 50);
+	ck_assert_msg(resident(rt.bufs.up, rt.bufs.size) == 0,
+	    "%zu of the buffer's pages still resident after the quiet "
+	    "second (%zu while busy)", resident(rt.bufs.up, rt.bufs.size),
+	    busy);
+	fill(out, sizeof(out), 9, 0);
+	send_all(rt.srv, out, sizeof(out));
+	recv_exact(rt.cli, got, sizeof(got));
+	ck_assert(check_pat(got, sizeof(got), 9, 0));
+	ck_assert_int_eq(shutdown(rt.cli, SHUT_WR), 0);
+	ck_assert_int_eq(shutdown(rt.srv, SHUT_WR), 0);
+	ck_assert_int_eq(rt_join(&rt), RELAY_CLIENT_EOF);
+	rt_free(&rt);
+}
+END_TEST
+
 Suite *
 relay_suite(void)
 {
@@ -712,6 +770,7 @@ relay_suite(void)
 	tc = tcase_create("relay");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_end_names);
+	tcase_add_test(tc, test_release_when_quiet);
 	tcase_add_test(tc, test_bulk_both_ways);
 	tcase_add_test(tc, test_early_bytes_first);
 	tcase_add_test(tc, test_half_close_client);
