@@ -25,31 +25,10 @@
 } while (0)
 
 /* Fail with the proxy's log on stderr, so the report says what it did. */
-#define EXPECT(p, cond, ...)	do {					\
-	if (!(cond)) {							\
-		show_log(p);						\
-		ck_abort_msg(__VA_ARGS__);				\
-	}								\
-} while (0)
-
 #define MIB		(1024 * 1024)
 #define NTUNNELS	200
 #define CONF_MAX	1024
 #define ESTABLISHED	"HTTP/1.1 200 Connection established\r\n"
-
-static void
-show_log(const struct harness_proxy *p)
-{
-	char	*text;
-	size_t	 len;
-
-	if (p == NULL || (text = harness_proxy_log(p)) == NULL)
-		return;
-	len = strlen(text);
-	fprintf(stderr, "---- proxy log (%s) ----\n%s----\n", p->log,
-	    len > 6000 ? text + len - 6000 : text);
-	free(text);
-}
 
 /* Start a proxy with `conf`, failing the test (with its log) if it can't. */
 static void

@@ -26,29 +26,8 @@
 	return;								\
 } while (0)
 
-#define EXPECT(p, cond, ...)	do {					\
-	if (!(cond)) {							\
-		show_log(p);						\
-		ck_abort_msg(__VA_ARGS__);				\
-	}								\
-} while (0)
-
 #define CONF_MAX	2048
 #define CHALLENGE	"Basic realm=\"Office proxy\", charset=\"UTF-8\""
-
-static void
-show_log(const struct harness_proxy *p)
-{
-	char	*text;
-	size_t	 len;
-
-	if (p == NULL || (text = harness_proxy_log(p)) == NULL)
-		return;
-	len = strlen(text);
-	fprintf(stderr, "---- proxy log (%s) ----\n%s----\n", p->log,
-	    len > 6000 ? text + len - 6000 : text);
-	free(text);
-}
 
 static void
 proxy_up(struct harness_proxy *p, const char *conf)

@@ -28,27 +28,10 @@
 #include "scoreboard.h"
 #include "suites.h"
 
-#define EXPECT(p, cond, ...)	do {					\
-	if (!(cond)) {							\
-		show_log(p);						\
-		ck_abort_msg(__VA_ARGS__);				\
-	}								\
-} while (0)
-
 #define CONF_MAX	2048
 #define KV_MAX		20
 #define LINES_MAX	64
 #define OUT_MAX		(64 * 1024)
-
-static void
-show_log(const struct harness_proxy *p)
-{
-	char	*log = harness_proxy_log(p);
-
-	if (log != NULL)
-		fprintf(stderr, "--- proxy log ---\n%s--- end ---\n", log);
-	free(log);
-}
 
 /* Record parsers: strict, so a malformed record fails the test. */
 

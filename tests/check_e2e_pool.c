@@ -29,51 +29,9 @@
 #include "suites.h"
 
 /* Fail with the proxy's log on stderr, so the report says what it did. */
-#define EXPECT(p, cond, ...)	do {					\
-	if (!(cond)) {							\
-		show_log(p);						\
-		ck_abort_msg(__VA_ARGS__);				\
-	}								\
-} while (0)
-
 #define CONF_MAX	1024
 #define BURST		1000
 #define MAX_PIDS	2048
-
-static void
-show_log(const struct harness_proxy *p)
-{
-	char	*text;
-	size_t	 len;
-
-	if (p == NULL || (text = harness_proxy_log(p)) == NULL)
-		return;
-	len = strlen(text);
-	fprintf(stderr, "---- proxy log (%s) ----\n%s----\n", p->log,
-	    len > 6000 ? text + len - 6000 : text);
-	free(text);
-}
-
-static void
-pause_ms(int ms)
-{
-	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-/* Room for many sockets in this process and the targets it forks. */
-static void
-raise_nofile(void)
-{
-	struct rlimit	rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
 
 /*
  * An echo target on loopback and a proxy allowed to reach it, with
@@ -85,7 +43,7 @@ setup(struct harness_proxy *p, struct harness_target *t, const char *conf)
 	char	text[CONF_MAX];
 	int	rc;
 
-	raise_nofile();
+	harness_raise_nofile();
 	ck_assert_msg(harness_echo_many_start(t, 2048) == 0,
 	    "cannot start the echo target: %s", strerror(errno));
 	snprintf(text, sizeof(text), "allow_dest 127.0.0.0/8\n"
@@ -214,7 +172,7 @@ tunnel_retry(const struct harness_proxy *p, const struct harness_target *t,
 		    "or %d, saw %d", src, busy, r.status);
 		if (harness_now_ms() >= deadline)
 			break;
-		pause_ms(50);
+		harness_pause_ms(50);
 	}
 	EXPECT(p, 0, "CONNECT from %s: still %d after %d ms", src, busy,
 	    timeout_ms);
@@ -251,7 +209,7 @@ wait_workers_atleast(const struct harness_proxy *p, int n, int timeout_ms)
 		w = harness_proxy_workers(p, NULL, 0);
 		if (w >= n || harness_now_ms() >= deadline)
 			return w;
-		pause_ms(20);
+		harness_pause_ms(20);
 	}
 }
 
@@ -508,7 +466,7 @@ START_TEST(test_shrink_to_max_spare)
 		w = harness_proxy_workers(&p, NULL, 0);
 		EXPECT(&p, w == 8, "the pool went to %d workers, expected to "
 		    "stay at workers_max_spare 8", w);
-		pause_ms(50);
+		harness_pause_ms(50);
 	}
 	/* The pool still serves. */
 	close(tunnel(&p, &t, "127.0.0.1"));
@@ -775,7 +733,7 @@ START_TEST(test_crash_brake)
 		for (i = 0; i < n && i < 64; i++)
 			if (kill(pids[i], SIGALRM) == 0)
 				kills++;
-		pause_ms(n == 0 ? 20 : 5);
+		harness_pause_ms(n == 0 ? 20 : 5);
 	}
 	braked = harness_now_ms();
 	EXPECT(&p, strstr(line, "not spawning for 10 s") != NULL,
@@ -787,14 +745,14 @@ START_TEST(test_crash_brake)
 			break;
 		for (i = 0; i < n && i < 64; i++)
 			kill(pids[i], SIGKILL);
-		pause_ms(20);
+		harness_pause_ms(20);
 	}
 	until = harness_now_ms() + 3000;
 	for (i = 0; i < 1000 && harness_now_ms() < until; i++) {
 		w = harness_proxy_workers(&p, NULL, 0);
 		EXPECT(&p, w == 0, "%d workers spawned %lld ms into the brake",
 		    w, harness_now_ms() - braked);
-		pause_ms(50);
+		harness_pause_ms(50);
 	}
 	/* After the 10 s pause the pool is rebuilt. */
 	w = wait_workers_atleast(&p, 4, harness_ms(15000) -

@@ -32,13 +32,6 @@
 #include "suites.h"
 
 /* Fail with the proxy's log on stderr, so the report says what it did. */
-#define EXPECT(p, cond, ...)	do {					\
-	if (!(cond)) {							\
-		show_log(p);						\
-		ck_abort_msg(__VA_ARGS__);				\
-	}								\
-} while (0)
-
 #define CONF_MAX	2048
 #define LINE_MAX_	1024
 #define RELOADS		20
@@ -46,44 +39,9 @@
 #define MAX_PIDS	512
 
 static void
-show_log(const struct harness_proxy *p)
-{
-	char	*text;
-	size_t	 len;
-
-	if (p == NULL || (text = harness_proxy_log(p)) == NULL)
-		return;
-	len = strlen(text);
-	fprintf(stderr, "---- proxy log (%s) ----\n%s----\n", p->log,
-	    len > 8000 ? text + len - 8000 : text);
-	free(text);
-}
-
-/* A poll step inside a bounded wait, never a wait by itself. */
-static void
-pause_ms(int ms)
-{
-	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-static void
-raise_nofile(void)
-{
-	struct rlimit	rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
-static void
 target_start(struct harness_target *t)
 {
-	raise_nofile();
+	harness_raise_nofile();
 	ck_assert_msg(harness_echo_many_start(t, 256) == 0,
 	    "cannot start the echo target: %s", strerror(errno));
 }
@@ -143,7 +101,7 @@ wait_count(const struct harness_proxy *p, const char *needle, int n,
 			return 0;
 		if (harness_now_ms() >= deadline)
 			break;
-		pause_ms(20);
+		harness_pause_ms(20);
 	}
 	return -1;
 }
@@ -173,7 +131,7 @@ reload_ok(struct harness_proxy *p, unsigned gen)
 		    p->status);
 		if (harness_now_ms() >= deadline)
 			break;
-		pause_ms(20);
+		harness_pause_ms(20);
 	}
 	EXPECT(p, 0, "no \"reloaded: generation %u\" line", gen);
 }
@@ -341,7 +299,7 @@ wait_refused(const char *addr, int port, int timeout_ms)
 			close(fd);
 		if (harness_now_ms() >= deadline)
 			break;
-		pause_ms(20);
+		harness_pause_ms(20);
 	}
 	return -1;
 }
@@ -424,7 +382,7 @@ START_TEST(test_tunnel_survives_reloads)
 	deadline = harness_now_ms() + harness_ms(10000);
 	while ((w = harness_proxy_workers(&p, NULL, 0)) > 1 + 8 &&
 	    harness_now_ms() < deadline)
-		pause_ms(50);
+		harness_pause_ms(50);
 	EXPECT(&p, w <= 1 + 8, "%d workers after %d reloads (expected the "
 	    "busy one plus at most workers_max_spare)", w, RELOADS);
 	close(fd);
@@ -519,7 +477,7 @@ churn_wait_done(struct churn *c, int n, int timeout_ms)
 			return 0;
 		if (harness_now_ms() >= deadline || churn_failures(c) > 0)
 			break;
-		pause_ms(10);
+		harness_pause_ms(10);
 	}
 	return -1;
 }
@@ -569,7 +527,7 @@ START_TEST(test_no_refused_during_reloads)
 		deadline = harness_now_ms() + harness_ms(20000);
 		while (waitpid(kids[i], &st, WNOHANG) == 0 &&
 		    harness_now_ms() < deadline)
-			pause_ms(20);
+			harness_pause_ms(20);
 		if (!harness_pid_gone(kids[i])) {
 			kill(kids[i], SIGKILL);
 			waitpid(kids[i], &st, 0);
@@ -713,7 +671,7 @@ START_TEST(test_usr1_noop)
 	for (i = 0; i < 10000 && harness_proxy_count_log(&p, "USR1") +
 	    harness_proxy_count_log(&p, "reopen") == before &&
 	    harness_now_ms() < deadline; i++)
-		pause_ms(20);
+		harness_pause_ms(20);
 	EXPECT(&p, harness_proxy_count_log(&p, "USR1") +
 	    harness_proxy_count_log(&p, "reopen") > before,
 	    "USR1 not logged");
@@ -1054,7 +1012,7 @@ START_TEST(test_pidfile)
 	deadline = harness_now_ms() + harness_ms(5000);
 	while ((text = harness_read_file(path)) == NULL &&
 	    harness_now_ms() < deadline)
-		pause_ms(20);
+		harness_pause_ms(20);
 	EXPECT(&p, text != NULL, "no pidfile %s", path);
 	EXPECT(&p, atol(text) == (long)p.pid && strchr(text, '\n') != NULL,
 	    "pidfile says \"%s\", the master is %ld", text, (long)p.pid);

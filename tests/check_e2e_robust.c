@@ -35,54 +35,12 @@
 } while (0)
 
 /* Fail with the proxy's log on stderr, so the report says what it did. */
-#define EXPECT(p, cond, ...)	do {					\
-	if (!(cond)) {							\
-		show_log(p);						\
-		ck_abort_msg(__VA_ARGS__);				\
-	}								\
-} while (0)
-
 #define CONF_MAX	1024
 #define MIB		(1024 * 1024)
 #define SLOWLORIS	500
 #define CHAOS_CLIENTS	64
 #define CHAOS_MS	10000
 #define MAX_PIDS	512
-
-static void
-show_log(const struct harness_proxy *p)
-{
-	char	*text;
-	size_t	 len;
-
-	if (p == NULL || (text = harness_proxy_log(p)) == NULL)
-		return;
-	len = strlen(text);
-	fprintf(stderr, "---- proxy log (%s) ----\n%s----\n", p->log,
-	    len > 6000 ? text + len - 6000 : text);
-	free(text);
-}
-
-static void
-pause_ms(int ms)
-{
-	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-/* Room for many sockets in this process and the targets it forks. */
-static void
-raise_nofile(void)
-{
-	struct rlimit	rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
 
 /* A proxy allowed to reach loopback targets on `port`, plus `conf`. */
 static void
@@ -418,7 +376,7 @@ slowloris_run(const struct harness_proxy *p, const struct harness_target *t,
 		EXPECT(p, fds[i] != -1, "slowloris connect %d: %s", i,
 		    strerror(errno));
 	}
-	pause_ms(200);
+	harness_pause_ms(200);
 	legit = connect_from("127.0.0.1", p->port, 1);
 	EXPECT(p, legit != -1, "legitimate connect");
 	start = tick = harness_now_ms();
@@ -467,7 +425,7 @@ START_TEST(test_slowloris)
 	long long		waited;
 	int			answered, target, bound;
 
-	raise_nofile();
+	harness_raise_nofile();
 	target_up(&t, HARNESS_TARGET_ECHO, 0);
 	/*
 	 * The slowloris connections queue ahead of the legitimate one in
@@ -590,7 +548,7 @@ chaos_client(int proxy_port, int tport, long long until, int fd)
 			    harness_ms(15000));
 			if (tun == -1) {
 				n_fail++;
-				pause_ms(50);
+				harness_pause_ms(50);
 				continue;
 			}
 			off = 0;
@@ -608,7 +566,7 @@ chaos_client(int proxy_port, int tport, long long until, int fd)
 		}
 		off += sizeof(msg);
 		n_echo++;
-		pause_ms(50);
+		harness_pause_ms(50);
 	}
 	if (tun != -1)
 		close(tun);
@@ -629,7 +587,7 @@ START_TEST(test_chaos_kill)
 	unsigned		seed = 4242u;
 	FILE			*rep;
 
-	raise_nofile();
+	harness_raise_nofile();
 	ck_assert_int_eq(harness_echo_many_start(&t, 1024), 0);
 	proxy_for(&p, t.port, "workers_start 80\nworkers_min_spare 16\n"
 	    "workers_max_spare 32\nworkers_max 256\n");
@@ -649,7 +607,7 @@ START_TEST(test_chaos_kill)
 	/* Let the load build up, then kill for CHAOS_MS. */
 	for (i = 0; i < 300 && relaying_workers(&p, t.port, busy, MAX_PIDS) <
 	    CHAOS_CLIENTS; i++)
-		pause_ms(harness_ms(10));
+		harness_pause_ms(harness_ms(10));
 	end = harness_now_ms() + CHAOS_MS;
 	for (next = harness_now_ms(); next < end; next += 100) {
 		ticks++;
@@ -657,7 +615,7 @@ START_TEST(test_chaos_kill)
 		    kill(busy[rand_r(&seed) % (unsigned)n], SIGKILL) == 0)
 			kills++;
 		if (next + 100 > harness_now_ms())
-			pause_ms((int)(next + 100 - harness_now_ms()));
+			harness_pause_ms((int)(next + 100 - harness_now_ms()));
 	}
 	rep = fdopen(pfd[0], "r");
 	ck_assert_ptr_nonnull(rep);
@@ -805,7 +763,7 @@ reset_target(int *port, size_t count)
 		(void)recv(c, buf, 1, 0);
 		(void)send(c, buf, count < sizeof(buf) ? count : sizeof(buf),
 		    MSG_NOSIGNAL);
-		pause_ms(50);
+		harness_pause_ms(50);
 		close_rst(c);
 	}
 }
@@ -889,7 +847,7 @@ START_TEST(test_client_resets)
 			break;
 		case MID_HEAD:
 			(void)harness_send(fd, head, hlen / 2);
-			pause_ms(50);
+			harness_pause_ms(50);
 			break;
 		case AFTER_200:
 			close(fd);

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -719,6 +720,40 @@ harness_proxy_stop(struct harness_proxy *p)
 	p->pid = -1;
 	p->status = st;
 	return st;
+}
+
+void
+harness_proxy_show_log(const struct harness_proxy *p)
+{
+	char	*text;
+	size_t	 len;
+
+	if (p == NULL || (text = harness_proxy_log(p)) == NULL)
+		return;
+	len = strlen(text);
+	fprintf(stderr, "---- proxy log (%s) ----\n%s----\n", p->log,
+	    len > 8000 ? text + len - 8000 : text);
+	free(text);
+}
+
+void
+harness_raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+void
+harness_pause_ms(int ms)
+{
+	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
 }
 
 /*

@@ -107,6 +107,19 @@ int	harness_proxy_wait_exit(struct harness_proxy *p, int timeout_ms);
  * status, or -1.  Temporary files stay until harness_proxy_free().
  */
 int	harness_proxy_stop(struct harness_proxy *p);
+/* The tail of the proxy's log on stderr, to explain a failing test. */
+void	harness_proxy_show_log(const struct harness_proxy *p);
+/* Fail the test with the proxy's log shown when cond does not hold. */
+#define EXPECT(p, cond, ...)	do {					\
+	if (!(cond)) {							\
+		harness_proxy_show_log(p);				\
+		ck_abort_msg(__VA_ARGS__);				\
+	}								\
+} while (0)
+/* The soft RLIMIT_NOFILE raised to the hard one, for many sockets. */
+void	harness_raise_nofile(void);
+/* Let ms pass: only where a rate or a duration is what is observed. */
+void	harness_pause_ms(int ms);
 /* Stop if still running, then remove the temporary directory. */
 void	harness_proxy_free(struct harness_proxy *p);
 /* The log so far; the caller frees. */
