@@ -160,10 +160,6 @@ log_tunnel(struct worker *w, const struct tunnel *t)
 }
 
 /*
- * Answer with an error, close so the client can read it, and log.  Bytes
- * the client sent after its head are never parsed: the connection ends.
- */
-/*
  * How long to wait for the client to close after our error answer.  The
  * answers of a proxy under pressure (a client over its limit, a head that
  * never came, every worker busy) get a short wait: those clients are the
@@ -177,6 +173,10 @@ linger_for(int status)
 	return LINGER_MS;
 }
 
+/*
+ * Answer with an error, close so the client can read it, and log.  Bytes
+ * the client sent after its head are never parsed: the connection ends.
+ */
 static void
 refuse(struct worker *w, struct tunnel *t, int status, const char *reason,
     const char *detail)
