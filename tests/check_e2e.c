@@ -1147,17 +1147,6 @@ START_TEST(test_connect_refused_logged)
 }
 END_TEST
 
-static TCase *
-tcase(Suite *s, const char *name, int timeout)
-{
-	TCase	*tc;
-
-	tc = tcase_create(name);
-	tcase_set_timeout(tc, timeout);
-	suite_add_tcase(s, tc);
-	return tc;
-}
-
 Suite *
 e2e_suite(void)
 {
@@ -1167,10 +1156,10 @@ e2e_suite(void)
 	/* A refused client's close must not kill this process. */
 	signal(SIGPIPE, SIG_IGN);
 	s = suite_create("e2e");
-	tc = tcase(s, "tls", 90);
+	tc = harness_tcase(s, "tls", 90);
 	tcase_add_test(tc, test_curl_tls);
 	tcase_add_test(tc, test_s_client);
-	tc = tcase(s, "refusals", 60);
+	tc = harness_tcase(s, "refusals", 60);
 	tcase_add_loop_test(tc, test_refusal, 0,
 	    sizeof(refusals) / sizeof(*refusals));
 	tcase_add_test(tc, test_client_denied);
@@ -1180,7 +1169,7 @@ e2e_suite(void)
 	tcase_add_test(tc, test_default_denies_private_netns);
 	tcase_add_test(tc, test_connect_refused_logged);
 	tcase_add_test(tc, test_connect_timeout_netns);
-	tc = tcase(s, "relay", 60);
+	tc = harness_tcase(s, "relay", 60);
 	tcase_add_test(tc, test_established_head);
 	tcase_add_test(tc, test_early_data);
 	tcase_add_test(tc, test_halfclose_client);
@@ -1188,10 +1177,10 @@ e2e_suite(void)
 	tcase_add_test(tc, test_ipv6_target);
 	tcase_add_test(tc, test_mib_each_way);
 	tcase_add_test(tc, test_idle_timeout);
-	tc = tcase(s, "load", 120);
+	tc = harness_tcase(s, "load", 120);
 	tcase_add_test(tc, test_many_tunnels);
 	tcase_add_test(tc, test_trickle_header_timeout);
-	tc = tcase(s, "process", 60);
+	tc = harness_tcase(s, "process", 60);
 	tcase_add_test(tc, test_worker_killed);
 	tcase_add_loop_test(tc, test_stop_signal, 0, 2);
 	tcase_add_test(tc, test_hup_reloads);

@@ -767,17 +767,6 @@ START_TEST(test_crash_brake)
 }
 END_TEST
 
-static TCase *
-tcase(Suite *s, const char *name, int timeout_s)
-{
-	TCase	*tc;
-
-	tc = tcase_create(name);
-	tcase_set_timeout(tc, timeout_s * harness_ms(1));
-	suite_add_tcase(s, tc);
-	return tc;
-}
-
 Suite *
 pool_e2e_suite(void)
 {
@@ -787,16 +776,16 @@ pool_e2e_suite(void)
 	/* A refused client's close must not kill this process. */
 	signal(SIGPIPE, SIG_IGN);
 	s = suite_create("pool_e2e");
-	tc = tcase(s, "burst", 120);
+	tc = harness_tcase(s, "burst", 120);
 	tcase_add_test(tc, test_burst);
-	tc = tcase(s, "size", 60);
+	tc = harness_tcase(s, "size", 60);
 	tcase_add_test(tc, test_shrink_to_max_spare);
 	tcase_add_test(tc, test_growth_on_demand);
-	tc = tcase(s, "limits", 60);
+	tc = harness_tcase(s, "limits", 60);
 	tcase_add_test(tc, test_per_client_limit);
 	tcase_add_test(tc, test_when_full_reject);
 	tcase_add_test(tc, test_when_full_queue);
-	tc = tcase(s, "lifecycle", 60);
+	tc = harness_tcase(s, "lifecycle", 60);
 	tcase_add_test(tc, test_worker_recycled);
 	tcase_add_test(tc, test_master_killed);
 	tcase_add_test(tc, test_crash_brake);

@@ -1033,17 +1033,6 @@ START_TEST(test_pidfile)
 }
 END_TEST
 
-static TCase *
-tcase(Suite *s, const char *name, int timeout_s)
-{
-	TCase	*tc;
-
-	tc = tcase_create(name);
-	tcase_set_timeout(tc, timeout_s * harness_ms(1));
-	suite_add_tcase(s, tc);
-	return tc;
-}
-
 Suite *
 reload_suite(void)
 {
@@ -1053,24 +1042,24 @@ reload_suite(void)
 	/* A refused client's close must not kill this process. */
 	signal(SIGPIPE, SIG_IGN);
 	s = suite_create("reload");
-	tc = tcase(s, "reloads", 120);
+	tc = harness_tcase(s, "reloads", 120);
 	tcase_add_test(tc, test_tunnel_survives_reloads);
 	tcase_add_test(tc, test_no_refused_during_reloads);
-	tc = tcase(s, "config", 60);
+	tc = harness_tcase(s, "config", 60);
 	tcase_add_test(tc, test_reload_narrows_ports);
 	tcase_add_test(tc, test_reload_syntax_error);
 	tcase_add_test(tc, test_usr1_noop);
-	tc = tcase(s, "listeners", 60);
+	tc = harness_tcase(s, "listeners", 60);
 	tcase_add_test(tc, test_reload_listeners);
 	tcase_add_test(tc, test_reload_bind_in_use);
-	tc = tcase(s, "stop", 60);
+	tc = harness_tcase(s, "stop", 60);
 	tcase_add_test(tc, test_quit_graceful);
 	tcase_add_test(tc, test_quit_drain_timeout);
 	tcase_add_test(tc, test_term_fast);
 	tcase_add_test(tc, test_term_kills_stragglers);
-	tc = tcase(s, "drain", 60);
+	tc = harness_tcase(s, "drain", 60);
 	tcase_add_test(tc, test_drain_timeout);
-	tc = tcase(s, "pidfile", 60);
+	tc = harness_tcase(s, "pidfile", 60);
 	tcase_add_test(tc, test_pidfile);
 	return s;
 }

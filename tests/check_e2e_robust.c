@@ -883,17 +883,6 @@ START_TEST(test_client_resets)
 }
 END_TEST
 
-static TCase *
-tcase(Suite *s, const char *name, int timeout_s)
-{
-	TCase	*tc;
-
-	tc = tcase_create(name);
-	tcase_set_timeout(tc, timeout_s * harness_ms(1));
-	suite_add_tcase(s, tc);
-	return tc;
-}
-
 Suite *
 robust_suite(void)
 {
@@ -903,22 +892,22 @@ robust_suite(void)
 	/* A refused client's close must not kill this process. */
 	signal(SIGPIPE, SIG_IGN);
 	s = suite_create("robust");
-	tc = tcase(s, "adversarial", 120);
+	tc = harness_tcase(s, "adversarial", 120);
 	tcase_add_test(tc, test_cut_heads);
 	tcase_add_loop_test(tc, test_huge_head, 0, sizeof(huge) /
 	    sizeof(*huge));
 	tcase_add_test(tc, test_random_binary);
 	tcase_add_loop_test(tc, test_second_request_behind_refusal, 0,
 	    sizeof(behind) / sizeof(*behind));
-	tc = tcase(s, "slowloris", 150);
+	tc = harness_tcase(s, "slowloris", 150);
 	tcase_add_test(tc, test_slowloris);
-	tc = tcase(s, "targets", 60);
+	tc = harness_tcase(s, "targets", 60);
 	tcase_add_test(tc, test_target_silent_idle);
 	tcase_add_test(tc, test_target_blackhole);
 	tcase_add_test(tc, test_target_reset_midstream);
-	tc = tcase(s, "client_resets", 60);
+	tc = harness_tcase(s, "client_resets", 60);
 	tcase_add_loop_test(tc, test_client_resets, 0, NPHASES);
-	tc = tcase(s, "chaos", 150);
+	tc = harness_tcase(s, "chaos", 150);
 	tcase_add_test(tc, test_chaos_kill);
 	return s;
 }

@@ -736,6 +736,16 @@ harness_proxy_show_log(const struct harness_proxy *p)
 	free(text);
 }
 
+TCase *
+harness_tcase(Suite *s, const char *name, int timeout_s)
+{
+	TCase	*tc = tcase_create(name);
+
+	tcase_set_timeout(tc, timeout_s * harness_ms(1));
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
 void
 harness_raise_nofile(void)
 {

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <check.h>
+
 #define HARNESS_PATH_MAX	256
 #define HARNESS_HEAD_MAX	4096
 
@@ -116,6 +118,11 @@ void	harness_proxy_show_log(const struct harness_proxy *p);
 		ck_abort_msg(__VA_ARGS__);				\
 	}								\
 } while (0)
+/*
+ * A test case named `name` added to s, with a timeout of timeout_s
+ * seconds, stretched like every other wait for a sanitizer build.
+ */
+TCase	*harness_tcase(Suite *s, const char *name, int timeout_s);
 /* The soft RLIMIT_NOFILE raised to the hard one, for many sockets. */
 void	harness_raise_nofile(void);
 /* Let ms pass: only where a rate or a duration is what is observed. */
