@@ -356,12 +356,13 @@ utf8_len(const unsigned char *s)
 }
 
 /*
- * A JSON string: quotes, backslashes and control characters escaped,
- * valid UTF-8 kept, any other byte written as the code point of the same
- * value (so the line is always valid JSON).  Cut at LOG_VALUE_MAX.
+ * A quoted value, cut at LOG_VALUE_MAX: quotes and backslashes escaped,
+ * \n \r \t, printable ASCII as is.  JSON keeps valid UTF-8 and writes any
+ * other byte as the code point of the same value (so the line is always
+ * valid JSON); text writes it as \xHH.
  */
 static void
-out_json_string(struct out *o, const char *str)
+out_quoted(struct out *o, const char *str, int json)
 {
 	const unsigned char	*s = (const unsigned char *)str;
 	size_t			 start = o->len, n;
@@ -386,12 +387,13 @@ out_json_string(struct out *o, const char *str)
 			out_str(o, "\\t");
 		else if (*s >= 0x20 && *s < 0x7f)
 			out_raw(o, (const char *)s, 1);
-		else if (*s >= 0x80 && (n = utf8_len(s)) > 0)
+		else if (json && *s >= 0x80 && (n = utf8_len(s)) > 0)
 			out_raw(o, (const char *)s, n);
 		else {
 			n = 1;
-			snprintf(esc, sizeof(esc), "\\u%04x", *s);
-			out_raw(o, esc, 6);
+			snprintf(esc, sizeof(esc), json ? "\\u%04x" : "\\x%02x",
+			    *s);
+			out_str(o, esc);
 		}
 	}
 	out_raw(o, "\"", 1);
@@ -411,44 +413,16 @@ text_plain(const unsigned char *s)
 
 /*
  * A text value: as is when it is plain printable ASCII without spaces,
- * quotes, backslashes or '='; otherwise in double quotes with `"` and `\`
- * backslash-escaped, \n \r \t, and other bytes as \xHH.
+ * quotes, backslashes or '='; otherwise quoted by out_quoted().
  */
 static void
 out_text_value(struct out *o, const char *str)
 {
-	const unsigned char	*s = (const unsigned char *)str;
-	size_t			 start = o->len;
-	char			 esc[8];
-
-	if (text_plain(s) && strlen(str) <= LOG_VALUE_MAX) {
+	if (text_plain((const unsigned char *)str) &&
+	    strlen(str) <= LOG_VALUE_MAX)
 		out_str(o, str);
-		return;
-	}
-	out_raw(o, "\"", 1);
-	for (; *s != '\0'; s++) {
-		if (o->len - start > LOG_VALUE_MAX) {
-			out_str(o, "...");
-			break;
-		}
-		if (*s == '"' || *s == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)*s;
-			out_raw(o, esc, 2);
-		} else if (*s == '\n')
-			out_str(o, "\\n");
-		else if (*s == '\r')
-			out_str(o, "\\r");
-		else if (*s == '\t')
-			out_str(o, "\\t");
-		else if (*s >= 0x20 && *s < 0x7f)
-			out_raw(o, (const char *)s, 1);
-		else {
-			snprintf(esc, sizeof(esc), "\\x%02x", *s);
-			out_raw(o, esc, 4);
-		}
-	}
-	out_raw(o, "\"", 1);
+	else
+		out_quoted(o, str, 0);
 }
 
 /* One key and string value; NULL/"" skipped unless `always`. */
@@ -467,7 +441,7 @@ out_string_field(struct out *o, enum log_format f, const char *key,
 		if (absent)
 			out_str(o, "null");
 		else
-			out_json_string(o, val);
+			out_quoted(o, val, 1);
 	} else {
 		out_fmt(o, "%s=", key);
 		if (absent)
