@@ -84,19 +84,6 @@ tunnel_to(const struct harness_proxy *p, const struct harness_target *t,
 	return fd;
 }
 
-/* Send msg through an echo tunnel and expect it back. */
-static void
-echo_roundtrip(const struct harness_proxy *p, int fd, const char *msg)
-{
-	char	buf[256];
-	ssize_t	n;
-
-	ck_assert_int_eq(harness_send_str(fd, msg), 0);
-	n = harness_recv_exact(fd, buf, strlen(msg), harness_ms(10000));
-	EXPECT(p, n == (ssize_t)strlen(msg) && memcmp(buf, msg, strlen(msg))
-	    == 0, "echo of \"%s\": got %zd bytes", msg, n);
-}
-
 /* The access record for the tunnel to `port` (waits for it). */
 static void
 access_line(const struct harness_proxy *p, int port, char *line, size_t len)
@@ -511,7 +498,7 @@ START_TEST(test_established_head)
 	    == -1, "200 with Content-Length");
 	EXPECT(&p, harness_header(head, "Transfer-Encoding", val,
 	    sizeof(val)) == -1, "200 with Transfer-Encoding");
-	echo_roundtrip(&p, fd, "after-200\n");
+	harness_echo_roundtrip(&p, fd, "after-200\n");
 	close(fd);
 	teardown_pair(&p, &t);
 }
@@ -531,7 +518,7 @@ START_TEST(test_early_data)
 	n = harness_recv_exact(fd, buf, 12, harness_ms(10000));
 	EXPECT(&p, n == 12 && memcmp(buf, "early-bytes\n", 12) == 0,
 	    "bytes sent after the head not forwarded first (got %zd)", n);
-	echo_roundtrip(&p, fd, "second\n");
+	harness_echo_roundtrip(&p, fd, "second\n");
 	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
 	EXPECT(&p, harness_wait_eof(fd, harness_ms(10000)) == 0,
 	    "no EOF after both sides closed");
@@ -621,7 +608,7 @@ START_TEST(test_ipv6_target)
 	    "workers_start 2\n", t.port);
 	proxy_up(&p, conf);
 	fd = tunnel_to(&p, &t, NULL);
-	echo_roundtrip(&p, fd, "over-ipv6\n");
+	harness_echo_roundtrip(&p, fd, "over-ipv6\n");
 	close(fd);
 	access_line(&p, t.port, line, sizeof(line));
 	snprintf(want, sizeof(want), "dialed=[::1]:%d", t.port);
@@ -641,7 +628,7 @@ START_TEST(test_idle_timeout)
 
 	setup_pair(&p, &t, HARNESS_TARGET_ECHO, 0, "idle_timeout 1s");
 	fd = tunnel_to(&p, &t, NULL);
-	echo_roundtrip(&p, fd, "then-silence\n");
+	harness_echo_roundtrip(&p, fd, "then-silence\n");
 	start = harness_now_ms();
 	EXPECT(&p, harness_wait_eof(fd, harness_ms(10000)) == 0,
 	    "idle tunnel not closed");
@@ -797,7 +784,7 @@ START_TEST(test_trickle_header_timeout)
 		if (sent == 0) {
 			/* Another client is served while A trickles. */
 			b = tunnel_to(&p, &t, NULL);
-			echo_roundtrip(&p, b, "meanwhile\n");
+			harness_echo_roundtrip(&p, b, "meanwhile\n");
 			close(b);
 		}
 		/* One byte a second, until the proxy answers. */
@@ -860,7 +847,7 @@ START_TEST(test_worker_killed)
 	    (int)victim);
 	for (i = 0; i < 4; i++) {
 		fd = tunnel_to(&p, &t, NULL);
-		echo_roundtrip(&p, fd, "after-kill\n");
+		harness_echo_roundtrip(&p, fd, "after-kill\n");
 		close(fd);
 	}
 	teardown_pair(&p, &t);
@@ -880,7 +867,7 @@ START_TEST(test_stop_signal)
 	    "expected 3 workers");
 	n = harness_proxy_workers(&p, pids, 8);
 	fd = tunnel_to(&p, &t, NULL);
-	echo_roundtrip(&p, fd, "before-stop\n");
+	harness_echo_roundtrip(&p, fd, "before-stop\n");
 	ck_assert_int_eq(harness_proxy_signal(&p, sigs[_i]), 0);
 	EXPECT(&p, harness_proxy_wait_exit(&p, harness_ms(10000)) == 0,
 	    "proxy still running after signal %d", sigs[_i]);
@@ -913,7 +900,7 @@ START_TEST(test_hup_reloads)
 	EXPECT(&p, harness_proxy_wait_exit(&p, 200) == -1,
 	    "proxy exited on HUP (status 0x%x)", p.status);
 	fd = tunnel_to(&p, &t, NULL);
-	echo_roundtrip(&p, fd, "after-hup\n");
+	harness_echo_roundtrip(&p, fd, "after-hup\n");
 	close(fd);
 	teardown_pair(&p, &t);
 }

@@ -120,19 +120,6 @@ request(const struct harness_proxy *p, const struct harness_target *t,
 	return fd;
 }
 
-/* Send msg through an echo tunnel and expect it back. */
-static void
-echo_roundtrip(const struct harness_proxy *p, int fd, const char *msg)
-{
-	char	buf[256];
-	ssize_t	n;
-
-	ck_assert_int_eq(harness_send_str(fd, msg), 0);
-	n = harness_recv_exact(fd, buf, strlen(msg), harness_ms(10000));
-	EXPECT(p, n == (ssize_t)strlen(msg) && memcmp(buf, msg, strlen(msg))
-	    == 0, "echo of \"%s\": got %zd bytes", msg, n);
-}
-
 /* A tunnel from `src` that must succeed, checked with an echo. */
 static int
 tunnel(const struct harness_proxy *p, const struct harness_target *t,
@@ -144,7 +131,7 @@ tunnel(const struct harness_proxy *p, const struct harness_target *t,
 	fd = request(p, t, src, &r, harness_ms(10000));
 	EXPECT(p, fd != -1 && r.status == 200, "CONNECT from %s: expected "
 	    "200, saw %d", src, r.status);
-	echo_roundtrip(p, fd, "ping\n");
+	harness_echo_roundtrip(p, fd, "ping\n");
 	return fd;
 }
 
@@ -163,7 +150,7 @@ tunnel_retry(const struct harness_proxy *p, const struct harness_target *t,
 	for (i = 0; i < 1000; i++) {
 		fd = request(p, t, src, &r, harness_ms(5000));
 		if (fd != -1 && r.status == 200) {
-			echo_roundtrip(p, fd, "again\n");
+			harness_echo_roundtrip(p, fd, "again\n");
 			return fd;
 		}
 		if (fd != -1)
@@ -499,7 +486,7 @@ START_TEST(test_growth_on_demand)
 	EXPECT(&p, w >= 8, "6 tunnels open, workers_min_spare 2: %d workers",
 	    w);
 	for (i = 0; i < 6; i++)
-		echo_roundtrip(&p, fds[i], "still\n");
+		harness_echo_roundtrip(&p, fds[i], "still\n");
 	for (i = 0; i < 6; i++)
 		close(fds[i]);
 	teardown(&p, &t);
@@ -528,8 +515,8 @@ START_TEST(test_per_client_limit)
 	    "the 429");
 	/* Another client is served while 127.0.0.1 is at its limit. */
 	other = tunnel(&p, &t, "127.0.0.2");
-	echo_roundtrip(&p, a, "a\n");
-	echo_roundtrip(&p, b, "b\n");
+	harness_echo_roundtrip(&p, a, "a\n");
+	harness_echo_roundtrip(&p, b, "b\n");
 	/* A closed tunnel frees a place (once its worker has finished). */
 	close(a);
 	again = tunnel_retry(&p, &t, "127.0.0.1", 429, harness_ms(5000));
@@ -562,7 +549,7 @@ START_TEST(test_when_full_reject)
 	expect_busy(&p, fd, &r, 503);
 	close(fd);
 	EXPECT(&p, ms <= harness_ms(2000), "the 503 took %lld ms", ms);
-	echo_roundtrip(&p, a, "a\n");
+	harness_echo_roundtrip(&p, a, "a\n");
 	close(a);
 	close(b);
 	fd = tunnel_retry(&p, &t, "127.0.0.1", 503, harness_ms(10000));
@@ -603,7 +590,7 @@ START_TEST(test_when_full_queue)
 	EXPECT(&p, harness_read_response(b, &r, harness_ms(10000)) == 0 &&
 	    r.status == 200, "queued client after the tunnel closed: "
 	    "expected 200, saw %d", r.status);
-	echo_roundtrip(&p, b, "queued\n");
+	harness_echo_roundtrip(&p, b, "queued\n");
 	close(b);
 	teardown(&p, &t);
 }

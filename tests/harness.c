@@ -736,6 +736,21 @@ harness_proxy_show_log(const struct harness_proxy *p)
 	free(text);
 }
 
+void
+harness_echo_roundtrip(const struct harness_proxy *p, int fd,
+    const char *msg)
+{
+	char	buf[256];
+	size_t	len = strlen(msg);
+	ssize_t	n;
+
+	ck_assert_uint_lt(len, sizeof(buf));
+	ck_assert_int_eq(harness_send_str(fd, msg), 0);
+	n = harness_recv_exact(fd, buf, len, harness_ms(10000));
+	EXPECT(p, n == (ssize_t)len && memcmp(buf, msg, len) == 0,
+	    "echo of \"%s\": got %zd bytes", msg, n);
+}
+
 TCase *
 harness_tcase(Suite *s, const char *name, int timeout_s)
 {

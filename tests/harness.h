@@ -119,6 +119,12 @@ void	harness_proxy_show_log(const struct harness_proxy *p);
 	}								\
 } while (0)
 /*
+ * Send msg (at most 255 bytes) through a tunnel to an echo target and
+ * expect it back; fails the test, with the proxy's log, otherwise.
+ */
+void	harness_echo_roundtrip(const struct harness_proxy *p, int fd,
+	    const char *msg);
+/*
  * A test case named `name` added to s, with a timeout of timeout_s
  * seconds, stretched like every other wait for a sanitizer build.
  */
