@@ -242,6 +242,35 @@ relay_discard(void *buf, size_t len)
 }
 
 /*
+ * How far below the caller the stack is given back.  The worker's deepest
+ * calls (resolving, hashing a password, formatting a log record) stay well
+ * inside it.  Linux keeps at least 128 MiB between the top of the stack and
+ * the lowest mapping placed by mmap(), so nothing but the stack (or
+ * nothing at all: madvise() skips holes) lives in this span.
+ */
+#define STACK_DISCARD_SPAN	(512 * 1024)
+
+void
+relay_discard_stack(void)
+{
+#if defined(__linux__) && defined(MADV_DONTNEED) && defined(__GNUC__)
+	uintptr_t	page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	/*
+	 * The frame address, not a local's: sanitizers may move locals off
+	 * the stack.  Two pages of margin cover this frame, madvise()'s call
+	 * and a signal frame; everything below them is unused, since the
+	 * stack grows down and no caller keeps pointers beneath itself.
+	 */
+	uintptr_t	top = ((uintptr_t)__builtin_frame_address(0) &
+	    ~(page - 1)) - 2 * page;
+
+	if (top > STACK_DISCARD_SPAN)
+		(void)madvise((void *)(top - STACK_DISCARD_SPAN),
+		    STACK_DISCARD_SPAN, MADV_DONTNEED);
+#endif
+}
+
+/*
  * Release both buffers once the tunnel has been quiet for a while with
  * nothing held; otherwise shorten the poll timeout to look again then.
  * Returns the timeout to use.
@@ -257,6 +286,7 @@ release_when_quiet(struct half *up, struct half *down,
 	if (quiet >= RELAY_RELEASE_MS) {
 		relay_discard(up->buf, up->size);
 		relay_discard(down->buf, down->size);
+		relay_discard_stack();
 		up->grow = up->size < RELAY_GROW_START ? up->size :
 		    RELAY_GROW_START;
 		down->grow = down->size < RELAY_GROW_START ? down->size :

@@ -572,8 +572,10 @@ worker_main(const struct worker_env *env)
 			if (accept_failed(&sick) == -1)
 				exit(EXIT_SICK);
 			/* A second without a client: give the pages back. */
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				relay_discard(w.head, w.mapped);
+				relay_discard_stack();
+			}
 			continue;
 		}
 		sick = 0;

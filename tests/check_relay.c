@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <alloca.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -760,6 +761,51 @@ START_TEST(test_release_when_quiet)
 }
 END_TEST
 
+/* Write every page of 256 KiB of stack below the caller; its lowest byte. */
+static uintptr_t __attribute__((noinline))
+dirty_stack(void)
+{
+	/* alloca, not an array: sanitizers may move arrays off the stack. */
+	volatile char	*deep = alloca(256 * 1024);
+	size_t		 i;
+
+	for (i = 0; i < 256 * 1024; i += 512)
+		deep[i] = (char)i;
+	return (uintptr_t)deep;
+}
+
+/*
+ * An idle worker gives back the stack its deepest calls dirtied: the pages
+ * below the caller are no longer resident, and what the caller keeps on
+ * its own frame is intact.
+ */
+START_TEST(test_discard_stack)
+{
+#ifdef __linux__
+	uintptr_t	 page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	volatile char	*keep = alloca(8192);
+	uintptr_t	 low, top;
+	size_t		 before, after, i;
+
+	for (i = 0; i < 8192; i++)
+		keep[i] = (char)(i * 7);
+	low = dirty_stack();
+	/* Below this frame, clear of relay_discard_stack()'s own margin. */
+	top = ((uintptr_t)__builtin_frame_address(0) & ~(page - 1)) -
+	    4 * page;
+	ck_assert_uint_gt(top, low);
+	before = resident((void *)low, top - low);
+	relay_discard_stack();
+	after = resident((void *)low, top - low);
+	ck_assert_msg(before >= 48 && after <= 1,
+	    "stack pages resident below the caller: %zu before, %zu after",
+	    before, after);
+	for (i = 0; i < 8192; i++)
+		ck_assert_int_eq(keep[i], (char)(i * 7));
+#endif
+}
+END_TEST
+
 Suite *
 relay_suite(void)
 {
@@ -771,6 +817,7 @@ relay_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_end_names);
 	tcase_add_test(tc, test_release_when_quiet);
+	tcase_add_test(tc, test_discard_stack);
 	tcase_add_test(tc, test_bulk_both_ways);
 	tcase_add_test(tc, test_early_bytes_first);
 	tcase_add_test(tc, test_half_close_client);
