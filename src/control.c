@@ -514,17 +514,17 @@ control_close(struct control *c)
 	}
 }
 
-void
-control_forget(struct control *c)
+size_t
+control_fds(const struct control *c, int *fds, size_t max)
 {
-	size_t	i;
+	size_t	i, n = 0;
 
-	for (i = 0; i < CONTROL_CONNS; i++)
+	if (c->lfd != -1 && n < max)
+		fds[n++] = c->lfd;
+	for (i = 0; i < CONTROL_CONNS && n < max; i++)
 		if (c->conns[i].fd != -1)
-			close(c->conns[i].fd);
-	if (c->lfd != -1)
-		close(c->lfd);
-	control_init(c);
+			fds[n++] = c->conns[i].fd;
+	return n;
 }
 
 /* Client side. */

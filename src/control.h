@@ -68,8 +68,11 @@ void	control_service(struct control *c, const struct pollfd *pfd,
 	    const struct scoreboard *sb);
 /* Close every client and the listener, and remove the socket file. */
 void	control_close(struct control *c);
-/* In a child after fork: close the inherited fds, touch nothing else. */
-void	control_forget(struct control *c);
+/*
+ * The open descriptors of c (the listener, then the clients), at most max
+ * into fds: what a child must close after fork.  Returns how many.
+ */
+size_t	control_fds(const struct control *c, int *fds, size_t max);
 
 /*
  * The answers, as malloc'd NUL-terminated text (the caller frees), or
