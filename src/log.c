@@ -40,7 +40,7 @@ struct log_sink_state {
 };
 
 static enum log_level		 log_level = LOG_LEVEL_INFO;
-static const char		*log_role = "connectproxy";
+static const char		*log_role;	/* NULL: "connectproxy" */
 static enum log_format		 log_fmt = LOG_FORMAT_TEXT;
 static struct log_sink_state	 sink_access = { LOG_SINK_STDERR, -1 };
 static struct log_sink_state	 sink_error = { LOG_SINK_STDERR, -1 };
@@ -58,28 +58,39 @@ in_child(void)
 	return log_owner != 0 && log_pid != log_owner;
 }
 
+/*
+ * log_init() in a worker stores nothing in the initialised variables above
+ * (the .data page): a page a worker writes becomes its own copy, 4 KiB
+ * each, and a worker already writes the .bss ones.  So the level is only
+ * stored when it changes, the role lives in .bss, and the master's
+ * descriptors a worker closes keep their numbers: in a child nothing uses
+ * them (in_child() guards every use).
+ */
 void
 log_init(enum log_level level, const char *role)
 {
-	log_level = level;
+	if (log_level != level)
+		log_level = level;
 	log_role = role;
 	/* getpid() is a system call each time: once per process is enough. */
 	log_pid = getpid();
+	if (!in_child())
+		return;
 	/* After fork: the read end is the master's alone, or a worker's
 	 * write would block forever instead of failing once it is gone. */
-	if (in_child() && pipe_r != -1) {
+	if (pipe_r != -1)
 		close(pipe_r);
-		pipe_r = -1;
-	}
 	/* Nor does a worker keep the files: it writes through the pipe. */
-	if (in_child() && sink_access.fd != -1) {
+	if (sink_access.fd != -1)
 		close(sink_access.fd);
-		sink_access.fd = -1;
-	}
-	if (in_child() && sink_error.fd != -1) {
+	if (sink_error.fd != -1)
 		close(sink_error.fd);
-		sink_error.fd = -1;
-	}
+}
+
+static const char *
+role_name(void)
+{
+	return log_role != NULL ? log_role : "connectproxy";
 }
 
 void
@@ -156,7 +167,7 @@ deliver(struct log_sink_state *sink, char tag, int prio, const char *prefix,
 		if (tag == 'E') {
 			log_format_time(now, sizeof(now), log_now_ms());
 			n = snprintf(line, sizeof(line), "%c%s %s[%ld]: %s\n",
-			    tag, now, log_role, (long)log_pid, body);
+			    tag, now, role_name(), (long)log_pid, body);
 		} else
 			n = snprintf(line, sizeof(line), "%c%s\n", tag, body);
 		if (n < 0)
@@ -175,7 +186,7 @@ deliver(struct log_sink_state *sink, char tag, int prio, const char *prefix,
 	case LOG_SINK_STDERR:
 		break;
 	}
-	n = snprintf(line, sizeof(line), "%s[%ld]: %s%s\n", log_role,
+	n = snprintf(line, sizeof(line), "%s[%ld]: %s%s\n", role_name(),
 	    (long)log_pid, prefix, body);
 	if (n < 0)
 		return;
@@ -635,7 +646,7 @@ log_reopen(const struct config *cfg)
 int
 log_pipe_fd(void)
 {
-	return pipe_r;
+	return in_child() ? -1 : pipe_r;
 }
 
 /* One line from a worker, tag first and newline last, to its sink. */

@@ -126,10 +126,14 @@ sdnotify_init(void)
 void
 sdnotify_close(void)
 {
-	if (notify_fd != -1)
+	/* Stores only when needed: these live in .data, and a worker that
+	 * writes that page gets its own 4 KiB copy of it. */
+	if (notify_fd != -1) {
 		close(notify_fd);
-	notify_fd = -1;
-	notify_pid = -1;
+		notify_fd = -1;
+	}
+	if (notify_pid != -1)
+		notify_pid = -1;
 	notify_len = 0;
 	watchdog_usec = 0;
 }
