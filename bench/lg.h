@@ -2,7 +2,8 @@
  * loadgen: the load generator of connectproxy's benchmark.  This header is
  * shared by its modules: lg_util.c (loopback-only addresses, clocks, the
  * CONNECT handshake), lg_target.c (the echo/sink/source target),
- * lg_client.c (bulk, rate, ping) and lg_open.c (many tunnels at once).
+ * lg_client.c (bulk, rate, ping), lg_open.c (many tunnels at once) and
+ * lg_spawn.c (the cost of a process pool, without sockets).
  *
  * Wire protocol to the target, decided by the first byte a client sends:
  *   'E'  echo: every byte (the 'E' included) is sent back;
@@ -81,5 +82,7 @@ int		 lg_ping_run(const struct lg_opts *);
 
 /* lg_open.c */
 int		 lg_open_run(const struct lg_opts *);
+/* lg_spawn.c: fork -n idle children; the floor of a process pool. */
+int		 lg_spawn_run(const struct lg_opts *);
 
 #endif

@@ -28,6 +28,7 @@ usage(void)
 	    "       loadgen ping -t TARGET [-x PROXY] [-n trips] [-s size]\n"
 	    "       loadgen open -t TARGET [-x PROXY] [-n tunnels] [-W secs] "
 	    "[-H hold]\n"
+	    "       loadgen spawn [-n children]\n"
 	    "every ADDR is numeric loopback (127.0.0.0/8, [::1]) with a port;"
 	    " -T caps any run\n(seconds, default %d; echo-target %d)\n",
 	    CAP_DEFAULT_S, CAP_TARGET_S);
@@ -58,7 +59,8 @@ defaults(struct lg_opts *o, const char *mode)
 	    CAP_DEFAULT_S;
 	o->duration_s = 2;
 	o->count = strcmp(mode, "ping") == 0 ? 10000 :
-	    strcmp(mode, "open") == 0 ? 1000 : 4000000;
+	    strcmp(mode, "open") == 0 || strcmp(mode, "spawn") == 0 ? 1000 :
+	    4000000;
 	o->conc = 1;
 	o->size = strcmp(mode, "ping") == 0 ? 1 : 128 * 1024;
 	o->dir = LG_UP;
@@ -144,6 +146,8 @@ main(int argc, char **argv)
 			usage();
 		return lg_target_run(&o) == 0 ? 0 : 1;
 	}
+	if (strcmp(mode, "spawn") == 0)
+		return lg_spawn_run(&o) == 0 ? 0 : 1;
 	if (!o.has_target)
 		usage();
 	if (strcmp(mode, "bulk") == 0)

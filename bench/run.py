@@ -479,6 +479,11 @@ def measure_pool(subjects, tab):
                         target_args(tport, None))
             tab.add("open %d from cold pool (s)" % BURST, "direct",
                     float(r["secs"]))
+            # The floor under a pool of one process per tunnel: one
+            # process forking BURST idle children, no socket involved.
+            r = loadgen(["spawn", "-n", str(BURST)])
+            tab.add("fork %d idle processes, the floor (s)" % BURST,
+                    "direct", float(r["secs"]))
             for s in subjects:
                 if s.name == "direct":
                     continue
