@@ -81,6 +81,11 @@ connect_one(const struct addrinfo *ai, long long deadline, int *fdp)
 		}
 		n = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
 	} while (n == 0 || (n == -1 && errno == EINTR));
+#ifdef __linux__
+	/* A failed connect() reports POLLERR: a bare POLLOUT is connected. */
+	if (n == 1 && pfd.revents == POLLOUT)
+		goto connected;
+#endif
 	if (n == -1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1
 	    || err != 0)
 		goto failed;

@@ -519,8 +519,14 @@ keep_going(const struct worker *w)
 {
 	unsigned	max = w->cfg->worker_max_tunnels;
 
-	return !worker_stop && !worker_retire && getppid() ==
-	    w->env->master && (max == 0 || w->served < max);
+	if (worker_stop || worker_retire || (max != 0 && w->served >= max))
+		return 0;
+#ifdef __linux__
+	/* PDEATHSIG stops us when the master goes: see worker_main(). */
+	return 1;
+#else
+	return getppid() == w->env->master;
+#endif
 }
 
 /*
@@ -562,7 +568,10 @@ worker_main(const struct worker_env *env)
 	retire_nfds = env->nlfds;
 	worker_signals();
 #ifdef __linux__
+	/* The master dying before this line sends nothing: look once. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != env->master)
+		exit(0);
 #endif
 	map_buffers(&w);
 	scoreboard_set_state(w.sb, w.slot, env->reserve ? SB_RESERVE : SB_IDLE);
