@@ -23,6 +23,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MASTER_LSAN	1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(MASTER_LSAN)
+#define MASTER_LSAN	1
+#endif
+#ifdef MASTER_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #include "config.h"
 #include "control.h"
 #include "listeners.h"
@@ -160,6 +172,14 @@ struct spawn_ctx {
 	struct priv_user	 user;
 	int			 close_fds[CONTROL_POLLFDS + 3];
 	size_t			 nclose;
+#ifdef MASTER_LSAN
+	/*
+	 * The heap blocks the master state points to at the fork.  The child
+	 * inherits them; once the master has freed its own copies, only
+	 * this keeps LeakSanitizer from calling the child's ones leaked.
+	 */
+	const void		*inherited[CONTROL_CONNS + 2];
+#endif
 };
 
 static void
@@ -181,6 +201,16 @@ spawn_ctx_fill(const struct master *m, struct sb_slot *slot, int reserve,
 	c->close_fds[c->nclose++] = m->wake[0];
 	c->nclose += control_fds(&m->ctl, c->close_fds + c->nclose,
 	    CONTROL_POLLFDS);
+#ifdef MASTER_LSAN
+	{
+		size_t	i;
+
+		c->inherited[0] = m->ls.fds;
+		c->inherited[1] = m->ls.addrs;
+		for (i = 0; i < CONTROL_CONNS; i++)
+			c->inherited[2 + i] = m->ctl.conns[i].out;
+	}
+#endif
 }
 
 static void
@@ -829,7 +859,15 @@ master_run(struct config *cfg, const char *config_path)
 		return 1;
 	}
 	memset(mp, 0, sizeof(*mp));
+#ifdef MASTER_LSAN
+	/* LeakSanitizer scans no shared mapping: without this, what only
+	 * the master state points to would be reported as leaked. */
+	__lsan_register_root_region(mp, sizeof(*mp));
+#endif
 	rc = master_serve(mp, cfg, config_path);
+#ifdef MASTER_LSAN
+	__lsan_unregister_root_region(mp, sizeof(*mp));
+#endif
 	munmap(mp, sizeof(*mp));
 	return rc;
 }
