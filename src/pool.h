@@ -31,9 +31,10 @@ struct pool_view {
  * Spares are idle and starting workers.  There is a shortage while there
  * are fewer than min_spare of them, or while more connections wait in the
  * backlog than the spares will take (a burst: only the backlog shows its
- * size).  During a shortage fork *rate workers (never past max or the
- * free slots) and double *rate up to POOL_MAX_SPAWN_RATE for the next
- * call; otherwise *rate falls back to 1.  With more than max_spare spares,
+ * size).  During a shortage fork *rate workers, but never more than the
+ * shortage (the spares missing to min_spare, or the backlog beyond the
+ * spares), past max or past the free slots; and double *rate up to
+ * POOL_MAX_SPAWN_RATE for the next call; otherwise *rate falls back to 1.  With more than max_spare spares,
  * retire one, but only when `may_retire` (the caller paces retirement).
  */
 void	pool_plan(const struct pool_limits *lim, const struct pool_view *v,
