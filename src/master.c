@@ -168,6 +168,7 @@ log_listeners(const struct listener_set *cur, const struct listener_set *next)
  * change before the child has read it.
  */
 struct spawn_ctx {
+	struct master		*state;		/* unmapped in the child */
 	struct worker_env	 env;
 	struct priv_user	 user;
 	int			 close_fds[CONTROL_POLLFDS + 3];
@@ -183,10 +184,11 @@ struct spawn_ctx {
 };
 
 static void
-spawn_ctx_fill(const struct master *m, struct sb_slot *slot, int reserve,
+spawn_ctx_fill(struct master *m, struct sb_slot *slot, int reserve,
     struct spawn_ctx *c)
 {
 	memset(c, 0, sizeof(*c));
+	c->state = m;
 	c->env.cfg = m->cfg;
 	c->env.lfds = m->ls.fds;
 	c->env.nlfds = m->ls.n;
@@ -218,6 +220,9 @@ child_main(struct spawn_ctx *c)
 {
 	size_t	i;
 
+	/* A worker has no business with the master's state: not even a
+	 * stray write can reach it. */
+	(void)munmap(c->state, sizeof(*c->state));
 	for (i = 0; i < c->nclose; i++)
 		if (c->close_fds[i] != -1)
 			close(c->close_fds[i]);
