@@ -240,7 +240,7 @@ child_main(struct spawn_ctx *c)
  * fork.  But taking them writes lock words in libc's and the dynamic
  * linker's data, in the master before every fork, and each worker ends
  * up holding its own copy of every page the master wrote since the
- * previous fork: 16 KiB a worker, measured.  The raw system call writes
+ * previous fork: 12 KiB a worker, measured.  The raw system call writes
  * nothing in the parent.
  */
 static pid_t
