@@ -14,6 +14,8 @@
 
 #include "lg.h"
 
+#define LG_SPAWN_MAX	10000	/* a measurement, not a fork bomb */
+
 static _Noreturn void
 child(int up, int hold)
 {
@@ -34,6 +36,11 @@ lg_spawn_run(const struct lg_opts *o)
 	ssize_t		 r;
 	char		 buf[256];
 
+	if (o->count > LG_SPAWN_MAX) {
+		fprintf(stderr, "loadgen: spawn: at most %d children\n",
+		    LG_SPAWN_MAX);
+		return -1;
+	}
 	if (pipe(up) == -1 || pipe(hold) == -1) {
 		perror("loadgen: pipe");
 		return -1;
