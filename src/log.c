@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "utc.h"
 
 #define LOG_LINE_MAX	2048
 #define LOG_VALUE_MAX	400		/* escaped bytes of one value */
@@ -117,13 +118,11 @@ log_now_ms(void)
 void
 log_format_time(char *buf, size_t len, long long ms)
 {
-	struct tm	tm;
-	time_t		secs = (time_t)(ms / 1000);
-	size_t		n;
+	struct utc	u;
 
-	gmtime_r(&secs, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
+	utc_civil(ms / 1000, &u);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", u.year,
+	    u.mon, u.mday, u.hour, u.min, u.sec, (int)(ms % 1000));
 }
 
 /* Write all of buf; EINTR retried.  Returns 0 or -1. */

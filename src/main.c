@@ -159,7 +159,7 @@ main(int argc, char *argv[])
 		cfg.log_level = LOG_LEVEL_DEBUG;
 	bound_resolver(&cfg);
 	/*
-	 * gmtime_r() loads the time zone on first use (a file read and a
+	 * syslog(3) loads the time zone on first use (a file read and a
 	 * malloc); do it once here so no worker pays for it.
 	 */
 	tzset();

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "response.h"
+#include "utc.h"
 
 static const struct {
 	int		 code;
@@ -51,12 +52,12 @@ http_date(char *buf, size_t len, time_t now)
 		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
 	};
-	struct tm		tm;
+	struct utc		u;
 
-	gmtime_r(&now, &tm);
+	utc_civil(now < 0 ? 0 : (long long)now, &u);
 	snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	    days[u.wday], u.mday, months[u.mon - 1], u.year, u.hour, u.min,
+	    u.sec);
 }
 
 static size_t

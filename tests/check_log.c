@@ -5,8 +5,10 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
+#include "utc.h"
 #include "suites.h"
 
 #define T0	1795782278070LL		/* 2026-11-27T12:24:38.070Z */
@@ -43,6 +45,36 @@ START_TEST(test_time)
 	ck_assert_str_eq(buf, "2026-11-27T12:24:38.070Z");
 	log_format_time(buf, sizeof(buf), 951782400999LL);
 	ck_assert_str_eq(buf, "2000-02-29T00:00:00.999Z");
+}
+END_TEST
+
+/*
+ * The arithmetic agrees with gmtime_r() every day from 1970 to 2400
+ * (leap centuries 2000 and 2400, common 2100 and 2200), at a second
+ * that moves through the day.
+ */
+START_TEST(test_utc_matches_gmtime)
+{
+	struct utc	u;
+	struct tm	tm;
+	long long	day, secs;
+	time_t		t;
+
+	for (day = 0; day < 157000; day++) {
+		secs = day * 86400 + (day * 7919) % 86400;
+		t = (time_t)secs;
+		ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
+		utc_civil(secs, &u);
+		ck_assert_msg(u.year == tm.tm_year + 1900 &&
+		    u.mon == tm.tm_mon + 1 && u.mday == tm.tm_mday &&
+		    u.hour == tm.tm_hour && u.min == tm.tm_min &&
+		    u.sec == tm.tm_sec && u.wday == tm.tm_wday,
+		    "%lld: %04d-%02d-%02d %02d:%02d:%02d w%d, gmtime_r says "
+		    "%04d-%02d-%02d %02d:%02d:%02d w%d", secs, u.year, u.mon,
+		    u.mday, u.hour, u.min, u.sec, u.wday, tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		    tm.tm_sec, tm.tm_wday);
+	}
 }
 END_TEST
 
@@ -215,6 +247,7 @@ log_suite(void)
 	TCase	*tc = tcase_create("records");
 
 	tcase_add_test(tc, test_time);
+	tcase_add_test(tc, test_utc_matches_gmtime);
 	tcase_add_test(tc, test_text_full);
 	tcase_add_test(tc, test_json_full);
 	tcase_add_test(tc, test_absent_fields);
