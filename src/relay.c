@@ -277,7 +277,8 @@ relay_discard_stack(void)
  */
 static int
 release_when_quiet(struct half *up, struct half *down,
-    long long last, int timeout, int *released)
+    const struct relay_buffers *bufs, long long last, int timeout,
+    int *released)
 {
 	long long	quiet = now_ms() - last;
 
@@ -286,6 +287,8 @@ release_when_quiet(struct half *up, struct half *down,
 	if (quiet >= RELAY_RELEASE_MS) {
 		relay_discard(up->buf, up->size);
 		relay_discard(down->buf, down->size);
+		if (bufs->head != NULL)
+			relay_discard(bufs->head, bufs->head_size);
 		relay_discard_stack();
 		up->grow = up->size < RELAY_GROW_START ? up->size :
 		    RELAY_GROW_START;
@@ -372,7 +375,7 @@ relay_run(int client, int server, const char *early, size_t early_len,
 			return first;
 		if ((timeout = idle_left(last, idle_ms)) == 0)
 			return RELAY_IDLE;
-		timeout = release_when_quiet(&up, &down, last, timeout,
+		timeout = release_when_quiet(&up, &down, bufs, last, timeout,
 		    &released);
 		set_events(pfd, &up, &down);
 		if ((r = poll(pfd, 2, timeout)) == -1 && errno != EINTR)

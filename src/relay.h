@@ -28,6 +28,13 @@ struct relay_buffers {
 	char	*up;	/* each `size` bytes, owned by the caller */
 	char	*down;
 	size_t	 size;
+	/*
+	 * Optional (NULL): the caller's request buffer, given back with the
+	 * two above when the tunnel goes quiet.  The early bytes may point
+	 * into it; they have been delivered by then.
+	 */
+	char	*head;
+	size_t	 head_size;
 };
 
 /*

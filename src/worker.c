@@ -549,6 +549,8 @@ map_buffers(struct worker *w)
 	if (p == MAP_FAILED)
 		fatal("worker buffers");
 	w->head = p;
+	w->bufs.head = p;
+	w->bufs.head_size = head;
 	w->bufs.up = p + head;
 	w->bufs.down = p + head + buf;
 	w->scratch = p + head + 2 * buf;

@@ -726,30 +726,49 @@ resident(const void *p, size_t n)
 
 /*
  * A bulk transfer touches much of its buffer; after a second of silence
- * the relay gives the pages back, and the tunnel still relays exactly.
+ * the relay gives the pages back, the request buffer's too (once the
+ * early bytes in it are delivered), and the tunnel still relays exactly.
  */
 START_TEST(test_release_when_quiet)
 {
 	static unsigned char	 out[200 * 1024], got[sizeof(out)];
+	const size_t		 head_size = 64 * 1024;
 	struct rt		 rt;
 	long long		 until;
 	size_t			 busy;
+	char			*head;
 
+	head = mmap(NULL, head_size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(head != MAP_FAILED);
+	memset(head, 'h', head_size);
 	rt_init(&rt, 256 * 1024);
+	rt.bufs.head = head;
+	rt.bufs.head_size = head_size;
+	rt.early = head + head_size - 5;
+	rt.early_len = 5;
 	rt_start(&rt);
+	recv_exact(rt.srv, got, 5);
+	ck_assert(memcmp(got, "hhhhh", 5) == 0);
 	fill(out, sizeof(out), 7, 0);
 	send_all(rt.cli, out, sizeof(out));
 	recv_exact(rt.srv, got, sizeof(got));
 	ck_assert(check_pat(got, sizeof(got), 7, 0));
 	busy = resident(rt.bufs.up, rt.bufs.size);
 	ck_assert_uint_gt(busy, 4);
+	ck_assert_uint_eq(resident(head, head_size),
+	    head_size / (size_t)sysconf(_SC_PAGESIZE));
 	until = mono_ms() + WAIT_MS;
-	while (resident(rt.bufs.up, rt.bufs.size) > 0 && mono_ms() < until)
+	while ((resident(rt.bufs.up, rt.bufs.size) > 0 ||
+	    resident(head, head_size) > 0) && mono_ms() < until)
 		(void)poll(NULL, 0, 50);
 	ck_assert_msg(resident(rt.bufs.up, rt.bufs.size) == 0,
 	    "%zu of the buffer's pages still resident after the quiet "
 	    "second (%zu while busy)", resident(rt.bufs.up, rt.bufs.size),
 	    busy);
+	ck_assert_msg(resident(head, head_size) == 0,
+	    "%zu of the request buffer's pages still resident",
+	    resident(head, head_size));
 	fill(out, sizeof(out), 9, 0);
 	send_all(rt.srv, out, sizeof(out));
 	recv_exact(rt.cli, got, sizeof(got));
@@ -758,6 +777,7 @@ START_TEST(test_release_when_quiet)
 	ck_assert_int_eq(shutdown(rt.srv, SHUT_WR), 0);
 	ck_assert_int_eq(rt_join(&rt), RELAY_CLIENT_EOF);
 	rt_free(&rt);
+	munmap(head, head_size);
 }
 END_TEST
 
