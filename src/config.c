@@ -875,7 +875,7 @@ config_defaults(struct config *cfg)
 	cfg->idle_timeout_ms = 300 * 1000;
 	cfg->max_header_size = 8 * 1024;
 	cfg->max_header_fields = 100;
-	cfg->relay_buffer = 256 * 1024;
+	cfg->relay_buffer = 512 * 1024;
 	cfg->drain_timeout_ms = 0;
 	cfg->shutdown_timeout_ms = 10 * 1000;
 	cfg->workers_start = 4;

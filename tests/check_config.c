@@ -76,7 +76,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg.idle_timeout_ms, 300000);
 	ck_assert_uint_eq(cfg.max_header_size, 8192);
 	ck_assert_uint_eq(cfg.max_header_fields, 100);
-	ck_assert_uint_eq(cfg.relay_buffer, 262144);
+	ck_assert_uint_eq(cfg.relay_buffer, 524288);
 	ck_assert_uint_eq(cfg.workers_start, 4);
 	ck_assert_uint_eq(cfg.workers_min_spare, 2);
 	ck_assert_uint_eq(cfg.workers_max_spare, 8);
