@@ -60,41 +60,6 @@ teardown(struct harness_proxy *p, struct harness_target *t)
 	harness_target_stop(t);
 }
 
-/* Connect from numeric source address `src` to 127.0.0.1:port. */
-static int
-connect_from(const char *src, int port, int timeout_ms)
-{
-	struct sockaddr_in	sin;
-	struct pollfd		pfd;
-	socklen_t		elen = sizeof(int);
-	int			fd, err = 0;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0)) == -1)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	if (inet_pton(AF_INET, src, &sin.sin_addr) != 1 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		goto fail;
-	sin.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		if (errno != EINPROGRESS || poll(&pfd, 1, timeout_ms) <= 0 ||
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1 ||
-		    err != 0)
-			goto fail;
-	}
-	if (fcntl(fd, F_SETFL, 0) == -1)
-		goto fail;
-	return fd;
-fail:
-	close(fd);
-	return -1;
-}
-
 /*
  * From `src`, send CONNECT for the target and read the answer into r.
  * Returns the connection (open whatever the status), or -1 when nothing
@@ -110,7 +75,7 @@ request(const struct harness_proxy *p, const struct harness_target *t,
 	memset(r, 0, sizeof(*r));
 	snprintf(req, sizeof(req), "CONNECT %s:%d HTTP/1.1\r\n"
 	    "Host: %s:%d\r\n\r\n", t->addr, t->port, t->addr, t->port);
-	if ((fd = connect_from(src, p->port, timeout_ms)) == -1)
+	if ((fd = harness_connect_from(src, p->port, timeout_ms)) == -1)
 		return -1;
 	if (harness_send_str(fd, req) == -1 ||
 	    harness_read_response(fd, r, timeout_ms) == -1) {
@@ -572,7 +537,7 @@ START_TEST(test_when_full_queue)
 	setup(&p, &t, "workers_start 1\nworkers_min_spare 1\nworkers_max 1\n"
 	    "when_full queue\n");
 	a = tunnel(&p, &t, "127.0.0.1");
-	b = connect_from("127.0.0.1", p.port, harness_ms(5000));
+	b = harness_connect_from("127.0.0.1", p.port, harness_ms(5000));
 	EXPECT(&p, b != -1, "second client: connect failed (the backlog "
 	    "should hold it)");
 	snprintf(req, sizeof(req), "CONNECT %s:%d HTTP/1.1\r\nHost: x\r\n\r\n",

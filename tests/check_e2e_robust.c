@@ -116,34 +116,6 @@ expect_no_crash(const struct harness_proxy *p, const char *what)
 	    "%s: the crash brake engaged", what);
 }
 
-/* Connect from numeric source address `src` to 127.0.0.1:port. */
-static int
-connect_from(const char *src, int port, int nonblock)
-{
-	struct sockaddr_in	sin;
-	int			fd;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0)) == -1)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	if (inet_pton(AF_INET, src, &sin.sin_addr) != 1 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		goto fail;
-	sin.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 &&
-	    errno != EINPROGRESS)
-		goto fail;
-	if (!nonblock && fcntl(fd, F_SETFL, 0) == -1)
-		goto fail;
-	return fd;
-fail:
-	close(fd);
-	return -1;
-}
-
 /* 1: requests cut at every byte offset of a valid head */
 
 START_TEST(test_cut_heads)
@@ -372,12 +344,12 @@ slowloris_run(const struct harness_proxy *p, const struct harness_target *t,
 
 	hlen = valid_head(head, sizeof(head), t);
 	for (i = 0; i < SLOWLORIS; i++) {
-		fds[i] = connect_from("127.0.0.2", p->port, 1);
+		fds[i] = harness_connect_from("127.0.0.2", p->port, -1);
 		EXPECT(p, fds[i] != -1, "slowloris connect %d: %s", i,
 		    strerror(errno));
 	}
 	harness_pause_ms(200);
-	legit = connect_from("127.0.0.1", p->port, 1);
+	legit = harness_connect_from("127.0.0.1", p->port, -1);
 	EXPECT(p, legit != -1, "legitimate connect");
 	start = tick = harness_now_ms();
 	*answered = 0;

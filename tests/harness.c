@@ -736,6 +736,44 @@ harness_proxy_show_log(const struct harness_proxy *p)
 	free(text);
 }
 
+int
+harness_connect_from(const char *src, int port, int timeout_ms)
+{
+	struct sockaddr_in	sin;
+	struct pollfd		pfd;
+	socklen_t		elen = sizeof(int);
+	int			fd, err = 0;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	if (inet_pton(AF_INET, src, &sin.sin_addr) != 1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		goto fail;
+	sin.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		if (errno != EINPROGRESS)
+			goto fail;
+		if (timeout_ms < 0)
+			return fd;
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, timeout_ms) <= 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1 ||
+		    err != 0)
+			goto fail;
+	}
+	if (timeout_ms >= 0 && fcntl(fd, F_SETFL, 0) == -1)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
 void
 harness_echo_roundtrip(const struct harness_proxy *p, int fd,
     const char *msg)

@@ -119,6 +119,14 @@ void	harness_proxy_show_log(const struct harness_proxy *p);
 	}								\
 } while (0)
 /*
+ * A TCP connection from numeric source address src to 127.0.0.1:port.
+ * timeout_ms >= 0: wait that long for it and return it blocking; < 0:
+ * return it non-blocking, the connect perhaps still in progress.
+ * Returns the fd, or -1.
+ */
+int	harness_connect_from(const char *src, int port, int timeout_ms);
+
+/*
  * Send msg (at most 255 bytes) through a tunnel to an echo target and
  * expect it back; fails the test, with the proxy's log, otherwise.
  */
