@@ -429,9 +429,9 @@ START_TEST(test_refusal)
 	struct harness_proxy	 p;
 	struct harness_target	 t;
 	char			 conf[CONF_MAX], req[8192], what[128];
-	int			 cport, fd;
+	int			 cport, fd, held;
 
-	cport = harness_free_port(AF_INET);
+	cport = harness_closed_port(AF_INET, &held);
 	ck_assert_int_ne(cport, -1);
 	snprintf(conf, sizeof(conf), "allow_port %d\ndeny_dest blocked.example\n"
 	    "header_timeout 1s\nconnect_timeout 5s\nmax_header_size 2048\n"
@@ -448,6 +448,7 @@ START_TEST(test_refusal)
 	close(fd);
 	expect_untouched(&p, &t, what);
 	teardown_pair(&p, &t);
+	close(held);
 }
 END_TEST
 
@@ -1113,9 +1114,10 @@ START_TEST(test_connect_refused_logged)
 {
 	struct harness_proxy	p;
 	char			conf[128], req[256], line[1024];
-	int			cport, fd;
+	int			cport, fd, held;
 
-	cport = harness_free_port(AF_INET);
+	cport = harness_closed_port(AF_INET, &held);
+	ck_assert_int_ne(cport, -1);
 	snprintf(conf, sizeof(conf), "allow_dest 127.0.0.0/8\n"
 	    "allow_port %d\nworkers_start 2\n", cport);
 	proxy_up(&p, conf);
@@ -1131,6 +1133,7 @@ START_TEST(test_connect_refused_logged)
 	    strstr(line, "reason=connect_failed") != NULL,
 	    "access record for a refused connect: %s", line);
 	harness_proxy_free(&p);
+	close(held);
 }
 END_TEST
 

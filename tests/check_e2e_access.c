@@ -619,11 +619,12 @@ START_TEST(test_upstream_refusing_down_failover)
 	struct harness_target	t;
 	struct parent		ok, refusing;
 	char			up[512], target[64], line[1024], want[64];
-	int			fd, status = 0, closed;
+	int			fd, status = 0, closed, held;
 
 	ck_assert_int_eq(harness_target_start(&t, AF_INET, NULL, 0,
 	    HARNESS_TARGET_ECHO, 0), 0);
-	closed = harness_free_port(AF_INET);
+	closed = harness_closed_port(AF_INET, &held);
+	ck_assert_int_ne(closed, -1);
 	NEED_TINYPROXY(&ok, t.port, "");
 	/* This one allows CONNECT to another port only. */
 	if (tinyproxy_start(&refusing, closed, "") == -1) {
@@ -668,6 +669,7 @@ START_TEST(test_upstream_refusing_down_failover)
 	parent_stop(&ok);
 	parent_stop(&refusing);
 	harness_target_stop(&t);
+	close(held);
 }
 END_TEST
 

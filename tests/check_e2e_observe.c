@@ -488,7 +488,7 @@ START_TEST(test_refusal_records)
 	char		users[HARNESS_PATH_MAX + 16], extra[1024], big[1400];
 	char		req[512];
 	size_t		i;
-	int		n, closed, fd;
+	int		n, closed, fd, port;
 
 	env_dir(&e);
 	write_users(&e, users, sizeof(users));
@@ -548,11 +548,13 @@ START_TEST(test_refusal_records)
 	ck_assert_int_eq(kv_num(kv, n, "status", 1), 431);
 	ck_assert_str_eq(kv_str(kv, n, "reason"), "header_too_large");
 	/* connect_failed: a port nobody listens on. */
-	fd = harness_free_port(AF_INET);
+	port = harness_closed_port(AF_INET, &fd);
+	ck_assert_int_ne(port, -1);
 	snprintf(req, sizeof(req), "CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: "
 	    "127.0.0.1:%d\r\nProxy-Authorization: Basic YWxpY2U6c2VjcmV0\r\n"
-	    "\r\n", fd, fd);
+	    "\r\n", port, port);
 	EXPECT(&e.p, raw_request(&e, req) == 502, "connect_failed status");
+	close(fd);
 	EXPECT(&e.p, wait_lines(e.log, (int)i + 2) == (int)i + 2,
 	    "connect_failed: no record");
 	n = parse_record(lines[i + 1], 1, kv);

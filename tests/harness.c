@@ -326,6 +326,35 @@ harness_free_port(int family)
 }
 
 int
+harness_closed_port(int family, int *holder)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	int			fd, port;
+
+	/*
+	 * Bound without SO_REUSEADDR and never listening: a connect() to
+	 * it gets a reset, no later bind() can take it (the proxy's
+	 * listener included), and the kernel never picks it as the source
+	 * port of a connect(), which would connect the socket to itself.
+	 */
+	if (make_sockaddr(loopback(family), 0, &ss, &len) == -1)
+		return -1;
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
+		close(fd);
+		return -1;
+	}
+	port = ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+	*holder = fd;
+	return port;
+}
+
+int
 harness_have_ipv6(void)
 {
 	int	fd, port;

@@ -80,6 +80,12 @@ void	harness_rmdir(const char *dir);
 
 /* A port free on the loopback address of `family` (AF_INET, AF_INET6). */
 int	harness_free_port(int family);
+/*
+ * A port that refuses connections for as long as *holder (which the
+ * caller closes) stays open: unlike a free port, nothing can take it
+ * in the meantime.
+ */
+int	harness_closed_port(int family, int *holder);
 /* 1 when ::1 can be bound on this machine. */
 int	harness_have_ipv6(void);
 /* Wait until some socket listens on TCP `port`.  Returns 0 or -1. */
