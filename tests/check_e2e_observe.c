@@ -564,6 +564,8 @@ START_TEST(test_refusal_records)
 }
 END_TEST
 
+static int	wait_state(const struct env *, const char *);
+
 /* client_denied and client_limit need their own settings. */
 START_TEST(test_client_refusals)
 {
@@ -576,7 +578,8 @@ START_TEST(test_client_refusals)
 	/* One connection that says nothing holds the client's only slot. */
 	hold = harness_connect("127.0.0.1", e.p.port, harness_ms(5000));
 	ck_assert_int_ge(hold, 0);
-	usleep(200000);
+	EXPECT(&e.p, wait_state(&e, "reading") == 0,
+	    "the silent connection was never taken by a worker");
 	EXPECT(&e.p, raw_request(&e, "CONNECT 127.0.0.1:443 HTTP/1.1\r\n"
 	    "Host: 127.0.0.1:443\r\n\r\n") == 429, "client_limit status");
 	EXPECT(&e.p, wait_lines(e.log, 1) >= 1, "client_limit: no record");
@@ -718,6 +721,30 @@ status_row(const char *out, const char *target, char cols[8][128])
 		if (n == 8 && strcmp(cols[7], target) == 0)
 			return 0;
 	}
+	return -1;
+}
+
+/* Wait until `status` lists a worker in `state`.  Returns 0 or -1. */
+static int
+wait_state(const struct env *e, const char *state)
+{
+	static char	out[OUT_MAX];
+	char		row[512], cols[3][128];
+	const char	*s, *eol;
+	long long	deadline = harness_now_ms() + harness_ms(10000);
+
+	do {
+		if (run_cli(e, "status", out, sizeof(out)) != 0)
+			return -1;
+		for (s = out; *s != '\0'; s = *eol ? eol + 1 : eol) {
+			eol = s + strcspn(s, "\n");
+			snprintf(row, sizeof(row), "%.*s", (int)(eol - s), s);
+			if (sscanf(row, "%127s %127s %127s", cols[0], cols[1],
+			    cols[2]) == 3 && strcmp(cols[2], state) == 0)
+				return 0;
+		}
+		usleep(20000);
+	} while (harness_now_ms() < deadline);
 	return -1;
 }
 
