@@ -232,9 +232,12 @@ relay_discard(void *buf, size_t len)
 	uintptr_t	end = ((uintptr_t)buf + len) & ~(page - 1);
 
 #ifdef MADV_DONTNEED
+	int		saved = errno;
+
 	/* Private anonymous pages read back as zeroes once touched again. */
 	if (end > start)
 		(void)madvise((void *)start, end - start, MADV_DONTNEED);
+	errno = saved;
 #else
 	(void)start;
 	(void)end;
@@ -263,10 +266,14 @@ relay_discard_stack(void)
 	 */
 	uintptr_t	top = ((uintptr_t)__builtin_frame_address(0) &
 	    ~(page - 1)) - 2 * page;
+	int		saved = errno;
 
+	/* The span's unmapped part makes madvise() fail with ENOMEM: the
+	 * caller's errno (a quiet accept's EAGAIN) must survive it. */
 	if (top > STACK_DISCARD_SPAN)
 		(void)madvise((void *)(top - STACK_DISCARD_SPAN),
 		    STACK_DISCARD_SPAN, MADV_DONTNEED);
+	errno = saved;
 #endif
 }
 

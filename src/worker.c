@@ -458,11 +458,13 @@ accept_client(struct worker *w, struct tunnel *t)
 		pfd[i].fd = lfds[i];
 		pfd[i].events = POLLIN;
 	}
-	if (poll(pfd, n, 1000) <= 0)
+	if (poll(pfd, n, 1000) == -1)
 		return -1;
 	for (i = 0; i < n; i++)
 		if (pfd[i].revents & POLLIN)
 			return accept_one(lfds[i], t);
+	/* A quiet second, as the single listener's SO_RCVTIMEO reports it. */
+	errno = EAGAIN;
 	return -1;
 }
 
