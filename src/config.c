@@ -290,6 +290,9 @@ set_listen(struct parse_ctx *ctx, const char *name, int argc,
 	if (net_parse_addrport(argv[0], &ss, &len) == -1)
 		return bad_value(ctx, name, "address", argv[0],
 		    " (numeric IPv4:PORT or [IPv6]:PORT)");
+	if (cfg->nlisten == CONFIG_LISTEN_MAX)
+		return ctx_err(ctx, "%s: too many addresses (max %d)", name,
+		    CONFIG_LISTEN_MAX);
 	for (i = 0; i < cfg->nlisten; i++) {
 		if (cfg->listen[i].len == len &&
 		    memcmp(&cfg->listen[i].ss, &ss, len) == 0)

@@ -20,6 +20,7 @@ struct upstream;
 #define CONFIG_PATH_MAX		1024
 #define CONFIG_REALM_MAX	64	/* AUTH_REALM_MAX */
 #define CONFIG_WORKERS_MAX	4096	/* scoreboard slots are sized by it */
+#define CONFIG_LISTEN_MAX	64	/* an idle worker polls every listener */
 
 enum log_level {
 	LOG_LEVEL_ERROR,

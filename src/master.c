@@ -748,6 +748,9 @@ write_pidfile(const char *path)
  * Under socket activation the sockets systemd passed replace the listen
  * directives; the policy's "own address" denial follows them.
  */
+_Static_assert(SDNOTIFY_FDS_MAX <= CONFIG_LISTEN_MAX,
+    "a worker polls every activated socket");
+
 static int
 take_activated(struct master *m, char *err, size_t errlen)
 {

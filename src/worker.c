@@ -447,13 +447,15 @@ accept_one(int lfd, struct tunnel *t)
 static int
 accept_client(struct worker *w, struct tunnel *t)
 {
-	struct pollfd	pfd[16];
+	struct pollfd	pfd[CONFIG_LISTEN_MAX];	/* and SDNOTIFY_FDS_MAX */
 	const int	*lfds = w->env->lfds;
-	size_t		i, n = w->env->nlfds < 16 ? w->env->nlfds : 16;
+	size_t		i, n = w->env->nlfds;
 
 	t->peerlen = sizeof(t->peer);
 	if (n == 1)
 		return accept_one(lfds[0], t);
+	if (n > CONFIG_LISTEN_MAX)
+		n = CONFIG_LISTEN_MAX;		/* config and activation cap it */
 	for (i = 0; i < n; i++) {
 		pfd[i].fd = lfds[i];
 		pfd[i].events = POLLIN;

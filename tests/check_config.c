@@ -590,6 +590,26 @@ START_TEST(test_arity_and_repeat)
 }
 END_TEST
 
+START_TEST(test_listen_cap)
+{
+	struct config	 cfg;
+	char		 err[CONFIG_ERR_MAX];
+	char		 text[CONFIG_LISTEN_MAX * 32 + 64], *p = text;
+	unsigned	 i;
+
+	for (i = 1; i <= CONFIG_LISTEN_MAX; i++)
+		p += sprintf(p, "listen 127.0.0.1:%u\n", 20000 + i);
+	parse_ok(text, &cfg);
+	ck_assert_uint_eq(cfg.nlisten, CONFIG_LISTEN_MAX);
+	config_free(&cfg);
+	sprintf(p, "listen [::1]:20000\n");
+	ck_assert_int_eq(parse(text, &cfg, err), -1);
+	ck_assert_str_eq(err, "test.conf:65: listen: too many addresses "
+	    "(max 64)");
+	assert_empty(&cfg);
+}
+END_TEST
+
 /* Build "allow_port 1\nallow_port 2\n..." with n lines. */
 static char *
 port_lines(unsigned n)
@@ -902,6 +922,7 @@ config_suite(void)
 	tcase_add_loop_test(tc, test_bad, 0, NELEM(bad_cases));
 	tcase_add_loop_test(tc, test_arity_and_repeat, 0, NELEM(directives));
 	tcase_add_test(tc, test_list_cap);
+	tcase_add_test(tc, test_listen_cap);
 	tcase_add_test(tc, test_line_length);
 	suite_add_tcase(s, tc);
 

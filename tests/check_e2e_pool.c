@@ -656,6 +656,49 @@ END_TEST
 
 /* 9: the crash brake */
 
+#define MANY_LISTENERS	20
+
+/*
+ * Every listener is served, the 20th too (workers polled only the first
+ * 16), and workers that lose the race for a client on one of several
+ * listeners stay healthy while idle: they used to read a stale errno
+ * (the failed madvise() of the idle stack span, ENOMEM) after a quiet
+ * poll() as an accept() error, warn every second and exit as sick.
+ */
+START_TEST(test_many_listeners)
+{
+	struct harness_proxy	p;
+	struct harness_target	t;
+	char			conf[CONF_MAX], target[64], *c = conf;
+	int			ports[MANY_LISTENERS - 1], i, fd, status;
+
+	for (i = 0; i < MANY_LISTENERS - 1; i++) {
+		ck_assert_int_ne(ports[i] = harness_free_port(AF_INET), -1);
+		c += sprintf(c, "listen 127.0.0.1:%d\n", ports[i]);
+	}
+	sprintf(c, "workers_start 4\nworkers_min_spare 4\n");
+	setup(&p, &t, conf);
+	ck_assert_int_eq(harness_proxy_wait_workers(&p, 4, harness_ms(5000)),
+	    0);
+	snprintf(target, sizeof(target), "127.0.0.1:%d", t.port);
+	fd = harness_tunnel(ports[MANY_LISTENERS - 2], target, NULL, &status,
+	    harness_ms(5000));
+	EXPECT(&p, fd != -1, "listener %d: no tunnel (status %d)",
+	    MANY_LISTENERS, status);
+	harness_echo_roundtrip(&p, fd, "last\n");
+	close(fd);
+	fd = harness_tunnel(p.port, target, NULL, &status, harness_ms(5000));
+	EXPECT(&p, fd != -1, "listener 1: no tunnel (status %d)", status);
+	close(fd);
+	/* Two idle poll() timeouts: a stale errno would show by then. */
+	EXPECT(&p, harness_proxy_wait_log(&p, "accept", NULL, NULL, 0,
+	    2500) == -1, "an idle worker reported an accept error");
+	EXPECT(&p, harness_proxy_count_log(&p, "exited with status") == 0,
+	    "a worker exited as sick");
+	teardown(&p, &t);
+}
+END_TEST
+
 START_TEST(test_crash_brake)
 {
 	struct harness_proxy	p;
@@ -741,5 +784,6 @@ pool_e2e_suite(void)
 	tcase_add_test(tc, test_worker_recycled);
 	tcase_add_test(tc, test_master_killed);
 	tcase_add_test(tc, test_crash_brake);
+	tcase_add_test(tc, test_many_listeners);
 	return s;
 }
