@@ -359,6 +359,7 @@ reap(struct master *m)
 			continue;
 		/* The worker is gone: the master is now the slot's writer. */
 		m->served_reaped += atomic_load(&slot->served);
+		atomic_store(&slot->served, 0);	/* counted once, above */
 		scoreboard_set_state(m->sb, slot, SB_FREE);
 		atomic_store(&slot->pid, 0);
 		report_exit(m, pid, status);

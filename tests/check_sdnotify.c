@@ -640,6 +640,48 @@ START_TEST(test_binary_lifecycle)
 END_TEST
 
 /*
+ * STATUS= counts each tunnel once, also after its worker is gone: workers
+ * that serve one tunnel each are reaped while the count is summed.
+ */
+START_TEST(test_binary_status_served)
+{
+	struct receiver		r;
+	struct harness_proxy	p;
+	struct harness_target	t;
+	char			buf[RECV_MAX], conf[256], target[64];
+	const char		*s;
+	int			i, fd, served = 0;
+
+	ck_assert_int_eq(harness_target_start(&t, AF_INET, NULL, 0,
+	    HARNESS_TARGET_ECHO, 0), 0);
+	receiver_path(&r);
+	ck_assert_int_eq(setenv("NOTIFY_SOCKET", r.env, 1), 0);
+	snprintf(conf, sizeof(conf), "workers_start 1\nworker_max_tunnels 1\n"
+	    "allow_dest 127.0.0.0/8\nallow_port %d\n", t.port);
+	ck_assert_int_eq(harness_proxy_start(&p, conf), 0);
+	snprintf(target, sizeof(target), "127.0.0.1:%d", t.port);
+	for (i = 0; i < 3; i++) {
+		fd = harness_tunnel(p.port, target, NULL, NULL,
+		    harness_ms(5000));
+		ck_assert_int_ne(fd, -1);
+		close(fd);
+	}
+	/* The master says STATUS= once a second when it changes. */
+	for (i = 0; i < 50 && served < 3; i++) {
+		ck_assert_int_ge(receive(&r, buf, sizeof(buf), 10000), 0);
+		if ((s = strstr(buf, "; ")) != NULL &&
+		    sscanf(s, "; %d tunnels served", &served) != 1)
+			served = 0;
+	}
+	ck_assert_msg(served == 3, "3 tunnels, STATUS= says %d: %s", served,
+	    buf);
+	harness_proxy_free(&p);
+	harness_target_stop(&t);
+	receiver_free(&r);
+}
+END_TEST
+
+/*
  * systemd-socket-activate binds the port and execs the proxy on the first
  * connection: that connection is served through the inherited socket,
  * the `listen` line of the config is not bound, and a reload keeps the
@@ -720,6 +762,7 @@ sdnotify_suite(void)
 	tcase_set_timeout(tb, 60);
 	tcase_add_loop_test(tb, test_binary_lifecycle, 0, 2);
 	tcase_add_test(tb, test_binary_activation);
+	tcase_add_test(tb, test_binary_status_served);
 	suite_add_tcase(s, tb);
 	return s;
 }
