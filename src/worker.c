@@ -184,7 +184,9 @@ refuse(struct worker *w, struct tunnel *t, int status, const char *reason,
 	char	buf[RESPONSE_MAX];
 	size_t	len;
 
-	scoreboard_set_state(w->sb, w->slot, SB_CLOSING);
+	/* The reserve stays SB_RESERVE: that is how the master finds it. */
+	if (!w->env->reserve)
+		scoreboard_set_state(w->sb, w->slot, SB_CLOSING);
 	len = response_error(buf, sizeof(buf), status, detail,
 	    status == 405 ? "Allow: CONNECT\r\n" : status == 429 ||
 	    status == 503 ? RETRY_AFTER : NULL, time(NULL));
@@ -496,7 +498,6 @@ serve_reserve(struct worker *w, struct tunnel *t)
 	net_format((struct sockaddr *)&t->peer, t->client_text,
 	    sizeof(t->client_text));
 	refuse(w, t, 503, "pool_full", "all workers are busy");
-	scoreboard_set_state(w->sb, w->slot, SB_RESERVE);
 }
 
 /* A client taken: mark the slot busy, and wake the master when that

@@ -494,13 +494,15 @@ END_TEST
 
 /* 5: when_full reject */
 
+#define FLOOD	40
+
 START_TEST(test_when_full_reject)
 {
 	struct harness_proxy	p;
 	struct harness_target	t;
 	struct harness_response	r;
 	long long		t0, ms;
-	int			a, b, fd;
+	int			a, b, fd, flood[FLOOD], i, n;
 
 	setup(&p, &t, "workers_start 2\nworkers_min_spare 0\nworkers_max 2\n"
 	    "when_full reject\n");
@@ -514,6 +516,21 @@ START_TEST(test_when_full_reject)
 	expect_busy(&p, fd, &r, 503);
 	close(fd);
 	EXPECT(&p, ms <= harness_ms(2000), "the 503 took %lld ms", ms);
+	/*
+	 * Clients that keep their connection open after the 503 hold the
+	 * reserve in its linger; the master must still see one reserve,
+	 * not start another on every tick.
+	 */
+	for (i = 0; i < FLOOD; i++) {
+		flood[i] = request(&p, &t, "127.0.0.1", &r, harness_ms(5000));
+		EXPECT(&p, flood[i] != -1 && r.status == 503,
+		    "flood %d: expected 503, saw %d", i, r.status);
+		harness_pause_ms(50);
+	}
+	EXPECT(&p, (n = harness_proxy_workers(&p, NULL, 0)) == 3,
+	    "2 busy workers and the reserve, but %d processes", n);
+	for (i = 0; i < FLOOD; i++)
+		close(flood[i]);
 	harness_echo_roundtrip(&p, a, "a\n");
 	close(a);
 	close(b);
