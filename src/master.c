@@ -386,9 +386,14 @@ find_state(struct master *m, enum sb_state state, int current)
 	return NULL;
 }
 
-/* At workers_max: log it now and then, and start or stop the reserve. */
+/*
+ * At workers_max, or out of scoreboard slots: log it now and then, and
+ * start or stop the reserve.  Slots run out before workers_max when
+ * older generations still drain tunnels: say so, since workers_max alone
+ * cannot explain it.
+ */
 static void
-when_full(struct master *m, int full)
+when_full(struct master *m, int full, const struct sb_counts *c)
 {
 	struct sb_slot	*reserve = find_state(m, SB_RESERVE, 0);
 	long long	 now = net_now_ms();
@@ -400,7 +405,13 @@ when_full(struct master *m, int full)
 		kill(atomic_load(&reserve->pid), SIGHUP);
 	if (full && (m->last_full_log == 0 ||
 	    now - m->last_full_log >= FULL_LOG_EVERY_MS)) {
-		log_warnx("all %u workers busy", m->cfg->workers_max);
+		if (c->total < m->cfg->workers_max)
+			log_warnx("all %u workers busy, not %u: %u workers of "
+			    "older generations still drain tunnels (see "
+			    "drain_timeout)", c->total, m->cfg->workers_max,
+			    c->others);
+		else
+			log_warnx("all %u workers busy", m->cfg->workers_max);
 		m->last_full_log = now;
 	}
 }
@@ -445,15 +456,24 @@ maintain(struct master *m)
 		kill(atomic_load(&victim->pid), SIGHUP);
 		m->last_retire = now;
 	}
-	when_full(m, plan.full);
+	when_full(m, plan.full, &c);
 }
 
 /* The first workers: workers_start of them, at once. */
 static void
 start_pool(struct master *m)
 {
-	unsigned	i;
+	struct sb_counts	c;
+	unsigned		i;
 
+	/* Tunnels of older generations keep their slots until they end. */
+	scoreboard_count(m->sb, m->generation, &c);
+	if (c.others + 1 + m->cfg->workers_max > m->sb->nslots)
+		log_warnx("%u workers of older generations still drain "
+		    "tunnels and hold scoreboard slots: fewer than %u "
+		    "workers fit until they end (see drain_timeout)",
+		    c.others, m->cfg->workers_max);
+	m->last_full_log = 0;	/* a new generation's first "busy" is news */
 	for (i = 0; i < m->cfg->workers_start; i++)
 		if (spawn(m, 0) == -1)
 			break;

@@ -991,6 +991,52 @@ START_TEST(test_drain_timeout)
 }
 END_TEST
 
+/*
+ * The scoreboard has room for workers_max workers and one draining
+ * generation's worth.  Two reloads during long tunnels leave the new
+ * generation short of slots: the log must say why, not only that all
+ * workers are busy.
+ */
+START_TEST(test_reload_slots_held)
+{
+	struct harness_proxy	p;
+	struct harness_target	t;
+	char			conf[CONF_MAX];
+	int			fd[5], i;
+
+	target_start(&t);
+	conf_text(conf, sizeof(conf), "allow_dest 127.0.0.0/8\n"
+	    "allow_port %d\nworkers_start 2\nworkers_min_spare 0\n"
+	    "workers_max 2\n", t.port);
+	proxy_start(&p, conf);
+	fd[0] = tunnel_ok(&p, "127.0.0.1", p.port, &t);
+	fd[1] = tunnel_ok(&p, "127.0.0.1", p.port, &t);
+	reload_ok(&p, 1);
+	EXPECT(&p, harness_proxy_count_log(&p, "still drain") == 0,
+	    "one draining generation fits, yet a warning");
+	fd[2] = tunnel_ok(&p, "127.0.0.1", p.port, &t);
+	fd[3] = tunnel_ok(&p, "127.0.0.1", p.port, &t);
+	reload_ok(&p, 2);
+	EXPECT(&p, harness_proxy_wait_log(&p, "4 workers of older generations "
+	    "still drain tunnels", NULL, NULL, 0, harness_ms(5000)) == 0,
+	    "no warning at the second reload");
+	fd[4] = tunnel_ok(&p, "127.0.0.1", p.port, &t);
+	/* The next client waits: the log names the draining workers. */
+	i = harness_connect("127.0.0.1", p.port, harness_ms(5000));
+	EXPECT(&p, i >= 0, "connect: %s", strerror(errno));
+	EXPECT(&p, harness_proxy_wait_log(&p, "busy, not 2: 4 workers of "
+	    "older generations", NULL, NULL, 0, harness_ms(5000)) == 0,
+	    "\"all workers busy\" does not name the draining workers");
+	if (i >= 0)
+		close(i);
+	for (i = 0; i < 5; i++)
+		close(fd[i]);
+	no_crash(&p);
+	harness_proxy_free(&p);
+	harness_target_stop(&t);
+}
+END_TEST
+
 /* 9: the pidfile */
 
 START_TEST(test_pidfile)
@@ -1059,6 +1105,7 @@ reload_suite(void)
 	tcase_add_test(tc, test_term_kills_stragglers);
 	tc = harness_tcase(s, "drain", 60);
 	tcase_add_test(tc, test_drain_timeout);
+	tcase_add_test(tc, test_reload_slots_held);
 	tc = harness_tcase(s, "pidfile", 60);
 	tcase_add_test(tc, test_pidfile);
 	return s;
