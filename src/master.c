@@ -660,10 +660,11 @@ fail:
 /*
  * The systemd STATUS= line, sent when it changes and at most once a
  * second, and the watchdog ping: the loop reaching here is the health
- * the watchdog asks about.
+ * the watchdog asks about.  While `draining` (a QUIT), the line counts
+ * the tunnels still open instead of the pool.
  */
 static void
-notify_tick(struct master *m)
+notify_tick(struct master *m, int draining)
 {
 	struct sb_counts	c;
 	unsigned long long	served = m->served_reaped;
@@ -680,10 +681,15 @@ notify_tick(struct master *m)
 	scoreboard_count(m->sb, m->generation, &c);
 	for (i = 0; i < m->sb->nslots; i++)
 		served += atomic_load(&m->sb->slots[i].served);
-	snprintf(status, sizeof(status), "generation %u: %u busy, %u idle, "
-	    "%u draining; %llu tunnels served; last reload: %s",
-	    m->generation, c.busy, c.idle + c.starting, c.others, served,
-	    m->reload_status[0] != '\0' ? m->reload_status : "none");
+	if (draining)
+		snprintf(status, sizeof(status), "graceful stop: draining %u "
+		    "tunnels; %llu tunnels served", c.busy + c.others, served);
+	else
+		snprintf(status, sizeof(status), "generation %u: %u busy, %u "
+		    "idle, %u draining; %llu tunnels served; last reload: %s",
+		    m->generation, c.busy, c.idle + c.starting, c.others,
+		    served, m->reload_status[0] != '\0' ? m->reload_status :
+		    "none");
 	if (strcmp(status, m->status) != 0) {
 		sdnotify_status(status);
 		memcpy(m->status, status, sizeof(m->status));
@@ -719,15 +725,16 @@ loop(struct master *m)
 		enforce_drain(m);
 		if (!sig_stop && !sig_quit && !m->worker_fatal)
 			maintain(m);
-		notify_tick(m);
+		notify_tick(m, 0);
 	}
-	sdnotify_stopping(sig_quit && !sig_stop ? "graceful stop" :
-	    "stopping");
 }
 
 /*
  * QUIT: stop listening, let every tunnel finish (within drain_timeout when
  * set), then return.  A TERM or INT meanwhile turns it into a fast stop.
+ * systemd hears only STATUS= lines meanwhile: STOPPING=1 would start its
+ * TimeoutStopSec, and the unit would be killed, tunnels and all, when it
+ * ran out (see master_serve()).
  */
 static void
 graceful_stop(struct master *m)
@@ -735,10 +742,11 @@ graceful_stop(struct master *m)
 	log_info("graceful stop: waiting for open tunnels");
 	listeners_close(&m->ls);
 	retire_all(m);
+	m->status_at = 0;	/* say so now, not after the 1 s throttle */
 	while (!sig_stop && reap(m) > 0) {
+		notify_tick(m, 1);
 		wait_events(m, 1000);
 		enforce_drain(m);
-		notify_tick(m);
 	}
 }
 
@@ -855,6 +863,13 @@ master_serve(struct master *m, struct config *cfg, const char *config_path)
 		loop(m);
 		if (sig_quit && !sig_stop)
 			graceful_stop(m);
+		/*
+		 * Only now, with what is left bounded by shutdown_timeout:
+		 * systemd kills the unit TimeoutStopSec after STOPPING=1.
+		 * On TERM systemd started the stop itself and already counts.
+		 */
+		sdnotify_stopping(sig_quit && !sig_stop ? "graceful stop: "
+		    "all tunnels closed" : "stopping");
 		log_info("stopping");
 		stop(m);
 		rc = m->worker_fatal ? 1 : 0;

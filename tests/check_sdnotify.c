@@ -682,6 +682,66 @@ START_TEST(test_binary_status_served)
 END_TEST
 
 /*
+ * QUIT under systemd: STOPPING=1 makes systemd arm TimeoutStopSec and kill
+ * the unit when it runs out, so while a tunnel drains only STATUS= lines
+ * may come; STOPPING=1 comes once the last tunnel is closed.
+ */
+START_TEST(test_binary_quit_drains)
+{
+	struct receiver		r;
+	struct harness_proxy	p;
+	struct harness_target	t;
+	char			buf[RECV_MAX], conf[256], target[64], echo[4];
+	long long		until;
+	int			fd, i, drained = 0;
+
+	receiver_path(&r);
+	ck_assert_int_eq(setenv("NOTIFY_SOCKET", r.env, 1), 0);
+	ck_assert_int_eq(harness_target_start(&t, AF_INET, NULL, 0,
+	    HARNESS_TARGET_ECHO, 0), 0);
+	snprintf(conf, sizeof(conf), "allow_dest 127.0.0.0/8\n"
+	    "allow_port %d\nworkers_start 2\n", t.port);
+	ck_assert_int_eq(harness_proxy_start(&p, conf), 0);
+	ck_assert_msg(await(&r, "READY=1", buf, sizeof(buf)) == 0,
+	    "no READY=1 from the master");
+	snprintf(target, sizeof(target), "127.0.0.1:%d", t.port);
+	fd = harness_tunnel(p.port, target, NULL, NULL, harness_ms(10000));
+	EXPECT(&p, fd != -1, "no tunnel");
+	ck_assert_int_eq(harness_proxy_signal(&p, SIGQUIT), 0);
+	/* The drain status, then 2 s more of whatever comes: no STOPPING. */
+	until = harness_now_ms() + harness_ms(2000);
+	for (i = 0; i < 50 && (!drained || harness_now_ms() < until); i++) {
+		if (receive(&r, buf, sizeof(buf), drained ? 500 : 10000) ==
+		    -1) {
+			EXPECT(&p, drained, "no STATUS= while draining");
+			continue;
+		}
+		EXPECT(&p, strncmp(buf, "STOPPING=1", 10) != 0, "STOPPING=1 "
+		    "with a tunnel still open: systemd would kill it after "
+		    "TimeoutStopSec (%s)", buf);
+		if (strstr(buf, "STATUS=graceful stop: draining 1 tunnels") !=
+		    NULL)
+			drained = 1;
+	}
+	ck_assert_int_eq(harness_send_str(fd, "hi\n"), 0);
+	EXPECT(&p, harness_recv_exact(fd, echo, 3, harness_ms(5000)) == 3,
+	    "the tunnel stopped relaying during the drain");
+	EXPECT(&p, harness_proxy_wait_exit(&p, 0) == -1, "the master exited "
+	    "with a tunnel open");
+	close(fd);
+	EXPECT(&p, await(&r, "STOPPING=1", buf, sizeof(buf)) == 0,
+	    "no STOPPING=1 after the last tunnel closed");
+	EXPECT(&p, harness_proxy_wait_exit(&p, harness_ms(10000)) == 0,
+	    "the master did not exit after STOPPING=1");
+	ck_assert_msg(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0,
+	    "exit status %d", p.status);
+	harness_proxy_free(&p);
+	harness_target_stop(&t);
+	receiver_free(&r);
+}
+END_TEST
+
+/*
  * systemd-socket-activate binds the port and execs the proxy on the first
  * connection: that connection is served through the inherited socket,
  * the `listen` line of the config is not bound, and a reload keeps the
@@ -761,6 +821,7 @@ sdnotify_suite(void)
 	suite_add_tcase(s, ta);
 	tcase_set_timeout(tb, 60);
 	tcase_add_loop_test(tb, test_binary_lifecycle, 0, 2);
+	tcase_add_test(tb, test_binary_quit_drains);
 	tcase_add_test(tb, test_binary_activation);
 	tcase_add_test(tb, test_binary_status_served);
 	suite_add_tcase(s, tb);
