@@ -531,33 +531,42 @@ log_access_record(const struct log_record *r)
 /* Opening, reopening and the master's side of the pipe. */
 
 static int
-open_file(const char *path, char *err, size_t errlen)
+open_file(const char *what, const char *path, char *err, size_t errlen)
 {
 	int	fd;
 
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 	    LOG_FILE_MODE);
 	if (fd == -1)
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", what, path,
+		    strerror(errno));
 	return fd;
 }
 
-/* Open the files cfg names into *a and *e (-1 when not a file). */
-static int
-open_sinks(const struct config *cfg, int *a, int *e, char *err,
+int
+log_files_open(const struct config *cfg, struct log_files *f, char *err,
     size_t errlen)
 {
-	*a = *e = -1;
-	if (cfg->access_log == LOG_SINK_FILE && (*a = open_file(
-	    cfg->access_log_path, err, errlen)) == -1)
+	f->access = f->error = -1;
+	if (cfg->access_log == LOG_SINK_FILE && (f->access = open_file(
+	    "access_log", cfg->access_log_path, err, errlen)) == -1)
 		return -1;
-	if (cfg->error_log == LOG_SINK_FILE && (*e = open_file(
-	    cfg->error_log_path, err, errlen)) == -1) {
-		if (*a != -1)
-			close(*a);
+	if (cfg->error_log == LOG_SINK_FILE && (f->error = open_file(
+	    "error_log", cfg->error_log_path, err, errlen)) == -1) {
+		log_files_close(f);
 		return -1;
 	}
 	return 0;
+}
+
+void
+log_files_close(struct log_files *f)
+{
+	if (f->access != -1)
+		close(f->access);
+	if (f->error != -1)
+		close(f->error);
+	f->access = f->error = -1;
 }
 
 static void
@@ -605,39 +614,43 @@ open_pipe(void)
 int
 log_open(const struct config *cfg, char *err, size_t errlen)
 {
-	int	a, e;
+	struct log_files	f;
 
-	if (open_sinks(cfg, &a, &e, err, errlen) == -1)
+	if (log_files_open(cfg, &f, err, errlen) == -1)
 		return -1;
 	if ((carry = malloc(LOG_CARRY_MAX)) == NULL || open_pipe() == -1) {
 		snprintf(err, errlen, "log pipe: %s", strerror(errno));
 		free(carry);
 		carry = NULL;
-		if (a != -1)
-			close(a);
-		if (e != -1)
-			close(e);
+		log_files_close(&f);
 		return -1;
 	}
 	log_owner = log_pid = getpid();
-	switch_sinks(cfg, a, e);
+	switch_sinks(cfg, f.access, f.error);
 	return 0;
+}
+
+void
+log_files_install(const struct config *cfg, struct log_files *f)
+{
+	/* Lines already in the pipe were sent before: the old files. */
+	log_pipe_drain();
+	switch_sinks(cfg, f->access, f->error);
+	f->access = f->error = -1;
 }
 
 int
 log_reopen(const struct config *cfg)
 {
-	char	err[CONFIG_PATH_MAX + 128];
-	int	a, e;
+	struct log_files	f;
+	char			err[CONFIG_PATH_MAX + 128];
 
-	if (open_sinks(cfg, &a, &e, err, sizeof(err)) == -1) {
+	if (log_files_open(cfg, &f, err, sizeof(err)) == -1) {
 		log_error("reopening logs: %s; still writing to the old ones",
 		    err);
 		return -1;
 	}
-	/* Lines already in the pipe were sent before: the old files. */
-	log_pipe_drain();
-	switch_sinks(cfg, a, e);
+	log_files_install(cfg, &f);
 	log_info("log files reopened");
 	return 0;
 }

@@ -78,7 +78,30 @@ void	log_access_record(const struct log_record *r);
  */
 int	log_open(const struct config *cfg, char *err, size_t errlen);
 /*
- * Master, on USR1 or after a reload: open the files of cfg again and
+ * Master, for a reload: the log files of the next configuration, opened
+ * before it is committed so that a path that cannot be opened fails the
+ * reload.  -1 where cfg names no file.
+ */
+struct log_files {
+	int	access;
+	int	error;
+};
+/*
+ * Open the access_log and error_log files cfg names (as log_open() does)
+ * into *f.  Returns 0, or -1 with a message naming the directive and the
+ * file in err and nothing left open.
+ */
+int	log_files_open(const struct config *cfg, struct log_files *f,
+	    char *err, size_t errlen);
+/*
+ * Switch to cfg's destinations, with the files of *f, which it takes
+ * (left at -1): lines workers sent before go to the old files first.
+ */
+void	log_files_install(const struct config *cfg, struct log_files *f);
+/* Close what *f holds (a reload that failed after opening them). */
+void	log_files_close(struct log_files *f);
+/*
+ * Master, on USR1: open the files of cfg again and
  * switch to them; on failure the previous destinations stay (logged).
  * Returns 0 or -1.
  */

@@ -625,6 +625,7 @@ reload(struct master *m)
 	struct config		next;
 	struct listener_set	ls;
 	struct priv_user	user;
+	struct log_files	files;
 	char			err[CONFIG_ERR_MAX];
 
 	log_info("reloading %s", m->path);
@@ -641,9 +642,15 @@ reload(struct master *m)
 		config_free(&next);
 		goto fail;
 	}
+	/* Last, so that no other failure leaves a new file created. */
+	if (log_files_open(&next, &files, err, sizeof(err)) == -1) {
+		listeners_retire(&ls, &m->ls);
+		config_free(&next);
+		goto fail;
+	}
 	switch_generation(m, &next, &ls, &user);
 	log_set_level(m->cfg->log_level);
-	(void)log_reopen(m->cfg);
+	log_files_install(m->cfg, &files);
 	scoreboard_reload(m->sb, 1);
 	snprintf(m->reload_status, sizeof(m->reload_status),
 	    "generation %u loaded", m->generation);

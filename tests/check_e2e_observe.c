@@ -1196,6 +1196,58 @@ START_TEST(test_control_stuck_client)
 }
 END_TEST
 
+/*
+ * A reload whose access_log cannot be opened fails as a whole: the new
+ * listen address is not kept, and records go on to the old file in the
+ * old format.
+ */
+START_TEST(test_reload_bad_log_file)
+{
+	struct env	e;
+	struct kv	kv[KV_MAX];
+	static char	out[OUT_MAX];
+	char		conf[CONF_MAX], bad[HARNESS_PATH_MAX + 64];
+	char		line[1024];
+	int		q, fd, n;
+
+	env_dir(&e);
+	ck_assert_int_eq(harness_target_start(&e.t, AF_INET, NULL, 0,
+	    HARNESS_TARGET_ECHO, 0), 0);
+	env_start(&e, "access_log_format text\n");
+	q = harness_free_port(AF_INET);
+	ck_assert_int_gt(q, 0);
+	snprintf(bad, sizeof(bad), "%s/missing/access.log", e.dir);
+	snprintf(conf, sizeof(conf), "listen 127.0.0.1:%d\naccess_log %s\n"
+	    "access_log_format json\ncontrol_socket %s\n"
+	    "allow_port 1-65535\nallow_dest 127.0.0.0/8\nworkers_start 2\n",
+	    q, bad, e.sock);
+	ck_assert_int_eq(harness_proxy_rewrite_config(&e.p, conf), 0);
+	ck_assert_int_eq(harness_proxy_signal(&e.p, SIGHUP), 0);
+	EXPECT(&e.p, harness_proxy_wait_log(&e.p, "reload failed", NULL, line,
+	    sizeof(line), harness_ms(10000)) == 0, "a reload to an access_log "
+	    "in a missing directory was not reported failed");
+	EXPECT(&e.p, strstr(line, bad) != NULL && strstr(line,
+	    "still serving generation 0") != NULL, "the failure does not "
+	    "name %s: %s", bad, line);
+	EXPECT(&e.p, harness_proxy_count_log(&e.p, "reloaded:") == 0,
+	    "also reported reloaded");
+	EXPECT(&e.p, harness_connect("127.0.0.1", q, harness_ms(1000)) == -1,
+	    "the failed reload's listen address 127.0.0.1:%d accepts", q);
+	fd = tunnel(&e, e.t.port);
+	echo_bytes(&e, fd, 7);
+	end_tunnel(fd);
+	EXPECT(&e.p, wait_lines(e.log, 1) == 1, "no record in the old file");
+	ck_assert_msg(lines[0][0] != '{', "record in the new format: %s",
+	    lines[0]);
+	n = parse_record(lines[0], 0, kv);
+	ck_assert_int_eq(kv_num(kv, n, "bytes_up", 0), 7);
+	ck_assert_msg(run_cli(&e, "status", out, sizeof(out)) == 0 &&
+	    strstr(out, "reloads: 0 ok, 1 failed") != NULL,
+	    "status: %s", out);
+	env_free(&e);
+}
+END_TEST
+
 Suite *
 observe_suite(void)
 {
@@ -1208,6 +1260,7 @@ observe_suite(void)
 	tcase_add_test(tc, test_refusal_records);
 	tcase_add_test(tc, test_client_refusals);
 	tcase_add_test(tc, test_usr1_reopen);
+	tcase_add_test(tc, test_reload_bad_log_file);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("status");
 	tcase_set_timeout(tc, 60);
