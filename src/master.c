@@ -704,6 +704,17 @@ notify_tick(struct master *m, int draining)
 	}
 }
 
+/* USR1, in the main loop and during a graceful drain alike. */
+static void
+reopen_if_asked(struct master *m)
+{
+	if (!sig_usr1)
+		return;
+	/* Workers hold no log file: see log.c. */
+	sig_usr1 = 0;
+	(void)log_reopen(m->cfg);
+}
+
 static void
 loop(struct master *m)
 {
@@ -724,11 +735,7 @@ loop(struct master *m)
 			reload(m);
 			sdnotify_ready(m->reload_status);
 		}
-		if (sig_usr1) {
-			/* Workers hold no log file: see log.c. */
-			sig_usr1 = 0;
-			(void)log_reopen(m->cfg);
-		}
+		reopen_if_asked(m);
 		enforce_drain(m);
 		if (!sig_stop && !sig_quit && !m->worker_fatal)
 			maintain(m);
@@ -753,6 +760,8 @@ graceful_stop(struct master *m)
 	while (!sig_stop && reap(m) > 0) {
 		notify_tick(m, 1);
 		wait_events(m, 1000);
+		/* A logrotate may well come during a long drain. */
+		reopen_if_asked(m);
 		enforce_drain(m);
 	}
 }
