@@ -1087,6 +1087,15 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 }
 
 void
+config_resolver_options(const struct config *cfg, char *buf, size_t len)
+{
+	long long	secs = cfg->connect_timeout_ms / 1000 / 4;
+
+	snprintf(buf, len, "timeout:%lld attempts:2",
+	    secs < 1 ? 1 : secs > 30 ? 30 : secs);
+}
+
+void
 config_free(struct config *cfg)
 {
 	size_t	i;

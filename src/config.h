@@ -123,6 +123,15 @@ int	config_load(const char *path, struct config *cfg, char *err,
 void	config_free(struct config *cfg);
 
 /*
+ * The RES_OPTIONS value that keeps a name lookup within connect_timeout
+ * (glibc's resolver would otherwise retry for up to 30 s a server):
+ * "timeout:T attempts:2", T a quarter of connect_timeout in whole
+ * seconds, at least 1 and at most 30, into buf (NUL-terminated).  Pure.
+ */
+void	config_resolver_options(const struct config *cfg, char *buf,
+	    size_t len);
+
+/*
  * Value parsers, exported for tests.  Each returns 0, or -1 with a short
  * message (no file or line) in err.
  *   duration: "10" (seconds), "250ms", "10s", "5m", "1h"; >= 0, < 1 year.

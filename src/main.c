@@ -35,23 +35,6 @@ usage(FILE *f)
 	    DEFAULT_CONFIG);
 }
 
-/*
- * glibc's resolver would otherwise retry for up to 30 s per server; keep a
- * lookup inside connect_timeout unless the operator chose RES_OPTIONS.
- */
-static void
-bound_resolver(const struct config *cfg)
-{
-	char		opts[64];
-	long long	secs = cfg->connect_timeout_ms / 1000 / 4;
-
-	if (getenv("RES_OPTIONS") != NULL)
-		return;
-	snprintf(opts, sizeof(opts), "timeout:%lld attempts:2",
-	    secs < 1 ? 1 : secs > 30 ? 30 : secs);
-	setenv("RES_OPTIONS", opts, 1);
-}
-
 /* -t: the configuration parses and its user exists. */
 static int
 check_only(const char *path, const struct config *cfg)
@@ -157,7 +140,6 @@ main(int argc, char *argv[])
 	log_init(debug ? LOG_LEVEL_DEBUG : cfg.log_level, "master");
 	if (debug)
 		cfg.log_level = LOG_LEVEL_DEBUG;
-	bound_resolver(&cfg);
 	/*
 	 * syslog(3) loads the time zone on first use (a file read and a
 	 * malloc); do it once here so no worker pays for it.

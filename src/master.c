@@ -83,6 +83,8 @@ struct master {
 	long long		 last_watchdog;
 	int			 growing;	/* forked for a shortage */
 	struct control		 ctl;		/* the control socket */
+	int			 resolver_own;	/* RES_OPTIONS set by the
+						   operator: left alone */
 };
 
 static void
@@ -591,6 +593,33 @@ enforce_drain(struct master *m)
 }
 
 /*
+ * Keep a worker's name lookups inside connect_timeout (see
+ * config_resolver_options()) unless the operator chose RES_OPTIONS.
+ * Workers read it from the environment they are forked with, so this
+ * runs before each generation's first fork.
+ */
+static void
+bound_resolver(struct master *m)
+{
+	const char	*cur = getenv("RES_OPTIONS");
+	char		 opts[64];
+	int		 changed;
+
+	if (m->resolver_own)
+		return;
+	config_resolver_options(m->cfg, opts, sizeof(opts));
+	if (cur != NULL && strcmp(cur, opts) == 0)
+		return;
+	changed = cur != NULL;
+	if (setenv("RES_OPTIONS", opts, 1) == -1) {
+		log_warn("RES_OPTIONS");
+		return;
+	}
+	if (changed)
+		log_info("resolver: RES_OPTIONS=%s", opts);
+}
+
+/*
  * Swap the running configuration for `next` (loaded and checked): the new
  * listener set replaces the old, the old generation retires, and a new
  * one starts.  Takes ownership of next's lists.
@@ -612,6 +641,7 @@ switch_generation(struct master *m, struct config *next,
 		log_warnx("workers_max %u: the scoreboard was sized at start "
 		    "for %u; restart to raise it", m->cfg->workers_max,
 		    (m->sb->nslots - 1) / 2);
+	bound_resolver(m);
 	start_pool(m);
 }
 
@@ -866,6 +896,8 @@ master_serve(struct master *m, struct config *cfg, const char *config_path)
 	m->wake[0] = m->wake[1] = -1;
 	m->rate = 1;
 	control_init(&m->ctl);
+	m->resolver_own = getenv("RES_OPTIONS") != NULL;
+	bound_resolver(m);
 	if (priv_lookup(cfg->user, &m->user, 1, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return 1;

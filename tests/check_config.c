@@ -900,6 +900,32 @@ START_TEST(test_shipped_conf)
 }
 END_TEST
 
+/* RES_OPTIONS from connect_timeout: a quarter, in seconds, 1 to 30. */
+static const struct {
+	long long	 ms;
+	const char	*want;
+} resolver_cases[] = {
+	{ 1, "timeout:1 attempts:2" },
+	{ 3999, "timeout:1 attempts:2" },
+	{ 8000, "timeout:2 attempts:2" },
+	{ 10000, "timeout:2 attempts:2" },
+	{ 20000, "timeout:5 attempts:2" },
+	{ 120000, "timeout:30 attempts:2" },
+	{ 3600000, "timeout:30 attempts:2" },
+};
+
+START_TEST(test_resolver_options)
+{
+	struct config	cfg;
+	char		buf[64];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.connect_timeout_ms = resolver_cases[_i].ms;
+	config_resolver_options(&cfg, buf, sizeof(buf));
+	ck_assert_str_eq(buf, resolver_cases[_i].want);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -930,6 +956,8 @@ config_suite(void)
 	tcase_add_loop_test(tc, test_duration, 0, NELEM(durations));
 	tcase_add_loop_test(tc, test_size, 0, NELEM(sizes));
 	tcase_add_test(tc, test_parser_messages);
+	tcase_add_loop_test(tc, test_resolver_options, 0,
+	    NELEM(resolver_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");

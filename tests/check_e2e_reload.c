@@ -683,6 +683,43 @@ START_TEST(test_usr1_noop)
 }
 END_TEST
 
+/*
+ * The resolver bound follows connect_timeout across a reload, set before
+ * the new workers fork; RES_OPTIONS the operator set is left alone.
+ */
+START_TEST(test_reload_resolver_bound)
+{
+	struct harness_proxy	p;
+	struct harness_target	t;
+	char			conf[CONF_MAX];
+	const char		*want = "resolver: RES_OPTIONS=timeout:5 "
+	    "attempts:2";
+
+	if (_i == 1)
+		ck_assert_int_eq(setenv("RES_OPTIONS", "attempts:1", 1), 0);
+	else
+		unsetenv("RES_OPTIONS");
+	target_start(&t);
+	conf_text(conf, sizeof(conf), "allow_dest 127.0.0.0/8\n"
+	    "allow_port %d\nconnect_timeout 8s\n", t.port);
+	proxy_start(&p, conf);
+	conf_text(conf, sizeof(conf), "allow_dest 127.0.0.0/8\n"
+	    "allow_port %d\nconnect_timeout 20s\n", t.port);
+	rewrite(&p, conf);
+	reload_ok(&p, 1);
+	if (_i == 0)
+		EXPECT(&p, harness_proxy_count_log(&p, want) == 1,
+		    "no \"%s\" after a reload to connect_timeout 20s", want);
+	else
+		EXPECT(&p, harness_proxy_count_log(&p, "RES_OPTIONS") == 0,
+		    "the operator's RES_OPTIONS was replaced");
+	close(tunnel_ok(&p, "127.0.0.1", p.port, &t));
+	no_crash(&p);
+	harness_proxy_free(&p);
+	harness_target_stop(&t);
+}
+END_TEST
+
 /* 5: listen addresses added and removed by reloads */
 
 START_TEST(test_reload_listeners)
@@ -1095,6 +1132,7 @@ reload_suite(void)
 	tcase_add_test(tc, test_reload_narrows_ports);
 	tcase_add_test(tc, test_reload_syntax_error);
 	tcase_add_test(tc, test_usr1_noop);
+	tcase_add_loop_test(tc, test_reload_resolver_bound, 0, 2);
 	tc = harness_tcase(s, "listeners", 60);
 	tcase_add_test(tc, test_reload_listeners);
 	tcase_add_test(tc, test_reload_bind_in_use);
