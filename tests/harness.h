@@ -267,6 +267,21 @@ int	harness_netns_enter(void);
  * vanish (connects to them time out).  Returns 0 or -1.
  */
 int	harness_netns_blackhole(const char *cidr);
+/*
+ * In the namespace: move into a new mount namespace (private, so nothing
+ * propagates out) and bind a file holding `text` over /etc/resolv.conf.
+ * Returns 0 or -1.
+ */
+int	harness_netns_resolv_conf(const char *text);
+/*
+ * A DNS server on 127.0.0.1:53 (UDP; for a namespace): A `addr` for the
+ * names listed (NULL-terminated, case-insensitive), no data for their
+ * other types, NXDOMAIN for any other name.  It reports each question as
+ * "query NAME TYPE" (NAME lower-cased, TYPE numeric).  Stop it with
+ * harness_target_stop().  Returns 0 or -1.
+ */
+int	harness_dns_start(struct harness_target *t,
+	    const char *const *names, const char *addr);
 
 /*
  * An echo target (as HARNESS_TARGET_ECHO) for many connections at once:
