@@ -35,6 +35,32 @@ usage(FILE *f)
 	    DEFAULT_CONFIG);
 }
 
+/*
+ * Resolve exactly the name the policy checked.  glibc's resolver would
+ * otherwise append the resolv.conf (or hostname) search domains, so that
+ * "CONNECT payroll:443" dials payroll.office.lan past a deny_dest rule
+ * on that name; dotted names are searched too once they fail as given.
+ * An empty LOCALDOMAIN replaces the search list with nothing; the
+ * resolver reads it on every (re)load of resolv.conf, unlike flags
+ * cleared in _res, which a reload resets.  A trailing dot would do the
+ * same in DNS but makes /etc/hosts names miss, so it is not used.
+ * HOSTALIASES maps names the same way.  An operator's own LOCALDOMAIN is
+ * overridden with a warning: it would reopen the bypass.  Other libcs
+ * ignore or honour both the same way, so this is harmless there.
+ */
+static void
+resolve_as_given(void)
+{
+	const char	*v;
+
+	if ((v = getenv("LOCALDOMAIN")) != NULL && *v != '\0')
+		log_warnx("LOCALDOMAIN ignored: names are resolved as given");
+	if (getenv("HOSTALIASES") != NULL)
+		log_warnx("HOSTALIASES ignored: names are resolved as given");
+	setenv("LOCALDOMAIN", "", 1);
+	unsetenv("HOSTALIASES");
+}
+
 /* -t: the configuration parses and its user exists. */
 static int
 check_only(const char *path, const struct config *cfg)
@@ -140,6 +166,7 @@ main(int argc, char *argv[])
 	log_init(debug ? LOG_LEVEL_DEBUG : cfg.log_level, "master");
 	if (debug)
 		cfg.log_level = LOG_LEVEL_DEBUG;
+	resolve_as_given();
 	/*
 	 * syslog(3) loads the time zone on first use (a file read and a
 	 * malloc); do it once here so no worker pays for it.
