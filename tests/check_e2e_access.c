@@ -3,7 +3,8 @@
  * auth_file (raw sockets and curl --proxy-user), the built-in destination
  * denials under many spellings, and upstream chaining through a real
  * parent (tinyproxy, started by the test on loopback) and through a
- * scripted fake parent.  Only loopback is used.
+ * scripted fake parent.  Only loopback is used; the test that needs its
+ * own resolv.conf and DNS server runs in a private namespace.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -460,6 +461,86 @@ START_TEST(test_dest_rules_named)
 }
 END_TEST
 
+/*
+ * The name a rule is checked on is the name resolved: the resolver's
+ * search list must not turn "secret" into the denied secret.corp.test,
+ * nor a dotted "db.inner" into db.inner.corp.test.  In a private network
+ * and mount namespace with its own resolv.conf and DNS server.
+ */
+START_TEST(test_dest_name_not_searched_netns)
+{
+	static const char *const names[] = { "secret.corp.test",
+	    "db.inner.corp.test", "open.corp.test", NULL };
+	static const char *const tricks[] = { "secret", "db.inner" };
+	struct harness_proxy	 p;
+	struct harness_target	 t, dns;
+	struct harness_response	 r;
+	char			 conf[512], req[256], line[1024];
+	int			 fd, i;
+
+	if (harness_netns_enter() == -1)
+		SKIP("cannot create a network namespace (needs root)");
+	if (harness_netns_resolv_conf("nameserver 127.0.0.1\n"
+	    "search corp.test\n") == -1)
+		SKIP("cannot bind a resolv.conf in a mount namespace");
+	ck_assert_int_eq(harness_dns_start(&dns, names, "127.0.0.5"), 0);
+	ck_assert_int_eq(harness_target_start(&t, AF_INET, "127.0.0.5", 0,
+	    HARNESS_TARGET_ECHO, 0), 0);
+	snprintf(conf, sizeof(conf), "deny_dest secret.corp.test\n"
+	    "deny_dest .inner.corp.test\nallow_dest 127.0.0.0/8\n"
+	    "allow_port %d\nworkers_start 2\nconnect_timeout 5s\n", t.port);
+	proxy_up(&p, conf);
+	snprintf(req, sizeof(req), "CONNECT secret.corp.test:%d HTTP/1.1\r\n"
+	    "Host: x\r\n\r\n", t.port);
+	fd = raw_request(&p, req);
+	expect_status(&p, fd, 403, "deny_dest secret.corp.test", &r);
+	close(fd);
+	for (i = 0; i < 2; i++) {
+		snprintf(req, sizeof(req), "CONNECT %s:%d HTTP/1.1\r\n"
+		    "Host: x\r\n\r\n", tricks[i], t.port);
+		fd = raw_request(&p, req);
+		expect_status(&p, fd, 502, tricks[i], &r);
+		close(fd);
+		EXPECT(&p, nth_access(&p, i + 1, line, sizeof(line)) == 0 &&
+		    strstr(line, "reason=resolve_failed") != NULL &&
+		    strstr(line, "dialed=") == NULL, "%s: %s", tricks[i], line);
+	}
+	/* The proxy does resolve through this server: a name it allows. */
+	snprintf(req, sizeof(req), "open.corp.test:%d", t.port);
+	fd = harness_tunnel(p.port, req, NULL, NULL, harness_ms(10000));
+	EXPECT(&p, fd != -1, "open.corp.test through the test's DNS server");
+	harness_echo_roundtrip(&p, fd, "open");
+	close(fd);
+	/* Every question before that one, in order: none searched. */
+	for (i = 0; i < 64; i++) {
+		EXPECT(&p, harness_target_line(&dns, "query ", line,
+		    sizeof(line), harness_ms(5000)) == 0,
+		    "the DNS server was not asked for open.corp.test");
+		EXPECT(&p, strstr(line, "secret.corp.test") == NULL &&
+		    strstr(line, "db.inner.corp.test") == NULL,
+		    "the proxy asked for a searched name: %s", line);
+		if (strncmp(line, "query open.corp.test ", 21) == 0)
+			break;
+	}
+	EXPECT(&p, i < 64, "too many DNS questions");
+	harness_proxy_free(&p);
+	/* An inherited LOCALDOMAIN would search too: overridden, with a word. */
+	ck_assert_int_eq(setenv("LOCALDOMAIN", "corp.test", 1), 0);
+	proxy_up(&p, conf);
+	unsetenv("LOCALDOMAIN");
+	snprintf(req, sizeof(req), "CONNECT secret:%d HTTP/1.1\r\n"
+	    "Host: x\r\n\r\n", t.port);
+	fd = raw_request(&p, req);
+	expect_status(&p, fd, 502, "secret with LOCALDOMAIN=corp.test", &r);
+	close(fd);
+	EXPECT(&p, harness_proxy_count_log(&p, "LOCALDOMAIN ignored") == 1,
+	    "no warning that LOCALDOMAIN is ignored");
+	harness_proxy_free(&p);
+	harness_target_stop(&t);
+	harness_target_stop(&dns);
+}
+END_TEST
+
 /* --- upstream: tinyproxy ----------------------------------------------- */
 
 struct parent {
@@ -815,6 +896,7 @@ access_suite(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_builtin_denials);
 	tcase_add_test(tc, test_dest_rules_named);
+	tcase_add_test(tc, test_dest_name_not_searched_netns);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("upstream");
 	tcase_set_timeout(tc, 90);
