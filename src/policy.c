@@ -25,9 +25,11 @@ struct builtin {
 
 /*
  * Denied unless an allow_dest CIDR says otherwise.  IPv4 entries also
- * catch their mapped, compatible and NAT64 forms through
- * policy_cidr_match().  The metadata entry comes before link-local only
- * so that logs name it.
+ * catch their mapped, translated, compatible, NAT64 and 6to4 forms
+ * through policy_cidr_match().  The metadata entry comes before
+ * link-local only so that logs name it.  The local-use NAT64 prefix
+ * (RFC 8215) is denied whole: its translator and prefix length are the
+ * network's own, so the IPv4 address it stands for cannot be told here.
  */
 static const struct builtin builtins[] = {
 	{ "builtin:unspecified",	V4(0, 0, 0, 0, 8) },
@@ -45,21 +47,26 @@ static const struct builtin builtins[] = {
 	{ "builtin:link-local",		V6(0xfe, 0x80, 10) },
 	{ "builtin:site-local",		V6(0xfe, 0xc0, 10) },
 	{ "builtin:multicast",		V6(0xff, 0x00, 8) },
-	{ "builtin:unique-local",	V6(0xfc, 0x00, 7) }
+	{ "builtin:unique-local",	V6(0xfc, 0x00, 7) },
+	{ "builtin:nat64-local",
+	    { AF_INET6, { 0x00, 0x64, 0xff, 0x9b, 0x00, 0x01 }, 48 } }
 };
 
 #define NBUILTINS	(sizeof(builtins) / sizeof(builtins[0]))
 
 static const uint8_t	v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 static const uint8_t	nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
+static const uint8_t	siit[12] = { [8] = 0xff, [9] = 0xff };
 static const uint8_t	zero16[16];
 
 /*
  * Copy the IPv4 address that `sa` stands for into v4: its own for
- * AF_INET, the embedded one for the mapped (::ffff:0:0/96), NAT64
- * (64:ff9b::/96) and compatible (::/96) IPv6 forms.  :: and ::1 are
- * excluded from the compatible form: they are IPv6 addresses in their
- * own right.  Returns 1 when there is one, else 0.
+ * AF_INET, the embedded one for the mapped (::ffff:0:0/96), translated
+ * (SIIT, ::ffff:0:0:0/96), NAT64 (64:ff9b::/96) and compatible (::/96)
+ * IPv6 forms, and for 6to4 (2002::/16) the site's IPv4 address in bits
+ * 16-47, which is where its packets go.  :: and ::1 are excluded from
+ * the compatible form: they are IPv6 addresses in their own right.
+ * Returns 1 when there is one, else 0.
  */
 static int
 embedded_v4(const struct sockaddr *sa, uint8_t v4[4])
@@ -77,10 +84,15 @@ embedded_v4(const struct sockaddr *sa, uint8_t v4[4])
 		return 0;
 	sin6 = (const struct sockaddr_in6 *)(const void *)sa;
 	a = sin6->sin6_addr.s6_addr;
+	if (a[0] == 0x20 && a[1] == 0x02) {
+		memcpy(v4, a + 2, 4);
+		return 1;
+	}
 	if (memcmp(a, zero16, 12) == 0) {
 		if (a[12] == 0 && a[13] == 0 && a[14] == 0 && a[15] <= 1)
 			return 0;
-	} else if (memcmp(a, v4mapped, 12) != 0 && memcmp(a, nat64, 12) != 0)
+	} else if (memcmp(a, v4mapped, 12) != 0 && memcmp(a, nat64, 12) != 0 &&
+	    memcmp(a, siit, 12) != 0)
 		return 0;
 	memcpy(v4, a + 12, 4);
 	return 1;

@@ -52,9 +52,10 @@ int	policy_cidr_parse(const char *s, struct cidr *out);
 
 /*
  * Whether `sa` (AF_INET or AF_INET6) lies in `c`.  An IPv6 address that
- * embeds an IPv4 one (IPv4-mapped ::ffff:0:0/96, IPv4-compatible ::/96
- * except :: and ::1, NAT64 64:ff9b::/96) is also matched as that IPv4
- * address against an IPv4 block.
+ * embeds an IPv4 one (IPv4-mapped ::ffff:0:0/96, IPv4-translated
+ * ::ffff:0:0:0/96, IPv4-compatible ::/96 except :: and ::1, NAT64
+ * 64:ff9b::/96, 6to4 2002::/16 by its bits 16-47) is also matched as
+ * that IPv4 address against an IPv4 block.
  */
 int	policy_cidr_match(const struct cidr *c, const struct sockaddr *sa);
 
