@@ -7,11 +7,13 @@
  */
 #define _GNU_SOURCE
 
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -1349,6 +1351,39 @@ target_send(int c, size_t count, int *ok)
 	return target_drain(c, total, ok);
 }
 
+/*
+ * Send count pattern bytes, half-close, and wait (10 s at most) until the
+ * peer has acknowledged everything, FIN included, before closing: the
+ * bytes are then all in the peer's hands, and what the peer sends from
+ * now on meets a closed socket.  Returns 1 when the queue emptied, 0 when
+ * it did not, -1 when a send failed.
+ */
+static int
+target_send_close(int c, size_t count)
+{
+	struct timeval	tv = { .tv_sec = 30 };
+	unsigned char	buf[16384];
+	size_t		sent, chunk;
+	int		queued = -1, i;
+
+	/* A peer that stops reading fails the send, not the test's time. */
+	if (setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+		return -1;
+	for (sent = 0; sent < count; sent += chunk) {
+		chunk = count - sent < sizeof(buf) ? count - sent : sizeof(buf);
+		harness_pattern_fill(buf, chunk, sent);
+		if (harness_send(c, buf, chunk) == -1)
+			return -1;
+	}
+	shutdown(c, SHUT_WR);
+	for (i = 0; i < 1000; i++) {
+		if (ioctl(c, TIOCOUTQ, &queued) == -1 || queued == 0)
+			break;
+		sleep_ms(10);
+	}
+	return queued == 0;
+}
+
 static void
 target_conn(int c, int rep, enum harness_target_mode mode, size_t count)
 {
@@ -1376,7 +1411,17 @@ target_conn(int c, int rep, enum harness_target_mode mode, size_t count)
 	case HARNESS_TARGET_SILENT:
 		target_drain(c, 0, &ok);
 		break;
+	case HARNESS_TARGET_SEND_CLOSE:
+		ok = target_send_close(c, count);
+		/* Reported once closed: the line says the target is gone. */
+		close(c);
+		c = -1;
+		snprintf(line, sizeof(line), "done acked=%d\n", ok);
+		report(rep, line);
+		break;
 	}
+	if (c != -1)
+		close(c);
 }
 
 static int
@@ -1413,7 +1458,6 @@ target_loop(int lfd, int rep, enum harness_target_mode mode, size_t count)
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			close(lfd);
 			target_conn(c, rep, mode, count);
-			close(c);
 			_exit(0);
 		}
 		close(c);

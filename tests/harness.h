@@ -31,14 +31,19 @@ enum harness_target_mode {
 				   then read until EOF checking the pattern */
 	HARNESS_TARGET_COUNT,	/* read until EOF checking the pattern, then
 				   answer "recv=N ok=B\n" and close */
-	HARNESS_TARGET_SILENT	/* accept, never speak, hold until EOF */
+	HARNESS_TARGET_SILENT,	/* accept, never speak, hold until EOF */
+	HARNESS_TARGET_SEND_CLOSE /* send `count` pattern bytes, half-close,
+				   wait until the peer acknowledged them all,
+				   then close without reading */
 };
 
 /*
  * A target server in a forked child.  It reports on `report` (read end,
  * non-blocking) one line per event: "accept PEERPORT" for each
  * connection, and for SEND and COUNT "done recv=N ok=B" at the end of
- * each connection (ok=1 when every byte matched the pattern).
+ * each connection (ok=1 when every byte matched the pattern); SEND_CLOSE
+ * reports "done acked=B" once it closed (1: every byte was acknowledged
+ * first; 0: its send queue did not empty within 10 s; -1: a send failed).
  */
 struct harness_target {
 	pid_t	pid;
