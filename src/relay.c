@@ -3,6 +3,7 @@
  * one bounded buffer per direction.  Each direction is a `struct half`
  * that reads from one socket and writes to the other; EOF on its source
  * becomes shutdown(SHUT_WR) on its destination once the buffer drains.
+ * A destination that closed and went away stops only its own direction.
  * A tunnel that goes quiet gives its buffers' pages back, so an idle
  * tunnel costs little memory however large relay_buffer is.
  */
@@ -32,8 +33,8 @@ struct half {
 	const char	*early;		/* caller's bytes, written before buf */
 	size_t		 early_len;
 	int		 eof;		/* `from` returned EOF */
-	int		 shut;		/* `to` was shut down for writing */
-	int		 gone;		/* `to` was reset or closed */
+	int		 shut;		/* nothing more goes to `to` */
+	int		 gone;		/* `to` went away; `from` dropped */
 	_Atomic uint64_t *count;
 	size_t		 grow;		/* most bytes one read() may take */
 };
@@ -126,7 +127,10 @@ half_read(struct half *h)
 	return HALF_MOVED;
 }
 
-/* Write early bytes, then the buffer, until done or the socket is full. */
+/*
+ * Write early bytes, then the buffer, until done or the socket is full.
+ * Returns -1 with errno set when the write fails.
+ */
 static int
 half_write(struct half *h)
 {
@@ -142,7 +146,6 @@ half_write(struct half *h)
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
 				break;
-			h->gone = errno == EPIPE || errno == ECONNRESET;
 			return -1;
 		}
 		moved = HALF_MOVED;
@@ -161,12 +164,36 @@ half_write(struct half *h)
 }
 
 /*
- * One round of a direction: read what fits, write what is pending (at
- * once after a read: the socket is likely writable and it saves a poll),
- * and pass on an EOF once everything before it was written.
+ * A write to h->to failed.  When its peer had closed in order first (we
+ * read its EOF, `peer_eof`, or the kernel had: Linux reports a reset
+ * that follows a FIN as EPIPE, one without as ECONNRESET), it merely
+ * refused what came after (RFC 9110 9.3.6: what is undelivered is
+ * discarded).  Then only this direction stops: its bytes are dropped,
+ * what its source still sends is read and thrown away so that the source
+ * is not stuck writing, and the other direction goes on delivering what
+ * the peer sent.  Returns HALF_IDLE so, or -1 for a failure that ends
+ * the relay.
  */
 static int
-half_step(struct half *h, short rev_from, short rev_to)
+half_lost(struct half *h, int peer_eof)
+{
+	if (errno != EPIPE && !(errno == ECONNRESET && peer_eof))
+		return -1;
+	h->gone = h->shut = 1;
+	h->early_len = 0;
+	h->off = h->len = 0;
+	return HALF_IDLE;
+}
+
+/*
+ * One round of a direction: read what fits, write what is pending (at
+ * once after a read: the socket is likely writable and it saves a poll),
+ * and pass on an EOF once everything before it was written.  Bytes read
+ * after the destination went away are discarded, and are not traffic:
+ * they do not hold the tunnel open past its idle timeout.
+ */
+static int
+half_step(struct half *h, short rev_from, short rev_to, int peer_eof)
 {
 	int	 moved = HALF_IDLE, r;
 
@@ -174,13 +201,18 @@ half_step(struct half *h, short rev_from, short rev_to)
 		errno = EBADF;
 		return -1;
 	}
-	if (half_wants_read(h) && (rev_from & (POLLIN | POLLHUP | POLLERR)))
+	if (half_wants_read(h) && (rev_from & (POLLIN | POLLHUP | POLLERR))) {
 		if ((moved = half_read(h)) == -1)
 			return -1;
+		if (h->gone) {
+			h->len = 0;
+			moved = HALF_IDLE;
+		}
+	}
 	if (half_pending(h) > 0 &&
 	    (moved || (rev_to & (POLLOUT | POLLHUP | POLLERR)))) {
 		if ((r = half_write(h)) == -1)
-			return -1;
+			return half_lost(h, peer_eof);
 		moved |= r;
 	}
 	if (h->eof && !h->shut && half_pending(h) == 0) {
@@ -325,46 +357,50 @@ idle_left(long long last, long long idle_ms)
 
 /*
  * Both directions for one poll() result.  Returns HALF_IDLE/HALF_MOVED,
- * or -1 with *end set when the relay is over.
+ * or -1 when a read or write failed.  *first records which side sent
+ * EOF first.
  */
 static int
 relay_step(struct half *up, struct half *down, const struct pollfd *pfd,
-    enum relay_end *first, enum relay_end *end)
+    enum relay_end *first)
 {
 	int	 m1, m2;
 
-	m1 = half_step(up, pfd[0].revents, pfd[1].revents);
-	m2 = m1 == -1 ? -1 : half_step(down, pfd[1].revents, pfd[0].revents);
+	m1 = half_step(up, pfd[0].revents, pfd[1].revents, down->eof);
+	m2 = m1 == -1 ? -1 :
+	    half_step(down, pfd[1].revents, pfd[0].revents, up->eof);
 	if (*first == RELAY_ERROR && (up->eof || down->eof))
 		*first = up->eof ? RELAY_CLIENT_EOF : RELAY_SERVER_EOF;
-	if (m1 == -1 || m2 == -1) {
-		/*
-		 * A side that sent EOF and then went away before taking the
-		 * reply ended the tunnel normally (RFC 9110 9.3.6: what is
-		 * undelivered is discarded); anything else is a failure.
-		 */
-		if ((m1 == -1 && up->gone && down->eof) ||
-		    (m2 == -1 && down->gone && up->eof))
-			*end = *first;
-		else
-			*end = RELAY_ERROR;
+	if (m1 == -1 || m2 == -1)
 		return -1;
-	}
 	return m1 | m2;
+}
+
+/*
+ * A side whose peer is gone may still be sending to us; closing a socket
+ * with bytes arriving resets it, and the reset destroys what is still
+ * queued toward that side.
+ */
+static int
+still_sending(const struct half *up, const struct half *down)
+{
+	return (up->gone && !up->eof ? RELAY_LINGER_CLIENT : 0) |
+	    (down->gone && !down->eof ? RELAY_LINGER_SERVER : 0);
 }
 
 enum relay_end
 relay_run(int client, int server, const char *early, size_t early_len,
     const struct relay_buffers *bufs, long long idle_ms,
-    volatile sig_atomic_t *stop, struct relay_stats *st)
+    volatile sig_atomic_t *stop, struct relay_stats *st, int *linger)
 {
 	struct half		 up, down;
 	struct pollfd		 pfd[2];
 	struct relay_stats	 dummy;
-	enum relay_end		 first = RELAY_ERROR, end = RELAY_ERROR;
+	enum relay_end		 first = RELAY_ERROR;
 	long long		 last;
 	int			 timeout, r, released = 0;
 
+	*linger = 0;
 	if (st == NULL)
 		st = &dummy;
 	if (bufs->size == 0 || set_nonblock(client) == -1 ||
@@ -378,8 +414,10 @@ relay_run(int client, int server, const char *early, size_t early_len,
 	for (;;) {
 		if (stop != NULL && *stop)
 			return RELAY_SHUTDOWN;
-		if (up.shut && down.shut)
+		if (up.shut && down.shut) {
+			*linger = still_sending(&up, &down);
 			return first;
+		}
 		if ((timeout = idle_left(last, idle_ms)) == 0)
 			return RELAY_IDLE;
 		timeout = release_when_quiet(&up, &down, bufs, last, timeout,
@@ -389,8 +427,8 @@ relay_run(int client, int server, const char *early, size_t early_len,
 			return RELAY_ERROR;
 		if (r <= 0)
 			continue;
-		if ((r = relay_step(&up, &down, pfd, &first, &end)) == -1)
-			return end;
+		if ((r = relay_step(&up, &down, pfd, &first)) == -1)
+			return RELAY_ERROR;
 		if (r == HALF_MOVED) {
 			last = now_ms();
 			released = 0;

@@ -37,6 +37,10 @@ struct relay_buffers {
 	size_t	 head_size;
 };
 
+/* Bits of relay_run()'s *linger: sides to close with a lingering close. */
+#define RELAY_LINGER_CLIENT	0x01
+#define RELAY_LINGER_SERVER	0x02
+
 /*
  * Relay between `client` and `server` until both directions have ended,
  * the tunnel is idle for idle_ms, an error occurs, or *stop is set (checked
@@ -44,14 +48,19 @@ struct relay_buffers {
  * the client sent after its request head; they go to the server first.
  * Sockets are switched to non-blocking; they are not closed.  An EOF on
  * one side becomes shutdown(SHUT_WR) on the other once everything read
- * from it has been written; the other direction keeps flowing.  At most
- * bufs->size bytes are held per direction.  *st is updated as bytes are
- * written.  Returns why the relay ended.
+ * from it has been written; the other direction keeps flowing.  A side
+ * that closed in order and then refused our bytes (EPIPE) ends only the
+ * direction toward it: what its peer still sends is discarded while the
+ * other direction delivers what it holds.  At most bufs->size bytes are
+ * held per direction.  *st is updated as bytes are written.  Returns why
+ * the relay ended; *linger gets RELAY_LINGER_CLIENT/SERVER for a side
+ * that may still be sending, which a plain close() would reset, losing
+ * what is queued toward it (0 for a tunnel that ended otherwise).
  */
 enum relay_end relay_run(int client, int server, const char *early,
 	    size_t early_len, const struct relay_buffers *bufs,
 	    long long idle_ms, volatile sig_atomic_t *stop,
-	    struct relay_stats *st);
+	    struct relay_stats *st, int *linger);
 
 /*
  * Give the whole pages inside buf[0..len) back to the system: they read

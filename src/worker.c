@@ -310,7 +310,7 @@ open_tunnel(struct worker *w, struct tunnel *t, const struct request *req,
 	struct dial_result	res;
 	char			buf[RESPONSE_MAX];
 	size_t			n;
-	int			server;
+	int			server, linger = 0;
 
 	res.early = w->scratch;
 	res.early_size = UPSTREAM_HEAD_MAX;
@@ -329,7 +329,7 @@ open_tunnel(struct worker *w, struct tunnel *t, const struct request *req,
 	    w->cfg->idle_timeout_ms) == 0)
 		t->reason = end_reason(relay_run(t->client, server,
 		    w->head + req->head_len, len - req->head_len, &w->bufs,
-		    w->cfg->idle_timeout_ms, &worker_stop, t->st));
+		    w->cfg->idle_timeout_ms, &worker_stop, t->st, &linger));
 	scoreboard_set_state(w->sb, w->slot, SB_CLOSING);
 	close(server);
 	close(t->client);

@@ -42,6 +42,7 @@ struct rt {
 	volatile sig_atomic_t	*stop;
 	struct relay_stats	 st;
 	enum relay_end		 end;
+	int			 linger;	/* relay_run()'s *linger */
 	pthread_t		 tid;
 };
 
@@ -107,7 +108,7 @@ relay_thread(void *arg)
 	char		 c = 1;
 
 	rt->end = relay_run(rt->rcli, rt->rsrv, rt->early, rt->early_len,
-	    &rt->bufs, rt->idle_ms, rt->stop, &rt->st);
+	    &rt->bufs, rt->idle_ms, rt->stop, &rt->st, &rt->linger);
 	(void)write(rt->done[1], &c, 1);
 	return NULL;
 }
@@ -702,6 +703,95 @@ START_TEST(test_server_full_close)
 	send_all(rt.cli, "late", 4);
 	ck_assert_int_eq(rt_join(&rt), RELAY_SERVER_EOF);
 	ck_assert_uint_eq(rt.st.down, sizeof(buf));
+	/* The client may send more: the caller must not reset it. */
+	ck_assert_int_eq(rt.linger, RELAY_LINGER_CLIENT);
+	rt_free(&rt);
+}
+END_TEST
+
+/*
+ * Send pattern bytes from fd until nothing more fits: the relay holds a
+ * full buffer it cannot deliver, and both sockets are full.  Returns the
+ * count.  No room for 100 ms is taken as full.
+ */
+static size_t
+fill_up(int fd, unsigned seed)
+{
+	unsigned char	 buf[16384];
+	size_t		 sent = 0;
+	ssize_t		 r;
+	int		 i;
+
+	nonblock(fd);
+	for (i = 0; i < 100000; i++) {
+		fill(buf, sizeof(buf), seed, sent);
+		r = send(fd, buf, sizeof(buf), MSG_NOSIGNAL);
+		ck_assert_msg(r > 0 || errno == EAGAIN, "send: %s",
+		    strerror(errno));
+		if (r > 0)
+			sent += (size_t)r;
+		else if (!wait_fd(fd, POLLOUT, 100))
+			return sent;
+	}
+	ck_abort_msg("the relay never stopped taking bytes");
+	return sent;
+}
+
+/*
+ * The target closes while the relay still holds its bytes, its EOF not
+ * yet read, and the client, not reading, sends more: the client's bytes
+ * meet a closed socket (EPIPE) and are dropped, but everything the target
+ * sent still reaches the client, then EOF.
+ */
+START_TEST(test_server_gone_with_data_held)
+{
+	struct rt	 rt;
+	unsigned char	*buf;
+	size_t		 total;
+
+	rt_init(&rt, 4096);
+	rt_start(&rt);
+	total = fill_up(rt.srv, 11);
+	close(rt.srv);
+	rt.srv = -1;
+	send_all(rt.cli, "late", 4);
+	send_all(rt.cli, "later", 5);
+	ck_assert((buf = malloc(total)) != NULL);
+	recv_exact(rt.cli, buf, total);
+	ck_assert(check_pat(buf, total, 11, 0));
+	free(buf);
+	expect_eof(rt.cli);
+	ck_assert_int_eq(rt_join(&rt), RELAY_SERVER_EOF);
+	ck_assert_uint_eq(rt.st.down, total);
+	ck_assert_uint_eq(rt.st.up, 0);
+	ck_assert_int_eq(rt.linger, RELAY_LINGER_CLIENT);
+	rt_free(&rt);
+}
+END_TEST
+
+/* The same the other way: the client leaves, the target still sends. */
+START_TEST(test_client_gone_with_data_held)
+{
+	struct rt	 rt;
+	unsigned char	*buf;
+	size_t		 total;
+
+	rt_init(&rt, 4096);
+	rt_start(&rt);
+	total = fill_up(rt.cli, 13);
+	close(rt.cli);
+	rt.cli = -1;
+	send_all(rt.srv, "late", 4);
+	send_all(rt.srv, "later", 5);
+	ck_assert((buf = malloc(total)) != NULL);
+	recv_exact(rt.srv, buf, total);
+	ck_assert(check_pat(buf, total, 13, 0));
+	free(buf);
+	expect_eof(rt.srv);
+	ck_assert_int_eq(rt_join(&rt), RELAY_CLIENT_EOF);
+	ck_assert_uint_eq(rt.st.up, total);
+	ck_assert_uint_eq(rt.st.down, 0);
+	ck_assert_int_eq(rt.linger, RELAY_LINGER_SERVER);
 	rt_free(&rt);
 }
 END_TEST
@@ -853,6 +943,8 @@ relay_suite(void)
 	tcase_add_test(tc, test_server_reset);
 	tcase_add_test(tc, test_client_reset);
 	tcase_add_test(tc, test_server_full_close);
+	tcase_add_test(tc, test_server_gone_with_data_held);
+	tcase_add_test(tc, test_client_gone_with_data_held);
 	suite_add_tcase(s, tc);
 	return s;
 }
