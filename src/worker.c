@@ -302,6 +302,21 @@ dial_target(struct worker *w, struct tunnel *t, const struct request *req,
 	return server;
 }
 
+/*
+ * Close one side of an ended tunnel.  A side the relay says may still be
+ * sending gets a lingering close: its late bytes are read and dropped, so
+ * they do not make the kernel reset the connection and throw away what
+ * is still queued toward it.
+ */
+static void
+close_side(int fd, int linger)
+{
+	if (linger)
+		net_lingering_close(fd, LINGER_MS);
+	else
+		close(fd);
+}
+
 /* Everything after a valid head: dial, 200, relay, log. */
 static void
 open_tunnel(struct worker *w, struct tunnel *t, const struct request *req,
@@ -331,8 +346,8 @@ open_tunnel(struct worker *w, struct tunnel *t, const struct request *req,
 		    w->head + req->head_len, len - req->head_len, &w->bufs,
 		    w->cfg->idle_timeout_ms, &worker_stop, t->st, &linger));
 	scoreboard_set_state(w->sb, w->slot, SB_CLOSING);
-	close(server);
-	close(t->client);
+	close_side(server, linger & RELAY_LINGER_SERVER);
+	close_side(t->client, linger & RELAY_LINGER_CLIENT);
 	log_tunnel(w, t);
 }
 

@@ -594,6 +594,94 @@ START_TEST(test_halfclose_target)
 }
 END_TEST
 
+/*
+ * Read until EOF or an error, checking the pattern.  Returns the bytes
+ * received; *err is 0 after a clean EOF, else the errno that ended it
+ * (ETIMEDOUT at the deadline, EILSEQ at a wrong byte).
+ */
+static size_t
+recv_to_eof(int fd, int timeout_ms, int *err)
+{
+	static unsigned char	buf[65536];
+	long long		deadline = harness_now_ms() + timeout_ms;
+	size_t			got = 0;
+	ssize_t			n;
+	int			i;
+
+	for (i = 0; i < 1000000; i++) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (harness_now_ms() >= deadline)
+			break;
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		if ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) == 0) {
+			*err = 0;
+			return got;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n == -1) {
+			*err = errno;
+			return got;
+		}
+		if (harness_pattern_check(buf, (size_t)n, got) != (size_t)-1) {
+			*err = EILSEQ;
+			return got;
+		}
+		got += (size_t)n;
+	}
+	*err = ETIMEDOUT;
+	return got;
+}
+
+/*
+ * The target sends 3 MiB, half-closes, and closes once all of it was
+ * acknowledged, while the client keeps sending a byte every 100 ms and
+ * reads only later.  The bytes that meet the closed target are dropped;
+ * the target's bytes must all reach the client, then a clean EOF: not a
+ * reset caused by the client's late bytes hitting a closed socket.
+ */
+START_TEST(test_target_closes_while_client_sends)
+{
+	struct harness_proxy	p;
+	struct harness_target	t;
+	char			line[1024], done[64];
+	size_t			got;
+	int			fd, i, err, late = 0, send_err = 0;
+
+	setup_pair(&p, &t, HARNESS_TARGET_SEND_CLOSE, 3 * MIB, NULL);
+	fd = tunnel_to(&p, &t, NULL);
+	for (i = 0; i < 300; i++) {
+		if (harness_target_line(&t, "done ", done, sizeof(done),
+		    100) == 0)
+			break;
+		EXPECT(&p, harness_send(fd, "x", 1) == 0,
+		    "send before the target closed: %s", strerror(errno));
+	}
+	EXPECT(&p, i < 300, "the target did not finish within 30 s");
+	/* On for a second: these are the bytes the closed target refuses. */
+	for (late = 0; late < 10 && send_err == 0; late++) {
+		if (harness_send(fd, "x", 1) == -1)
+			send_err = errno;
+		harness_pause_ms(100);
+	}
+	got = recv_to_eof(fd, harness_ms(20000), &err);
+	close(fd);
+	EXPECT(&p, got == 3 * MIB && err == 0,
+	    "client got %zu of %d bytes, then %s (target: %s; %d late "
+	    "sends%s%s)", got, 3 * MIB, err == 0 ? "EOF" : strerror(err),
+	    done, late, send_err != 0 ? ", then " : "",
+	    send_err != 0 ? strerror(send_err) : "");
+	access_line(&p, t.port, line, sizeof(line));
+	EXPECT(&p, harness_field_num(line, "status") == 200 &&
+	    harness_field_num(line, "bytes_down") == 3 * MIB &&
+	    strstr(line, "reason=server_eof") != NULL,
+	    "access record: expected status=200 bytes_down=%d "
+	    "reason=server_eof: %s", 3 * MIB, line);
+	teardown_pair(&p, &t);
+}
+END_TEST
+
 START_TEST(test_ipv6_target)
 {
 	struct harness_proxy	p;
@@ -1164,6 +1252,7 @@ e2e_suite(void)
 	tcase_add_test(tc, test_early_data);
 	tcase_add_test(tc, test_halfclose_client);
 	tcase_add_test(tc, test_halfclose_target);
+	tcase_add_test(tc, test_target_closes_while_client_sends);
 	tcase_add_test(tc, test_ipv6_target);
 	tcase_add_test(tc, test_mib_each_way);
 	tcase_add_test(tc, test_idle_timeout);
