@@ -738,60 +738,38 @@ fill_up(int fd, unsigned seed)
 }
 
 /*
- * The target closes while the relay still holds its bytes, its EOF not
- * yet read, and the client, not reading, sends more: the client's bytes
- * meet a closed socket (EPIPE) and are dropped, but everything the target
- * sent still reaches the client, then EOF.
+ * One side closes while the relay still holds its bytes, its EOF not yet
+ * read, and the other side, not reading, sends more: those bytes meet a
+ * closed socket (EPIPE) and are dropped, but everything the closed side
+ * sent still arrives, then EOF.  _i 0: the target closes; 1: the client.
  */
-START_TEST(test_server_gone_with_data_held)
+START_TEST(test_side_gone_with_data_held)
 {
 	struct rt	 rt;
 	unsigned char	*buf;
 	size_t		 total;
+	int		*gone, *stays;
 
 	rt_init(&rt, 4096);
 	rt_start(&rt);
-	total = fill_up(rt.srv, 11);
-	close(rt.srv);
-	rt.srv = -1;
-	send_all(rt.cli, "late", 4);
-	send_all(rt.cli, "later", 5);
+	gone = _i == 0 ? &rt.srv : &rt.cli;
+	stays = _i == 0 ? &rt.cli : &rt.srv;
+	total = fill_up(*gone, 11);
+	close(*gone);
+	*gone = -1;
+	send_all(*stays, "late", 4);
+	send_all(*stays, "later", 5);
 	ck_assert((buf = malloc(total)) != NULL);
-	recv_exact(rt.cli, buf, total);
+	recv_exact(*stays, buf, total);
 	ck_assert(check_pat(buf, total, 11, 0));
 	free(buf);
-	expect_eof(rt.cli);
-	ck_assert_int_eq(rt_join(&rt), RELAY_SERVER_EOF);
-	ck_assert_uint_eq(rt.st.down, total);
-	ck_assert_uint_eq(rt.st.up, 0);
-	ck_assert_int_eq(rt.linger, RELAY_LINGER_CLIENT);
-	rt_free(&rt);
-}
-END_TEST
-
-/* The same the other way: the client leaves, the target still sends. */
-START_TEST(test_client_gone_with_data_held)
-{
-	struct rt	 rt;
-	unsigned char	*buf;
-	size_t		 total;
-
-	rt_init(&rt, 4096);
-	rt_start(&rt);
-	total = fill_up(rt.cli, 13);
-	close(rt.cli);
-	rt.cli = -1;
-	send_all(rt.srv, "late", 4);
-	send_all(rt.srv, "later", 5);
-	ck_assert((buf = malloc(total)) != NULL);
-	recv_exact(rt.srv, buf, total);
-	ck_assert(check_pat(buf, total, 13, 0));
-	free(buf);
-	expect_eof(rt.srv);
-	ck_assert_int_eq(rt_join(&rt), RELAY_CLIENT_EOF);
-	ck_assert_uint_eq(rt.st.up, total);
-	ck_assert_uint_eq(rt.st.down, 0);
-	ck_assert_int_eq(rt.linger, RELAY_LINGER_SERVER);
+	expect_eof(*stays);
+	ck_assert_int_eq(rt_join(&rt), _i == 0 ? RELAY_SERVER_EOF :
+	    RELAY_CLIENT_EOF);
+	ck_assert_uint_eq(_i == 0 ? rt.st.down : rt.st.up, total);
+	ck_assert_uint_eq(_i == 0 ? rt.st.up : rt.st.down, 0);
+	ck_assert_int_eq(rt.linger, _i == 0 ? RELAY_LINGER_CLIENT :
+	    RELAY_LINGER_SERVER);
 	rt_free(&rt);
 }
 END_TEST
@@ -943,8 +921,7 @@ relay_suite(void)
 	tcase_add_test(tc, test_server_reset);
 	tcase_add_test(tc, test_client_reset);
 	tcase_add_test(tc, test_server_full_close);
-	tcase_add_test(tc, test_server_gone_with_data_held);
-	tcase_add_test(tc, test_client_gone_with_data_held);
+	tcase_add_loop_test(tc, test_side_gone_with_data_held, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
