@@ -710,34 +710,6 @@ START_TEST(test_server_full_close)
 END_TEST
 
 /*
- * Send pattern bytes from fd until nothing more fits: the relay holds a
- * full buffer it cannot deliver, and both sockets are full.  Returns the
- * count.  No room for 100 ms is taken as full.
- */
-static size_t
-fill_up(int fd, unsigned seed)
-{
-	unsigned char	 buf[16384];
-	size_t		 sent = 0;
-	ssize_t		 r;
-	int		 i;
-
-	nonblock(fd);
-	for (i = 0; i < 100000; i++) {
-		fill(buf, sizeof(buf), seed, sent);
-		r = send(fd, buf, sizeof(buf), MSG_NOSIGNAL);
-		ck_assert_msg(r > 0 || errno == EAGAIN, "send: %s",
-		    strerror(errno));
-		if (r > 0)
-			sent += (size_t)r;
-		else if (!wait_fd(fd, POLLOUT, 100))
-			return sent;
-	}
-	ck_abort_msg("the relay never stopped taking bytes");
-	return sent;
-}
-
-/*
  * One side closes while the relay still holds its bytes, its EOF not yet
  * read, and the other side, not reading, sends more: those bytes meet a
  * closed socket (EPIPE) and are dropped, but everything the closed side
@@ -754,7 +726,7 @@ START_TEST(test_side_gone_with_data_held)
 	rt_start(&rt);
 	gone = _i == 0 ? &rt.srv : &rt.cli;
 	stays = _i == 0 ? &rt.cli : &rt.srv;
-	total = fill_up(*gone, 11);
+	total = write_until_stalled(*gone, 11);
 	close(*gone);
 	*gone = -1;
 	send_all(*stays, "late", 4);
