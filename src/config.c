@@ -869,6 +869,15 @@ parse_line(struct parse_ctx *ctx, unsigned *seen, unsigned lineno,
 	return d->handler(ctx, d->name, argc - 1, argv + 1);
 }
 
+const char *
+config_directive(size_t i, int *repeatable)
+{
+	if (i >= NITEMS(directives))
+		return NULL;
+	*repeatable = (directives[i].flags & CONFIG_REPEATABLE) != 0;
+	return directives[i].name;
+}
+
 static void
 config_defaults(struct config *cfg)
 {

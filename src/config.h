@@ -119,6 +119,12 @@ int	config_parse_buffer(const char *file, const char *text,
 int	config_load(const char *path, struct config *cfg, char *err,
 	    size_t errlen);
 
+/*
+ * The directive table, for tests and documentation checks: the name of
+ * directive i and whether it may be repeated, or NULL past the last.
+ */
+const char *config_directive(size_t i, int *repeatable);
+
 /* Free every list in cfg and reset it to an empty, freeable state. */
 void	config_free(struct config *cfg);
 
