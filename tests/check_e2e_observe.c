@@ -13,9 +13,13 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <crypt.h>
 #include <ctype.h>
 #include <math.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1287,6 +1291,91 @@ START_TEST(test_usr1_during_quit)
 }
 END_TEST
 
+/* --- a parent's refusal counted under its own reason ------------------ */
+
+/* A listening socket on 127.0.0.1, its port in *port. */
+static int
+listen_loopback(int *port)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			fd;
+
+	ck_assert_int_ge(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/*
+ * Play a parent proxy for one connection on lfd: read its request head,
+ * answer `answer`, close.  Returns 0 or -1.
+ */
+static int
+parent_answer(int lfd, const char *answer)
+{
+	struct pollfd	pfd = { .fd = lfd, .events = POLLIN };
+	char		head[HARNESS_HEAD_MAX];
+	int		fd, rc;
+
+	if (poll(&pfd, 1, harness_ms(10000)) != 1 ||
+	    (fd = accept(lfd, NULL, NULL)) == -1)
+		return -1;
+	rc = harness_recv_head(fd, head, sizeof(head), harness_ms(10000)) > 0 &&
+	    strncmp(head, "CONNECT ", 8) == 0 &&
+	    harness_send_str(fd, answer) == 0 ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
+/*
+ * A parent that answers 403 makes us answer 502 with reason
+ * upstream_refused, and `connectproxy metrics` counts it under that
+ * label, not under "other".
+ */
+START_TEST(test_metrics_upstream_refused)
+{
+	struct env		e;
+	struct harness_response	r;
+	struct prom		m;
+	static char		out[OUT_MAX];
+	char			extra[128];
+	int			lfd, port, fd, st;
+
+	env_dir(&e);
+	lfd = listen_loopback(&port);
+	snprintf(extra, sizeof(extra), "upstream 127.0.0.1:%d\n", port);
+	env_start(&e, extra);
+	fd = harness_connect("127.0.0.1", e.p.port, harness_ms(5000));
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(harness_send_str(fd, "CONNECT example.org:443 "
+	    "HTTP/1.1\r\nHost: example.org:443\r\n\r\n"), 0);
+	EXPECT(&e.p, parent_answer(lfd, "HTTP/1.1 403 Forbidden\r\n"
+	    "Content-Length: 0\r\n\r\n") == 0, "the parent was not asked");
+	EXPECT(&e.p, harness_read_response(fd, &r, harness_ms(10000)) == 0 &&
+	    r.status == 502, "a parent's 403 gave %d", r.status);
+	close(fd);
+	close(lfd);
+	EXPECT(&e.p, wait_lines(e.log, 1) == 1, "no record");
+	EXPECT(&e.p, strstr(lines[0], " reason=upstream_refused") != NULL,
+	    "record: %s", lines[0]);
+	st = run_cli(&e, "metrics", out, sizeof(out));
+	EXPECT(&e.p, st == 0, "metrics exited %d: %s", st, out);
+	ck_assert_msg(prom_parse(out, &m) == 0, "%s\n%s", m.err, out);
+	ck_assert_msg(prom_get(&m, "connectproxy_refusals_total{reason="
+	    "\"upstream_refused\"}") == 1, "upstream_refused not counted:\n%s",
+	    out);
+	ck_assert(prom_get(&m, "connectproxy_refusals_total{reason=\"other\"}")
+	    == 0);
+	env_free(&e);
+}
+END_TEST
+
 Suite *
 observe_suite(void)
 {
@@ -1309,6 +1398,10 @@ observe_suite(void)
 	tcase_add_test(tc, test_status_open_tunnel);
 	tcase_add_test(tc, test_metrics_match_traffic);
 	tcase_add_test(tc, test_control_stuck_client);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("hardening");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_metrics_upstream_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
