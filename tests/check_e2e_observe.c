@@ -1451,8 +1451,8 @@ END_TEST
 START_TEST(test_log_symlink_at_usr1)
 {
 	struct env	e;
-	char		victim[HARNESS_PATH_MAX + 32], old[HARNESS_PATH_MAX + 40];
-	char		line[1024];
+	char		victim[HARNESS_PATH_MAX + 32];
+	char		old[HARNESS_PATH_MAX + 40], line[1024];
 
 	env_dir(&e);
 	make_victim(&e, "victim", victim, sizeof(victim));
@@ -1482,7 +1482,8 @@ START_TEST(test_pidfile_symlinks)
 {
 	struct env	e;
 	struct stat	st;
-	char		victim[HARNESS_PATH_MAX + 32], victim2[HARNESS_PATH_MAX + 32];
+	char		victim[HARNESS_PATH_MAX + 32];
+	char		victim2[HARNESS_PATH_MAX + 32];
 	char		pid[HARNESS_PATH_MAX + 32], tmp[HARNESS_PATH_MAX + 40];
 	char		extra[HARNESS_PATH_MAX + 64], want[32], *text;
 

@@ -414,7 +414,8 @@ START_TEST(test_reasons_each_counted)
 		for (k = 0; k < SB_REASONS; k++)
 			ck_assert_msg(atomic_load(&sb->totals.refusals[k]) ==
 			    (k == i), "\"%s\" counted under \"%s\"",
-			    scoreboard_reason_name(i), scoreboard_reason_name(k));
+			    scoreboard_reason_name(i),
+			    scoreboard_reason_name(k));
 		ck_assert_ptr_nonnull(text = control_metrics(sb));
 		snprintf(want, sizeof(want), "\nconnectproxy_refusals_total{"
 		    "reason=\"%s\"} 1\n", scoreboard_reason_name(i));
