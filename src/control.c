@@ -257,20 +257,48 @@ socket_live(const struct sockaddr_un *sun)
 	return live;
 }
 
+/*
+ * Whether path is free for our socket: missing, or a socket no process
+ * serves (stale: its proxy is gone), which is removed.  Anything else
+ * there is left as it is: a live socket (another proxy: EADDRINUSE), or
+ * a file, directory or symbolic link that we never delete (ENOTSOCK,
+ * with what it is in *what).  Returns 0 or -1.
+ */
 static int
-bind_control(const char *path)
+claim_path(const char *path, const struct sockaddr_un *sun,
+    const char **what)
+{
+	struct stat	st;
+
+	*what = NULL;
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		*what = S_ISLNK(st.st_mode) ? "a symbolic link" :
+		    S_ISDIR(st.st_mode) ? "a directory" : S_ISREG(st.st_mode) ?
+		    "a regular file" : "not a socket";
+		errno = ENOTSOCK;
+		return -1;
+	}
+	if (socket_live(sun)) {
+		errno = EADDRINUSE;
+		return -1;
+	}
+	if (unlink(path) == -1 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+static int
+bind_control(const char *path, const char **what)
 {
 	struct sockaddr_un	sun;
 	mode_t			old;
 	int			fd, saved;
 
-	if (unix_addr(path, &sun) == -1)
+	*what = NULL;
+	if (unix_addr(path, &sun) == -1 || claim_path(path, &sun, what) == -1)
 		return -1;
-	if (socket_live(&sun)) {
-		errno = EADDRINUSE;
-		return -1;
-	}
-	(void)unlink(path);	/* stale: its proxy is gone */
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
 		return -1;
 	/* 0660 from the start: no window with a wider mode. */
@@ -303,7 +331,8 @@ control_init(struct control *c)
 int
 control_open(struct control *c, const struct config *cfg)
 {
-	int	explicit = cfg->control_socket[0] != '\0';
+	const char	*what;
+	int		 explicit = cfg->control_socket[0] != '\0';
 
 	control_init(c);
 	if (control_path(cfg, 1, c->path, sizeof(c->path)) == -1) {
@@ -313,8 +342,15 @@ control_open(struct control *c, const struct config *cfg)
 			    "%s is not writable", RUN_DIR);
 		return 0;
 	}
-	if ((c->lfd = bind_control(c->path)) == -1) {
-		if (explicit)
+	if ((c->lfd = bind_control(c->path, &what)) == -1) {
+		if (what != NULL && explicit)
+			log_error("control_socket %s: is %s, not a socket; "
+			    "left as it is: remove it or choose another path",
+			    c->path, what);
+		else if (what != NULL)
+			log_warnx("no control socket: %s is %s, not a socket; "
+			    "left as it is", c->path, what);
+		else if (explicit)
 			log_error("control_socket %s: %s", c->path,
 			    strerror(errno));
 		else
@@ -501,7 +537,8 @@ control_service(struct control *c, const struct pollfd *pfd,
 void
 control_close(struct control *c)
 {
-	size_t	i;
+	struct stat	st;
+	size_t		i;
 
 	for (i = 0; i < CONTROL_CONNS; i++)
 		if (c->conns[i].fd != -1)
@@ -509,7 +546,9 @@ control_close(struct control *c)
 	if (c->lfd != -1) {
 		close(c->lfd);
 		c->lfd = -1;
-		if (c->path[0] != '\0')
+		/* Ours, unless something else was put in its place. */
+		if (c->path[0] != '\0' && lstat(c->path, &st) == 0 &&
+		    S_ISSOCK(st.st_mode))
 			(void)unlink(c->path);
 	}
 }

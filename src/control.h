@@ -51,8 +51,10 @@ void	control_init(struct control *c);
 /*
  * Master, at start: bind and listen on control_path() with mode 0660.
  * A stale socket file is replaced; a live one (another proxy answers) is
- * not.  Returns 0 (possibly with no socket: logged), or -1 when an
- * explicitly configured control_socket cannot be served.
+ * not, and nothing else (a file, a directory, a symbolic link) is ever
+ * removed, there or at exit.  Returns 0 (possibly with no socket:
+ * logged), or -1 when an explicitly configured control_socket cannot be
+ * served.
  */
 int	control_open(struct control *c, const struct config *cfg);
 /*

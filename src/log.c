@@ -16,8 +16,14 @@
  * stderr and syslog need no reopening and are written directly; syslog is
  * opened with LOG_NDELAY before the drop, so workers inherit its socket.
  */
+#define _XOPEN_SOURCE	700	/* S_ISVTX */
+
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -530,21 +536,149 @@ log_access_record(const struct log_record *r)
 
 /* Opening, reopening and the master's side of the pipe. */
 
+/*
+ * Why path was not taken, into err: what is there, else errno's text
+ * (`saved`, 0 when open() worked but what it opened was not a plain file).
+ */
+static void
+open_failed(const char *what, const char *path, int saved, char *err,
+    size_t errlen)
+{
+	struct stat	st;
+	int		there = lstat(path, &st) == 0;
+
+	if (there && S_ISLNK(st.st_mode))
+		snprintf(err, errlen, "%s %s: is a symbolic link, which is "
+		    "never followed: name the file itself", what, path);
+	else if (there && !S_ISREG(st.st_mode))
+		snprintf(err, errlen, "%s %s: not a regular file", what, path);
+	else if (there && st.st_nlink != 1)
+		snprintf(err, errlen, "%s %s: has %ju hard links; a log file "
+		    "must have one", what, path, (uintmax_t)st.st_nlink);
+	else
+		snprintf(err, errlen, "%s %s: %s", what, path, saved != 0 ?
+		    strerror(saved) : "changed while being opened");
+}
+
+/*
+ * Open a log file to append to, as root, in a directory that someone
+ * else may be able to write (see warn_exposed()).  So: a symbolic link
+ * at path is not followed (O_NOFOLLOW), or a link planted there would
+ * make us append to any file; a FIFO does not block us (O_NONBLOCK,
+ * dropped once open); and only a regular file with a single link is
+ * taken, since a hard link to another file is the same trap.
+ */
 static int
 open_file(const char *what, const char *path, char *err, size_t errlen)
 {
-	int	fd;
+	struct stat	st;
+	int		fd, saved;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    LOG_FILE_MODE);
-	if (fd == -1)
-		snprintf(err, errlen, "%s %s: %s", what, path,
-		    strerror(errno));
-	return fd;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW | O_NONBLOCK, LOG_FILE_MODE);
+	if (fd == -1) {
+		open_failed(what, path, errno, err, errlen);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || fcntl(fd, F_SETFL, O_APPEND) == -1)
+		saved = errno;
+	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
+		saved = 0;
+	else
+		return fd;
+	close(fd);
+	open_failed(what, path, saved, err, errlen);
+	return -1;
 }
 
-int
-log_files_open(const struct config *cfg, struct log_files *f, char *err,
+/*
+ * Whether uid (in group gid, its only group once dropped) may create,
+ * remove or rename entries in the directory st: mode bits of the class
+ * that applies, write and search both; its owner, always, since it may
+ * chmod it.  ACLs are not read.
+ */
+static int
+dir_writable_by(const struct stat *st, uid_t uid, gid_t gid)
+{
+	mode_t	m = st->st_mode;
+
+	if (st->st_uid == uid)
+		return 1;
+	if (st->st_gid == gid)
+		return (m & (S_IWGRP | S_IXGRP)) == (S_IWGRP | S_IXGRP);
+	return (m & (S_IWOTH | S_IXOTH)) == (S_IWOTH | S_IXOTH);
+}
+
+/*
+ * Warn when the account workers run as (uid, gid) could put a file or a
+ * link of its own where the master, as root, writes `path`: the file's
+ * own directory is writable by it, sticky or not (in a sticky directory
+ * such as /tmp it can still create the name while it is missing: before
+ * the first start, and between a logrotate rename and USR1), or a
+ * directory above is writable by it without the sticky bit (it could
+ * move the directory below aside and put its own in place).  Nothing is
+ * followed that it plants (see open_file()), but what it can do there is
+ * a risk an operator should hear of.
+ */
+static void
+warn_exposed(const char *what, const char *path, const char *user,
+    uid_t uid, gid_t gid)
+{
+	char		dir[2 * CONFIG_PATH_MAX], *slash;
+	struct stat	st;
+	int		own = 1;
+
+	if (path[0] == '/')
+		snprintf(dir, sizeof(dir), "%s", path);
+	else if (getcwd(dir, CONFIG_PATH_MAX) != NULL)
+		snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/%s",
+		    path);
+	else
+		return;
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		if (slash == dir)
+			slash[1] = '\0';	/* the root, "/" */
+		else
+			*slash = '\0';
+		if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    dir_writable_by(&st, uid, gid) &&
+		    (own || st.st_uid == uid || !(st.st_mode & S_ISVTX))) {
+			log_warnx("%s %s: directory %s is writable by user %s, "
+			    "who could plant files there for the master to "
+			    "write as root; make it writable by root only",
+			    what, path, dir, user);
+			return;
+		}
+		own = 0;
+		if (slash == dir)
+			break;
+	}
+}
+
+/*
+ * The warnings of warn_exposed() for the log files cfg names, and its
+ * pidfile when `pidfile`; nothing without a `user`.
+ */
+static void
+warn_exposed_files(const struct config *cfg, int pidfile)
+{
+	struct passwd	*pw;
+
+	if (cfg->user[0] == '\0' || (pw = getpwnam(cfg->user)) == NULL)
+		return;
+	if (cfg->access_log == LOG_SINK_FILE)
+		warn_exposed("access_log", cfg->access_log_path, cfg->user,
+		    pw->pw_uid, pw->pw_gid);
+	if (cfg->error_log == LOG_SINK_FILE)
+		warn_exposed("error_log", cfg->error_log_path, cfg->user,
+		    pw->pw_uid, pw->pw_gid);
+	if (pidfile && cfg->pidfile[0] != '\0')
+		warn_exposed("pidfile", cfg->pidfile, cfg->user, pw->pw_uid,
+		    pw->pw_gid);
+}
+
+static int
+files_open(const struct config *cfg, struct log_files *f, char *err,
     size_t errlen)
 {
 	f->access = f->error = -1;
@@ -556,6 +690,16 @@ log_files_open(const struct config *cfg, struct log_files *f, char *err,
 		log_files_close(f);
 		return -1;
 	}
+	return 0;
+}
+
+int
+log_files_open(const struct config *cfg, struct log_files *f, char *err,
+    size_t errlen)
+{
+	if (files_open(cfg, f, err, errlen) == -1)
+		return -1;
+	warn_exposed_files(cfg, 0);
 	return 0;
 }
 
@@ -616,7 +760,7 @@ log_open(const struct config *cfg, char *err, size_t errlen)
 {
 	struct log_files	f;
 
-	if (log_files_open(cfg, &f, err, errlen) == -1)
+	if (files_open(cfg, &f, err, errlen) == -1)
 		return -1;
 	if ((carry = malloc(LOG_CARRY_MAX)) == NULL || open_pipe() == -1) {
 		snprintf(err, errlen, "log pipe: %s", strerror(errno));
@@ -627,6 +771,8 @@ log_open(const struct config *cfg, char *err, size_t errlen)
 	}
 	log_owner = log_pid = getpid();
 	switch_sinks(cfg, f.access, f.error);
+	/* Now, so that the warnings land in the error_log. */
+	warn_exposed_files(cfg, 1);
 	return 0;
 }
 
@@ -645,7 +791,8 @@ log_reopen(const struct config *cfg)
 	struct log_files	f;
 	char			err[CONFIG_PATH_MAX + 128];
 
-	if (log_files_open(cfg, &f, err, sizeof(err)) == -1) {
+	/* No warnings here: start and reload gave them, USR1 is routine. */
+	if (files_open(cfg, &f, err, sizeof(err)) == -1) {
 		log_error("reopening logs: %s; still writing to the old ones",
 		    err);
 		return -1;

@@ -72,8 +72,11 @@ void	log_access_record(const struct log_record *r);
 
 /*
  * Master, before privileges drop: open access_log and error_log as cfg
- * says (files O_APPEND|O_CREAT|O_CLOEXEC, mode 0640; syslog with
- * LOG_NDELAY|LOG_PID), and the pipe workers send file-bound lines into.
+ * says (files O_APPEND|O_CREAT|O_CLOEXEC|O_NOFOLLOW, mode 0640; a
+ * symbolic link, anything but a regular file, or a file with more than
+ * one hard link is refused; syslog with LOG_NDELAY|LOG_PID), and the pipe
+ * workers send file-bound lines into.  Then, with a `user`, warn for each
+ * log file and the pidfile whose directory that user could write to.
  * Returns 0, or -1 with a message in err and nothing changed.
  */
 int	log_open(const struct config *cfg, char *err, size_t errlen);
@@ -87,9 +90,9 @@ struct log_files {
 	int	error;
 };
 /*
- * Open the access_log and error_log files cfg names (as log_open() does)
- * into *f.  Returns 0, or -1 with a message naming the directive and the
- * file in err and nothing left open.
+ * Open the access_log and error_log files cfg names (as log_open() does,
+ * with its warnings for the log files) into *f.  Returns 0, or -1 with a
+ * message naming the directive and the file in err and nothing left open.
  */
 int	log_files_open(const struct config *cfg, struct log_files *f,
 	    char *err, size_t errlen);
@@ -101,9 +104,9 @@ void	log_files_install(const struct config *cfg, struct log_files *f);
 /* Close what *f holds (a reload that failed after opening them). */
 void	log_files_close(struct log_files *f);
 /*
- * Master, on USR1: open the files of cfg again and
- * switch to them; on failure the previous destinations stay (logged).
- * Returns 0 or -1.
+ * Master, on USR1: open the files of cfg again (as log_open() does, but
+ * without its warnings) and switch to them; on failure the previous
+ * destinations stay (logged).  Returns 0 or -1.
  */
 int	log_reopen(const struct config *cfg);
 /* Master: the pipe's read end to poll for POLLIN, or -1. */

@@ -796,21 +796,35 @@ graceful_stop(struct master *m)
 	}
 }
 
-/* Write the pid to path atomically: a temporary file, then rename(2). */
+/*
+ * Write the pid to path atomically: a temporary file, then rename(2).
+ * Neither name is followed if it is a symbolic link, since whoever can
+ * write the directory could have planted one to make root write (and
+ * truncate) any file: the temporary is removed first and then created
+ * anew, O_EXCL (so no link, and no file someone else holds open), and
+ * rename(2) replaces a link at path rather than follow it.
+ */
 static int
 write_pidfile(const char *path)
 {
-	char	tmp[CONFIG_PATH_MAX + 8];
-	FILE	*f;
-	int	ok;
+	char	tmp[CONFIG_PATH_MAX + 8], pid[32];
+	int	fd, n, ok;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((f = fopen(tmp, "w")) == NULL) {
+	/* Left by a crash, or planted: ours to remove, never to follow. */
+	if (unlink(tmp) == -1 && errno != ENOENT) {
 		log_warn("pidfile %s", tmp);
 		return -1;
 	}
-	ok = fprintf(f, "%ld\n", (long)getpid()) > 0;
-	ok = fclose(f) == 0 && ok;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0644);
+	if (fd == -1) {
+		log_warn("pidfile %s", tmp);
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	ok = write(fd, pid, (size_t)n) == n;
+	ok = close(fd) == 0 && ok;
 	if (!ok || rename(tmp, path) == -1) {
 		log_warn("pidfile %s", path);
 		unlink(tmp);

@@ -3,6 +3,9 @@
  * over the bytes received so far; on AGAIN the caller calls it again with
  * the longer buffer.  Errors are decided left to right, at the first octet
  * that makes the head invalid, so a verdict never changes as bytes arrive.
+ * The one exception to left to right is the method: it is judged (405,
+ * 501) only once the whole request-line is known valid, since an invalid
+ * request-line is a 400 whatever its first word (RFC 9112 section 3).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -11,7 +14,6 @@
 
 #include "request.h"
 
-#define METHOD_MAX	7	/* "CONNECT", "OPTIONS": longest we know */
 #define LABEL_MAX	63
 #define IPV4_MAX	15	/* "255.255.255.255" */
 #define PORT_DIGITS	5
@@ -24,6 +26,9 @@ struct parser {
 	const struct request_limits	*lim;
 	struct request			*req;
 	int				 have_host;
+	size_t				 method;	/* its offset */
+	size_t				 method_len;
+	char				 major;		/* of HTTP-version */
 	int				*status;
 	const char			**why;
 };
@@ -174,30 +179,46 @@ is_other_method(const char *m, size_t n)
 }
 
 /*
- * Methods are case-sensitive (RFC 9112 3.1).  A token longer than any we
- * know cannot be one we implement, so 501 comes without waiting for it to
- * end (RFC 9112 3).
+ * The method token and the SP after it, only noted here: whether we
+ * implement it is judged by judge_method() once the rest of the line is
+ * known valid.  A method that fills the whole head is 431, as any other
+ * head without its end.
  */
 static enum request_result
 parse_method(struct parser *p)
 {
-	size_t	start = p->pos, n;
+	size_t	start = p->pos;
 
-	while (p->pos < p->end && is_tchar(p->buf[p->pos])) {
-		if (p->pos - start >= METHOD_MAX)
-			return bad(p, 501, "method not implemented");
+	while (p->pos < p->end && is_tchar(p->buf[p->pos]))
 		p->pos++;
-	}
 	if (p->pos == p->end)
 		return more(p, 0);
 	if (p->buf[p->pos] != ' ' || p->pos == start)
 		return bad(p, 400, is_ows(p->buf[p->pos]) || at_eol(p) ?
 		    "invalid request line" : "invalid method");
-	n = p->pos - start;
+	p->method = start;
+	p->method_len = p->pos - start;
 	p->pos++;
-	if (n == 7 && memcmp(p->buf + start, "CONNECT", 7) == 0)
+	return REQUEST_OK;
+}
+
+static int
+method_is_connect(const struct parser *p)
+{
+	return p->method_len == 7 && memcmp(p->buf + p->method, "CONNECT",
+	    7) == 0;
+}
+
+/*
+ * Methods are case-sensitive (RFC 9112 3.1): CONNECT goes on, another
+ * method we know is 405, any other token 501 (however long: RFC 9112 3).
+ */
+static enum request_result
+judge_method(struct parser *p)
+{
+	if (method_is_connect(p))
 		return REQUEST_OK;
-	if (is_other_method(p->buf + start, n))
+	if (is_other_method(p->buf + p->method, p->method_len))
 		return bad(p, 405, "method not allowed");
 	return bad(p, 501, "method not implemented");
 }
@@ -367,7 +388,38 @@ authority_parse(const char *s, size_t n, int target, struct authority *a)
 	return port_parse(s + hlen, n - hlen, target, a);
 }
 
-/* Authority-form only (RFC 9112 3.2.3); no whitespace inside it. */
+/* An octet of a request-target: visible ASCII (RFC 3986 has no other). */
+static int
+is_target_octet(unsigned char c)
+{
+	return c > ' ' && c < 0x7f;
+}
+
+/*
+ * The request-target of a method other than CONNECT: only its shape
+ * matters (visible octets up to the SP), since the method is refused
+ * once the line is whole.  Bounded by the head size alone (414 there).
+ */
+static enum request_result
+skip_target(struct parser *p)
+{
+	size_t	start = p->pos;
+
+	while (p->pos < p->end && is_target_octet(p->buf[p->pos]))
+		p->pos++;
+	if (p->pos == p->end)
+		return more(p, 1);
+	if (p->buf[p->pos] != ' ' || p->pos == start)
+		return bad(p, 400, "invalid request line");
+	p->pos++;
+	return REQUEST_OK;
+}
+
+/*
+ * Authority-form only (RFC 9112 3.2.3); no whitespace inside it.  A
+ * CONNECT target is judged as it arrives: 414 as soon as it is longer
+ * than any host:port, 400 for a bad host or port.
+ */
 static enum request_result
 parse_target(struct parser *p)
 {
@@ -375,8 +427,9 @@ parse_target(struct parser *p)
 	const char		*why;
 	size_t			 start = p->pos;
 
-	while (p->pos < p->end && (unsigned char)p->buf[p->pos] > ' ' &&
-	    (unsigned char)p->buf[p->pos] < 0x7f) {
+	if (!method_is_connect(p))
+		return skip_target(p);
+	while (p->pos < p->end && is_target_octet(p->buf[p->pos])) {
 		if (p->pos - start >= REQUEST_TARGET_MAX)
 			return bad(p, 414, "request-target too long");
 		p->pos++;
@@ -398,16 +451,15 @@ parse_target(struct parser *p)
 
 /*
  * "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 2.3), then the line
- * end.  A right-shaped major other than 1 is 505; HTTP/1.x above 1.1 is
- * served as 1.1 (RFC 9110 6.2).
+ * end: the last of the request-line's shape.  The major version is only
+ * noted; judge_version() refuses it once the method is judged.
  */
 static enum request_result
 parse_version(struct parser *p)
 {
 	static const char	 shape[] = "HTTP/d.d";
-	enum request_result	 r;
 	size_t			 i;
-	char			 c, major, minor;
+	char			 c;
 
 	for (i = 0; i < sizeof(shape) - 1; i++) {
 		if (p->pos + i >= p->end)
@@ -416,14 +468,21 @@ parse_version(struct parser *p)
 		if (shape[i] == 'd' ? !is_digit(c) : c != shape[i])
 			return bad(p, 400, "invalid HTTP version");
 	}
-	major = p->buf[p->pos + 5];
-	minor = p->buf[p->pos + 7];
+	p->major = p->buf[p->pos + 5];
+	p->req->version_minor = p->buf[p->pos + 7] == '0' ? 0 : 1;
 	p->pos += sizeof(shape) - 1;
-	if ((r = eat_eol(p, "invalid HTTP version")) != REQUEST_OK)
-		return r;
-	if (major != '1')
+	return eat_eol(p, "invalid HTTP version");
+}
+
+/*
+ * A right-shaped major other than 1 is 505; HTTP/1.x above 1.1 is served
+ * as 1.1 (RFC 9110 6.2).
+ */
+static enum request_result
+judge_version(struct parser *p)
+{
+	if (p->major != '1')
 		return bad(p, 505, "HTTP version not supported");
-	p->req->version_minor = minor == '0' ? 0 : 1;
 	return REQUEST_OK;
 }
 
@@ -536,6 +595,8 @@ request_parse(const char *buf, size_t len, const struct request_limits *lim,
 	    (r = parse_method(&p)) != REQUEST_OK ||
 	    (r = parse_target(&p)) != REQUEST_OK ||
 	    (r = parse_version(&p)) != REQUEST_OK ||
+	    (r = judge_method(&p)) != REQUEST_OK ||
+	    (r = judge_version(&p)) != REQUEST_OK ||
 	    (r = parse_fields(&p)) != REQUEST_OK)
 		return r;
 	if (req->version_minor == 1 && !p.have_host)

@@ -51,7 +51,11 @@ struct request {
  * returned only while len < lim->max_header_size; a head that reaches the
  * limit without its end is BAD with 431 (or 414 while still in the
  * request-target).  An invalid request line is reported as soon as it is
- * complete, before the rest of the head arrives.
+ * known invalid, before the rest of the head arrives.  The request-line is
+ * judged in this order: its shape (method SP request-target SP
+ * HTTP-version, line end: 400 when it is not so, whatever the method),
+ * then a CONNECT target as it arrives (414, 400), then the method (405,
+ * 501) and the major version (505) once the line is whole.
  */
 enum request_result request_parse(const char *buf, size_t len,
 	    const struct request_limits *lim, struct request *req,

@@ -209,13 +209,11 @@ scoreboard_state_name(enum sb_state state)
 	return names[state];
 }
 
+#define SB_REASON_NAME(name)	#name,
 static const char *const	reason_names[SB_REASONS] = {
-	"client_denied", "client_limit", "bad_request", "header_too_large",
-	"header_timeout", "port_denied", "dest_denied", "auth_required",
-	"auth_failed", "resolve_failed", "resolve_timeout", "connect_failed",
-	"connect_timeout", "upstream_failed", "upstream_timeout", "shutdown",
-	"pool_full", "other"
+	SB_REASON_LIST(SB_REASON_NAME)
 };
+#undef SB_REASON_NAME
 
 unsigned long long
 scoreboard_next_id(struct scoreboard *sb)

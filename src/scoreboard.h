@@ -44,8 +44,21 @@ struct sb_slot {
 	char			target[REQUEST_TARGET_MAX + 1];
 };
 
-/* Refusal reasons counted apart; anything else counts as "other". */
-#define SB_REASONS		18
+/*
+ * Every reason a refused request's access record can carry, each counted
+ * apart in connectproxy_refusals_total; "other" (last) takes anything
+ * else.  The scoreboard suite reads the reasons the code sets from src/
+ * and fails when one is missing here (or one here is set nowhere).
+ */
+#define SB_REASON_LIST(X)						\
+	X(client_denied) X(client_limit) X(bad_request)			\
+	X(header_too_large) X(header_timeout) X(port_denied)		\
+	X(dest_denied) X(auth_required) X(auth_failed)			\
+	X(resolve_failed) X(resolve_timeout) X(connect_failed)		\
+	X(connect_timeout) X(upstream_failed) X(upstream_timeout)	\
+	X(upstream_refused) X(shutdown) X(pool_full) X(other)
+#define SB_REASON_COUNT_ONE(name)	+ 1
+#define SB_REASONS		(0 SB_REASON_LIST(SB_REASON_COUNT_ONE))
 #define SB_STATUS_MAX		600	/* statuses 0-599 are counted */
 
 /*

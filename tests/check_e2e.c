@@ -369,6 +369,8 @@ static const struct refusal refusals[] = {
 	    PAD_NONE, 502 },
 	{ "name does not resolve", "CONNECT nonexistent.invalid:$ HTTP/1.1\r\n"
 	    "Host: x\r\n\r\n", PAD_NONE, 502 },
+	/* No HTTP-version: an invalid request-line, not a method to judge. */
+	{ "invalid request-line", "HELLO WORLD\r\n\r\n", PAD_NONE, 400 },
 };
 
 /* Expand '$' and '#' into out. */

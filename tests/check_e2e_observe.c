@@ -12,10 +12,15 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <crypt.h>
 #include <ctype.h>
 #include <math.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1287,6 +1292,327 @@ START_TEST(test_usr1_during_quit)
 }
 END_TEST
 
+/* --- a parent's refusal counted under its own reason ------------------ */
+
+/* A listening socket on 127.0.0.1, its port in *port. */
+static int
+listen_loopback(int *port)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			fd;
+
+	ck_assert_int_ge(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/*
+ * Play a parent proxy for one connection on lfd: read its request head,
+ * answer `answer`, close.  Returns 0 or -1.
+ */
+static int
+parent_answer(int lfd, const char *answer)
+{
+	struct pollfd	pfd = { .fd = lfd, .events = POLLIN };
+	char		head[HARNESS_HEAD_MAX];
+	int		fd, rc;
+
+	if (poll(&pfd, 1, harness_ms(10000)) != 1 ||
+	    (fd = accept(lfd, NULL, NULL)) == -1)
+		return -1;
+	rc = harness_recv_head(fd, head, sizeof(head), harness_ms(10000)) > 0 &&
+	    strncmp(head, "CONNECT ", 8) == 0 &&
+	    harness_send_str(fd, answer) == 0 ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
+/*
+ * A parent that answers 403 makes us answer 502 with reason
+ * upstream_refused, and `connectproxy metrics` counts it under that
+ * label, not under "other".
+ */
+START_TEST(test_metrics_upstream_refused)
+{
+	struct env		e;
+	struct harness_response	r;
+	struct prom		m;
+	static char		out[OUT_MAX];
+	char			extra[128];
+	int			lfd, port, fd, st;
+
+	env_dir(&e);
+	lfd = listen_loopback(&port);
+	snprintf(extra, sizeof(extra), "upstream 127.0.0.1:%d\n", port);
+	env_start(&e, extra);
+	fd = harness_connect("127.0.0.1", e.p.port, harness_ms(5000));
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(harness_send_str(fd, "CONNECT example.org:443 "
+	    "HTTP/1.1\r\nHost: example.org:443\r\n\r\n"), 0);
+	EXPECT(&e.p, parent_answer(lfd, "HTTP/1.1 403 Forbidden\r\n"
+	    "Content-Length: 0\r\n\r\n") == 0, "the parent was not asked");
+	EXPECT(&e.p, harness_read_response(fd, &r, harness_ms(10000)) == 0 &&
+	    r.status == 502, "a parent's 403 gave %d", r.status);
+	close(fd);
+	close(lfd);
+	EXPECT(&e.p, wait_lines(e.log, 1) == 1, "no record");
+	EXPECT(&e.p, strstr(lines[0], " reason=upstream_refused") != NULL,
+	    "record: %s", lines[0]);
+	st = run_cli(&e, "metrics", out, sizeof(out));
+	EXPECT(&e.p, st == 0, "metrics exited %d: %s", st, out);
+	ck_assert_msg(prom_parse(out, &m) == 0, "%s\n%s", m.err, out);
+	ck_assert_msg(prom_get(&m, "connectproxy_refusals_total{reason="
+	    "\"upstream_refused\"}") == 1, "upstream_refused not counted:\n%s",
+	    out);
+	ck_assert(prom_get(&m, "connectproxy_refusals_total{reason=\"other\"}")
+	    == 0);
+	env_free(&e);
+}
+END_TEST
+
+/* --- files the master opens as root ------------------------------------ */
+
+#define VICTIM_TEXT	"precious\n"
+
+/* A file the proxy must never write: path into buf, VICTIM_TEXT in it. */
+static void
+make_victim(const struct env *e, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", e->dir, name);
+	ck_assert_int_eq(harness_write_file(buf, VICTIM_TEXT), 0);
+}
+
+static void
+victim_intact(const struct env *e, const char *path)
+{
+	char	*text = harness_read_file(path);
+
+	EXPECT(&e->p, text != NULL && strcmp(text, VICTIM_TEXT) == 0,
+	    "%s was written to: \"%s\"", path, text != NULL ? text : "(gone)");
+	free(text);
+}
+
+/*
+ * Start the proxy (the env's access_log and control_socket, plus
+ * `extra`) and expect it to exit 1 at once, saying `needle`.
+ */
+static void
+start_refused(struct env *e, const char *extra, const char *needle)
+{
+	char	conf[CONF_MAX];
+	int	port = harness_free_port(AF_INET);
+
+	ck_assert_int_gt(port, 0);
+	snprintf(conf, sizeof(conf), "listen 127.0.0.1:%d\naccess_log %s\n"
+	    "control_socket %s\nworkers_start 1\n%s", port, e->log, e->sock,
+	    extra);
+	ck_assert_int_eq(harness_proxy_spawn(&e->p, conf), 0);
+	EXPECT(&e->p, harness_proxy_wait_exit(&e->p, harness_ms(10000)) == 0,
+	    "the proxy did not stop (%s)", needle);
+	EXPECT(&e->p, WIFEXITED(e->p.status) && WEXITSTATUS(e->p.status) == 1,
+	    "exit status %#x, want 1 (%s)", e->p.status, needle);
+	EXPECT(&e->p, harness_proxy_count_log(&e->p, needle) == 1,
+	    "no \"%s\" in the log", needle);
+}
+
+/* A symbolic link at the access_log path: start refused, no write. */
+START_TEST(test_log_symlink_at_start)
+{
+	struct env	e;
+	struct stat	st;
+	char		victim[HARNESS_PATH_MAX + 32];
+	char		needle[HARNESS_PATH_MAX + 64];
+
+	env_dir(&e);
+	make_victim(&e, "victim", victim, sizeof(victim));
+	ck_assert_int_eq(symlink(victim, e.log), 0);
+	snprintf(needle, sizeof(needle), "access_log %s: is a symbolic link",
+	    e.log);
+	start_refused(&e, "", needle);
+	victim_intact(&e, victim);
+	ck_assert_int_eq(lstat(e.log, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	env_free(&e);
+}
+END_TEST
+
+/*
+ * logrotate renamed the file, and a link took its name before USR1: the
+ * reopen fails (said so), records go on to the renamed file, and the
+ * file the link points to is untouched.
+ */
+START_TEST(test_log_symlink_at_usr1)
+{
+	struct env	e;
+	char		victim[HARNESS_PATH_MAX + 32];
+	char		old[HARNESS_PATH_MAX + 40], line[1024];
+
+	env_dir(&e);
+	make_victim(&e, "victim", victim, sizeof(victim));
+	snprintf(old, sizeof(old), "%s.1", e.log);
+	env_start(&e, "");
+	ck_assert_int_eq(rename(e.log, old), 0);
+	ck_assert_int_eq(symlink(victim, e.log), 0);
+	ck_assert_int_eq(harness_proxy_signal(&e.p, SIGUSR1), 0);
+	EXPECT(&e.p, harness_proxy_wait_log(&e.p, "reopening logs", NULL, line,
+	    sizeof(line), harness_ms(10000)) == 0, "USR1 did not fail");
+	EXPECT(&e.p, strstr(line, "is a symbolic link") != NULL &&
+	    strstr(line, "still writing to the old ones") != NULL,
+	    "unclear: %s", line);
+	EXPECT(&e.p, raw_request(&e, "GET / HTTP/1.1\r\nHost: x\r\n\r\n") ==
+	    405, "GET");
+	EXPECT(&e.p, wait_lines(old, 1) == 1, "no record in %s", old);
+	victim_intact(&e, victim);
+	env_free(&e);
+}
+END_TEST
+
+/*
+ * Links at the pidfile and at its temporary name: neither is followed;
+ * the pidfile ends up a file of its own holding the master's pid.
+ */
+START_TEST(test_pidfile_symlinks)
+{
+	struct env	e;
+	struct stat	st;
+	char		victim[HARNESS_PATH_MAX + 32];
+	char		victim2[HARNESS_PATH_MAX + 32];
+	char		pid[HARNESS_PATH_MAX + 32], tmp[HARNESS_PATH_MAX + 40];
+	char		extra[HARNESS_PATH_MAX + 64], want[32], *text;
+
+	env_dir(&e);
+	make_victim(&e, "victim", victim, sizeof(victim));
+	make_victim(&e, "victim2", victim2, sizeof(victim2));
+	snprintf(pid, sizeof(pid), "%s/proxy.pid", e.dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", pid);
+	ck_assert_int_eq(symlink(victim, tmp), 0);
+	ck_assert_int_eq(symlink(victim2, pid), 0);
+	snprintf(extra, sizeof(extra), "pidfile %s\n", pid);
+	env_start(&e, extra);
+	victim_intact(&e, victim);
+	victim_intact(&e, victim2);
+	EXPECT(&e.p, lstat(pid, &st) == 0 && S_ISREG(st.st_mode),
+	    "the pidfile is not a regular file");
+	EXPECT(&e.p, lstat(tmp, &st) == -1, "%s is left", tmp);
+	snprintf(want, sizeof(want), "%ld\n", (long)e.p.pid);
+	text = harness_read_file(pid);
+	EXPECT(&e.p, text != NULL && strcmp(text, want) == 0, "pidfile "
+	    "holds \"%s\", want \"%s\"", text != NULL ? text : "", want);
+	free(text);
+	env_free(&e);
+}
+END_TEST
+
+/*
+ * Only a socket is ever removed at the control_socket path: a regular
+ * file or a symbolic link there stops the start and is left as it is;
+ * a stale socket (its proxy gone) is replaced.
+ */
+START_TEST(test_control_socket_not_a_socket)
+{
+	struct env		e;
+	struct sockaddr_un	sun;
+	struct stat		st;
+	char			victim[HARNESS_PATH_MAX + 32], needle[512];
+	char			out[OUT_MAX], *text;
+	int			fd;
+
+	env_dir(&e);
+	ck_assert_int_eq(harness_write_file(e.sock, "keep me\n"), 0);
+	snprintf(needle, sizeof(needle), "control_socket %s: is a regular "
+	    "file, not a socket", e.sock);
+	start_refused(&e, "", needle);
+	text = harness_read_file(e.sock);
+	EXPECT(&e.p, text != NULL && strcmp(text, "keep me\n") == 0,
+	    "the file at control_socket was changed: \"%s\"",
+	    text != NULL ? text : "(gone)");
+	free(text);
+	harness_proxy_free(&e.p);
+
+	ck_assert_int_eq(unlink(e.sock), 0);
+	make_victim(&e, "victim", victim, sizeof(victim));
+	ck_assert_int_eq(symlink(victim, e.sock), 0);
+	snprintf(needle, sizeof(needle), "control_socket %s: is a symbolic "
+	    "link, not a socket", e.sock);
+	start_refused(&e, "", needle);
+	EXPECT(&e.p, lstat(e.sock, &st) == 0 && S_ISLNK(st.st_mode),
+	    "the link at control_socket was removed");
+	victim_intact(&e, victim);
+	harness_proxy_free(&e.p);
+
+	/* A stale socket: bound, then its owner gone. */
+	ck_assert_int_eq(unlink(e.sock), 0);
+	unix_addr(e.sock, &sun);
+	ck_assert_int_ge(fd = socket(AF_UNIX, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(fd);
+	env_start(&e, "");
+	EXPECT(&e.p, run_cli(&e, "status", out, sizeof(out)) == 0,
+	    "no status over a replaced stale socket: %s", out);
+	env_free(&e);
+}
+END_TEST
+
+/*
+ * As root with `user nobody`: an access_log and a pidfile in a directory
+ * nobody may write (sticky and world-writable, as /tmp) are warned about
+ * at start, the access_log again on reload; an error_log in a directory
+ * only root may write is not (nor /tmp above it: sticky, and not the
+ * file's own directory).
+ */
+START_TEST(test_user_writable_dir_warned)
+{
+	struct env	e;
+	char		ww[HARNESS_PATH_MAX + 8], extra[4 * HARNESS_PATH_MAX];
+	char		errlog[HARNESS_PATH_MAX + 32];
+
+	if (geteuid() != 0 || getpwnam("nobody") == NULL) {
+		fprintf(stderr, "SKIP %s: `user nobody` needs root and a "
+		    "nobody account\n", __func__);
+		return;
+	}
+	env_dir(&e);
+	ck_assert_int_eq(chmod(e.dir, 0755), 0);
+	snprintf(ww, sizeof(ww), "%s/ww", e.dir);
+	ck_assert_int_eq(mkdir(ww, 0755), 0);
+	ck_assert_int_eq(chmod(ww, 01777), 0);
+	snprintf(e.log, sizeof(e.log), "%s/access.log", ww);
+	snprintf(errlog, sizeof(errlog), "%s/error.log", e.dir);
+	snprintf(extra, sizeof(extra), "user nobody\nerror_log %s\n"
+	    "pidfile %s/proxy.pid\n", errlog, ww);
+	env_start(&e, extra);
+	EXPECT(&e.p, wait_in(errlog, "started", 1) == 1, "no error_log");
+	EXPECT(&e.p, count_in(errlog, "warning: access_log ") == 1 &&
+	    count_in(errlog, "warning: pidfile ") == 1, "no warning for the "
+	    "access_log and the pidfile in %s", ww);
+	EXPECT(&e.p, count_in(errlog, ": directory ") == 2 &&
+	    count_in(errlog, " is writable by user nobody") == 2,
+	    "the warnings do not name the directory and the user");
+	EXPECT(&e.p, count_in(errlog, "warning: error_log ") == 0,
+	    "warned about the error_log in %s (root's, 0755)", e.dir);
+	ck_assert_int_eq(harness_proxy_signal(&e.p, SIGHUP), 0);
+	EXPECT(&e.p, wait_in(errlog, "reloaded", 1) == 1, "no reload");
+	EXPECT(&e.p, count_in(errlog, "warning: access_log ") == 2,
+	    "no warning for the access_log on reload");
+	/* A logrotate is routine: no warning each day. */
+	ck_assert_int_eq(harness_proxy_signal(&e.p, SIGUSR1), 0);
+	EXPECT(&e.p, wait_in(errlog, "log files reopened", 1) == 1,
+	    "no reopen");
+	EXPECT(&e.p, count_in(errlog, "warning: access_log ") == 2,
+	    "a warning on USR1");
+	harness_proxy_free(&e.p);
+	harness_rmdir(ww);
+	env_free(&e);
+}
+END_TEST
+
 Suite *
 observe_suite(void)
 {
@@ -1309,6 +1635,15 @@ observe_suite(void)
 	tcase_add_test(tc, test_status_open_tunnel);
 	tcase_add_test(tc, test_metrics_match_traffic);
 	tcase_add_test(tc, test_control_stuck_client);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("hardening");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_metrics_upstream_refused);
+	tcase_add_test(tc, test_log_symlink_at_start);
+	tcase_add_test(tc, test_log_symlink_at_usr1);
+	tcase_add_test(tc, test_pidfile_symlinks);
+	tcase_add_test(tc, test_control_socket_not_a_socket);
+	tcase_add_test(tc, test_user_writable_dir_warned);
 	suite_add_tcase(s, tc);
 	return s;
 }

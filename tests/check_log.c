@@ -1,12 +1,19 @@
 /*
  * Tests for log.c's access records: the text and JSON formats, every
  * field, which fields are left out, escaping of hostile values, the size
- * bound, and the timestamp.
+ * bound, and the timestamp; and how the master opens log files (no link
+ * followed, no FIFO waited on, only a plain file).
  */
+#include <sys/stat.h>
+
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "harness.h"
 #include "log.h"
 #include "utc.h"
 #include "suites.h"
@@ -240,6 +247,127 @@ START_TEST(test_too_small)
 }
 END_TEST
 
+/* --- opening the files: no link followed, no FIFO waited on ---------- */
+
+struct file_env {
+	char	dir[HARNESS_PATH_MAX];
+	char	path[HARNESS_PATH_MAX + 32];	/* the access_log */
+	char	victim[HARNESS_PATH_MAX + 32];
+};
+
+static void
+file_env(struct file_env *e, struct config *cfg)
+{
+	ck_assert_int_eq(harness_tmpdir(e->dir, sizeof(e->dir)), 0);
+	snprintf(e->path, sizeof(e->path), "%s/access.log", e->dir);
+	snprintf(e->victim, sizeof(e->victim), "%s/victim", e->dir);
+	ck_assert_int_eq(harness_write_file(e->victim, "precious\n"), 0);
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->error_log = LOG_SINK_STDERR;
+	cfg->access_log = LOG_SINK_FILE;
+	snprintf(cfg->access_log_path, sizeof(cfg->access_log_path), "%s",
+	    e->path);
+}
+
+/* log_files_open() fails naming the file and `cause`; victim intact. */
+static void
+open_refused(const struct file_env *e, const struct config *cfg,
+    const char *cause)
+{
+	struct log_files	 f;
+	char			 err[CONFIG_PATH_MAX + 128], *text;
+
+	err[0] = '\0';
+	ck_assert_int_eq(log_files_open(cfg, &f, err, sizeof(err)), -1);
+	ck_assert_int_eq(f.access, -1);
+	ck_assert_msg(strstr(err, "access_log ") != NULL && strstr(err,
+	    e->path) != NULL && strstr(err, cause) != NULL,
+	    "error: \"%s\", want one naming %s: %s", err, e->path, cause);
+	ck_assert_ptr_nonnull(text = harness_read_file(e->victim));
+	ck_assert_str_eq(text, "precious\n");
+	free(text);
+}
+
+/* A link planted at the path (by whoever may write the directory). */
+START_TEST(test_file_symlink_refused)
+{
+	struct file_env	e;
+	struct config	cfg;
+	struct stat	st;
+
+	file_env(&e, &cfg);
+	ck_assert_int_eq(symlink(e.victim, e.path), 0);
+	open_refused(&e, &cfg, "is a symbolic link");
+	/* Left as it is. */
+	ck_assert_int_eq(lstat(e.path, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	harness_rmdir(e.dir);
+}
+END_TEST
+
+/* A hard link to another file is the same trap as a symbolic link. */
+START_TEST(test_file_hardlink_refused)
+{
+	struct file_env	e;
+	struct config	cfg;
+
+	file_env(&e, &cfg);
+	ck_assert_int_eq(link(e.victim, e.path), 0);
+	open_refused(&e, &cfg, "has 2 hard links");
+	harness_rmdir(e.dir);
+}
+END_TEST
+
+/* A FIFO with no reader would block an O_WRONLY open(2) for ever. */
+START_TEST(test_file_fifo_refused)
+{
+	struct file_env	e;
+	struct config	cfg;
+	long long	t0 = harness_now_ms();
+
+	file_env(&e, &cfg);
+	ck_assert_int_eq(mkfifo(e.path, 0600), 0);
+	open_refused(&e, &cfg, "not a regular file");
+	ck_assert_int_lt(harness_now_ms() - t0, 1000);
+	harness_rmdir(e.dir);
+}
+END_TEST
+
+/* A plain file: created 0640, appended to, close-on-exec, blocking. */
+START_TEST(test_file_regular)
+{
+	struct file_env		 e;
+	struct config		 cfg;
+	struct log_files	 f;
+	struct stat		 st;
+	char			 err[CONFIG_PATH_MAX + 128], *text;
+	mode_t			 old = umask(022);
+	int			 fl;
+
+	file_env(&e, &cfg);
+	ck_assert_int_eq(log_files_open(&cfg, &f, err, sizeof(err)), 0);
+	umask(old);
+	ck_assert_int_ge(f.access, 0);
+	ck_assert_int_eq(f.error, -1);
+	ck_assert_int_eq(fstat(f.access, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0640);
+	ck_assert_int_ne(fcntl(f.access, F_GETFD) & FD_CLOEXEC, 0);
+	fl = fcntl(f.access, F_GETFL);
+	ck_assert_int_ne(fl & O_APPEND, 0);
+	ck_assert_int_eq(fl & O_NONBLOCK, 0);
+	ck_assert_int_eq(write(f.access, "a\n", 2), 2);
+	log_files_close(&f);
+	/* Again: appended, not truncated. */
+	ck_assert_int_eq(log_files_open(&cfg, &f, err, sizeof(err)), 0);
+	ck_assert_int_eq(write(f.access, "b\n", 2), 2);
+	log_files_close(&f);
+	ck_assert_ptr_nonnull(text = harness_read_file(e.path));
+	ck_assert_str_eq(text, "a\nb\n");
+	free(text);
+	harness_rmdir(e.dir);
+}
+END_TEST
+
 Suite *
 log_suite(void)
 {
@@ -256,6 +384,13 @@ log_suite(void)
 	    (int)(sizeof(escapes) / sizeof(escapes[0])));
 	tcase_add_loop_test(tc, test_bounded, 0, 2);
 	tcase_add_test(tc, test_too_small);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("files");
+	tcase_add_test(tc, test_file_symlink_refused);
+	tcase_add_test(tc, test_file_hardlink_refused);
+	tcase_add_test(tc, test_file_fifo_refused);
+	tcase_add_test(tc, test_file_regular);
 	suite_add_tcase(s, tc);
 	return s;
 }

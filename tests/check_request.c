@@ -121,6 +121,37 @@ static const struct pcase line_cases[] = {
 	T_BAD("version HTTP/1.a", "CONNECT h:443 HTTP/1.a\r\n" H CRLF, 400),
 	T_BAD("version HTTPS/1.1", "CONNECT h:443 HTTPS/1.1\r\n" H CRLF, 400),
 	T_BAD("version HTTP/2", "CONNECT h:443 HTTP/2\r\n" H CRLF, 400),
+	/*
+	 * RFC 9112 3: an invalid request-line is 400, whatever its first
+	 * word; a method is judged (405, 501) only on a valid line.
+	 */
+	T_BAD("invalid line HELLO WORLD", "HELLO WORLD\r\n\r\n", 400),
+	T_BAD("invalid line HELLO WORLD LF", "HELLO WORLD\n\n", 400),
+	T_BAD("invalid line unknown method only", "BREW\r\n\r\n", 400),
+	T_BAD("invalid line GET without version", "GET /\r\n" H CRLF, 400),
+	T_BAD("invalid line GET bad version", "GET / HTTP/1\r\n" H CRLF,
+	    400),
+	T_BAD("invalid line unknown, lowercase version", "BREW / http/1.1\r\n"
+	    H CRLF, 400),
+	T_BAD("invalid line unknown, double space", "BREW  / HTTP/1.1\r\n"
+	    H CRLF, 400),
+	T_BAD("invalid line unknown, trailing space", "BREW / HTTP/1.1 \r\n"
+	    H CRLF, 400),
+	T_BAD("invalid line unknown, bare CR", "BREW / HTTP/1.1\r" H CRLF,
+	    400),
+	T_BAD("invalid line unknown, 8-bit target", "BREW /\x80 HTTP/1.1\r\n"
+	    H CRLF, 400),
+	T_BAD("invalid line long method, no version", "AAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAA x\r\n\r\n", 400),
+	T_BAD("valid line GET HTTP/2.0", "GET / HTTP/2.0\r\n" H CRLF, 405),
+	T_BAD("valid line unknown HTTP/2.0", "BREW / HTTP/2.0\r\n" H CRLF,
+	    501),
+	T_BAD("valid line unknown, LF only", "BREW / HTTP/1.1\n\n", 501),
+	T_BAD("valid line unknown, long target", "BREW /" "0123456789"
+	    "0123456789012345678901234567890123456789012345678901234567890123"
+	    "4567890123456789012345678901234567890123456789012345678901234567"
+	    "8901234567890123456789012345678901234567890123456789012345678901"
+	    "2345678901234567890123456789 HTTP/1.1\r\n" H CRLF, 501),
 };
 
 /* --- request-target: authority-form, host and port ---------------- */
@@ -475,8 +506,17 @@ static const struct {
 } early[] = {
 	{ "CONNECT", REQUEST_AGAIN, 0 },
 	{ "OPTIONS", REQUEST_AGAIN, 0 },
-	{ "CONNECTX", REQUEST_BAD, 501 },
-	{ "GET ", REQUEST_BAD, 405 },
+	/* A method is judged once the request-line is whole and valid. */
+	{ "CONNECTX", REQUEST_AGAIN, 0 },
+	{ "GET ", REQUEST_AGAIN, 0 },
+	{ "GET / HTTP/1.1", REQUEST_AGAIN, 0 },
+	{ "GET / HTTP/1.1\r\n", REQUEST_BAD, 405 },
+	{ "BREW / HTTP/1.1\n", REQUEST_BAD, 501 },
+	{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	    REQUEST_AGAIN, 0 },
+	{ "HELLO WORLD", REQUEST_AGAIN, 0 },
+	{ "HELLO WORLD\r", REQUEST_BAD, 400 },
+	{ "GET / HTTP/1.1 ", REQUEST_BAD, 400 },
 	{ "\r\n\r\nCONNECT h", REQUEST_AGAIN, 0 },
 	{ "CONNECT :443 ", REQUEST_BAD, 400 },
 	{ "CONNECT h:443 X", REQUEST_BAD, 400 },
@@ -512,6 +552,8 @@ static const struct {
 	{ FLD("Host: u@h\r\n"), "invalid Host" },
 	{ "GET / HTTP/1.1\r\n", "method not allowed" },
 	{ "BREW / HTTP/1.1\r\n", "method not implemented" },
+	{ "HELLO WORLD\r\n\r\n", "invalid request line" },
+	{ "GET / HTTP/1.1x\r\n", "invalid HTTP version" },
 	{ TGT("h:0"), "invalid port" },
 	{ TGT("h"), "missing port" },
 	{ TGT(":443"), "empty host" },
@@ -678,6 +720,14 @@ START_TEST(test_size_limit)
 	ck_assert_int_eq(request_parse(good, sizeof(good) - 1, &lim, &req,
 	    &status, &why), REQUEST_BAD);
 	ck_assert_int_eq(status, 414);
+	/* So too in another method's target, however long it may be. */
+	ck_assert_int_eq(request_parse("GET /aaaaaaaaaaaaaaaaa", 22, &lim, &req,
+	    &status, &why), REQUEST_BAD);
+	ck_assert_int_eq(status, 414);
+	/* A method that fills the whole head: 431, not a guess at 501. */
+	ck_assert_int_eq(request_parse("AAAAAAAAAAAAAAAAAAAA", 20, &lim, &req,
+	    &status, &why), REQUEST_BAD);
+	ck_assert_int_eq(status, 431);
 }
 END_TEST
 

@@ -1,14 +1,20 @@
 /*
  * Scoreboard: shared between processes, idle count kept in step with the
  * slot states, counts per generation, per-client tunnel counts, and text
- * fields read back consistently.
+ * fields read back consistently; and the refusal reasons, read from the
+ * sources, each counted under its own label.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "control.h"
+#include "harness.h"
 #include "scoreboard.h"
 #include "suites.h"
 
@@ -145,6 +151,287 @@ START_TEST(test_snapshot)
 }
 END_TEST
 
+/* --- refusal reasons: one counter each, and none forgotten --------- */
+
+#define REASONS_FOUND_MAX	64
+
+/* The reasons found in the sources, each once. */
+struct reasons_found {
+	char	name[REASONS_FOUND_MAX][40];
+	size_t	n;
+};
+
+/*
+ * A reason the code sets that is never a refused request's: "error" is
+ * a tunnel's (set once 200 is being written), counted under status 200.
+ */
+static const char *const	tunnel_only_reasons[] = { "error" };
+
+static int
+is_reason_word(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n == 0 || n >= 40 || s[0] == '_' || s[n - 1] == '_')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static void
+found_add(struct reasons_found *f, const char *s, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < f->n; i++)
+		if (strlen(f->name[i]) == n && memcmp(f->name[i], s, n) == 0)
+			return;
+	ck_assert_uint_lt(f->n, REASONS_FOUND_MAX);
+	memcpy(f->name[f->n], s, n);
+	f->name[f->n++][n] = '\0';
+}
+
+static int
+is_ident(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Whether the n octets at s end with `suffix`, or hold `part`. */
+static int
+ends_with(const char *s, size_t n, const char *suffix)
+{
+	size_t	len = strlen(suffix);
+
+	return n >= len && memcmp(s + n - len, suffix, len) == 0;
+}
+
+static int
+holds(const char *s, size_t n, const char *part)
+{
+	size_t	len = strlen(part), i;
+
+	for (i = 0; i + len <= n; i++)
+		if (memcmp(s + i, part, len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether a statement (code only: comments and literal contents blanked)
+ * sets a reason: it calls a refusing or failing function (refuse(w, t,
+ * 403, "client_denied", ...), fail(res, 502, "upstream_refused", ...)),
+ * or assigns to a reason (t->reason = r == ... ? "a" : "b").
+ */
+static int
+sets_reason(const char *code, size_t n)
+{
+	size_t	i = 0, start, len, k;
+
+	while (i < n) {
+		if (!is_ident(code[i]) || (i > 0 && is_ident(code[i - 1]))) {
+			i++;
+			continue;
+		}
+		for (start = i; i < n && is_ident(code[i]); i++)
+			;
+		len = i - start;
+		for (k = i; k < n && (code[k] == ' ' || code[k] == '\t' ||
+		    code[k] == '\n'); k++)
+			;
+		if (k < n && code[k] == '(' && (holds(code + start, len,
+		    "refuse") || ends_with(code + start, len, "fail")))
+			return 1;
+		if (k + 1 < n && code[k] == '=' && code[k + 1] != '=' &&
+		    ends_with(code + start, len, "reason"))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * C text `src` with comments and the contents of literals blanked, the
+ * quotes kept: the same length, so offsets match.  The caller frees.
+ */
+static char *
+code_only(const char *src)
+{
+	char	*code = strdup(src), *p, *q;
+
+	ck_assert_ptr_nonnull(code);
+	for (p = code; *p != '\0'; p = q) {
+		if (p[0] == '/' && p[1] == '*') {
+			q = strstr(p + 2, "*/");
+			q = q != NULL ? q + 2 : p + strlen(p);
+			memset(p, ' ', (size_t)(q - p));
+		} else if (p[0] == '/' && p[1] == '/') {
+			q = p + strcspn(p, "\n");
+			memset(p, ' ', (size_t)(q - p));
+		} else if (*p == '"' || *p == '\'') {
+			/* q: the closing quote (or the end of the text). */
+			for (q = p + 1; *q != '\0' && *q != *p; q++)
+				if (*q == '\\' && q[1] != '\0')
+					q++;
+			memset(p + 1, ' ', (size_t)(q - p - 1));
+			if (*q != '\0')
+				q++;
+		} else
+			q = p + 1;
+	}
+	return code;
+}
+
+/*
+ * Each one-word snake_case string literal of a statement that sets a
+ * reason, statements split at ';', '{' and '}' outside comments and
+ * literals.
+ */
+static void
+scan_source(const char *src, struct reasons_found *f)
+{
+	char	*code = code_only(src);
+	size_t	 i, stmt = 0, k, end;
+
+	for (i = 0; code[i] != '\0'; i++) {
+		if (code[i] != ';' && code[i] != '{' && code[i] != '}')
+			continue;
+		if (sets_reason(code + stmt, i - stmt))
+			for (k = stmt; k < i; k++) {
+				if (code[k] != '"')
+					continue;
+				for (end = k + 1; end < i && code[end] != '"';
+				    end++)
+					;
+				if (is_reason_word(src + k + 1, end - k - 1))
+					found_add(f, src + k + 1, end - k - 1);
+				k = end;
+			}
+		stmt = i + 1;
+	}
+	free(code);
+}
+
+/* Every reason the sources under src/ set; fails when none is found. */
+static void
+scan_sources(struct reasons_found *f)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 path[512], *text;
+	size_t		 len, files = 0;
+
+	memset(f, 0, sizeof(*f));
+	d = opendir("src");
+	ck_assert_msg(d != NULL, "src/ not found: run the tests from the "
+	    "top of the source tree");
+	while ((e = readdir(d)) != NULL) {
+		len = strlen(e->d_name);
+		if (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0)
+			continue;
+		snprintf(path, sizeof(path), "src/%s", e->d_name);
+		ck_assert_ptr_nonnull(text = harness_read_file(path));
+		scan_source(text, f);
+		free(text);
+		files++;
+	}
+	closedir(d);
+	ck_assert_uint_gt(files, 10);
+}
+
+static int
+listed_reason(const char *name)
+{
+	unsigned	i;
+
+	for (i = 0; i < SB_REASONS; i++)
+		if (strcmp(scoreboard_reason_name(i), name) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+tunnel_only(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(tunnel_only_reasons) /
+	    sizeof(tunnel_only_reasons[0]); i++)
+		if (strcmp(tunnel_only_reasons[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The reasons are read from the code itself: every reason a refusal can
+ * be recorded with has its own counter (none falls to "other"), and
+ * every counter names a reason the code still sets.
+ */
+START_TEST(test_reasons_from_sources)
+{
+	struct reasons_found	f;
+	size_t			i;
+	unsigned		k;
+	int			seen;
+
+	scan_sources(&f);
+	/* The scan works: reasons of the worker and of the dialer. */
+	ck_assert_msg(f.n >= 15, "only %zu reasons found in src/", f.n);
+	for (i = 0; i < f.n; i++)
+		ck_assert_msg(listed_reason(f.name[i]) ||
+		    tunnel_only(f.name[i]), "src/ sets reason \"%s\", which "
+		    "SB_REASON_LIST (scoreboard.h) lacks: it would count as "
+		    "\"other\"", f.name[i]);
+	/* The last, "other", is the catch-all no code sets. */
+	for (k = 0; k < SB_REASONS - 1; k++) {
+		for (i = 0, seen = 0; i < f.n; i++)
+			seen |= strcmp(f.name[i], scoreboard_reason_name(k)) ==
+			    0;
+		ck_assert_msg(seen, "SB_REASON_LIST names \"%s\", which no "
+		    "code in src/ sets", scoreboard_reason_name(k));
+	}
+}
+END_TEST
+
+/* Each listed reason counts under its own label, "other" last. */
+START_TEST(test_reasons_each_counted)
+{
+	struct scoreboard	*sb;
+	char			*text, want[128];
+	unsigned		 i, k;
+
+	ck_assert_str_eq(scoreboard_reason_name(SB_REASONS - 1), "other");
+	for (i = 0; i < SB_REASONS; i++) {
+		for (k = 0; k < i; k++)
+			ck_assert_str_ne(scoreboard_reason_name(k),
+			    scoreboard_reason_name(i));
+		ck_assert_ptr_nonnull(sb = scoreboard_create(1));
+		scoreboard_account(sb, 502, scoreboard_reason_name(i), 0, 0);
+		/* A tunnel that ended well is no refusal, whatever it says. */
+		scoreboard_account(sb, 200, scoreboard_reason_name(i), 0, 0);
+		for (k = 0; k < SB_REASONS; k++)
+			ck_assert_msg(atomic_load(&sb->totals.refusals[k]) ==
+			    (k == i), "\"%s\" counted under \"%s\"",
+			    scoreboard_reason_name(i),
+			    scoreboard_reason_name(k));
+		ck_assert_ptr_nonnull(text = control_metrics(sb));
+		snprintf(want, sizeof(want), "\nconnectproxy_refusals_total{"
+		    "reason=\"%s\"} 1\n", scoreboard_reason_name(i));
+		ck_assert_msg(strstr(text, want) != NULL, "metrics lack %s",
+		    want + 1);
+		free(text);
+		scoreboard_destroy(sb);
+	}
+	ck_assert_ptr_nonnull(sb = scoreboard_create(1));
+	scoreboard_account(sb, 502, "never_a_reason", 0, 0);
+	ck_assert_uint_eq(atomic_load(&sb->totals.refusals[SB_REASONS - 1]),
+	    1);
+	scoreboard_destroy(sb);
+}
+END_TEST
+
 Suite *
 scoreboard_suite(void)
 {
@@ -155,6 +442,11 @@ scoreboard_suite(void)
 	tcase_add_test(tc, test_idle_count);
 	tcase_add_test(tc, test_client_tunnels);
 	tcase_add_test(tc, test_snapshot);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reasons");
+	tcase_add_test(tc, test_reasons_from_sources);
+	tcase_add_test(tc, test_reasons_each_counted);
 	suite_add_tcase(s, tc);
 	return s;
 }
