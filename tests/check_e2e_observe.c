@@ -1496,6 +1496,9 @@ START_TEST(test_pidfile_symlinks)
 	ck_assert_int_eq(symlink(victim2, pid), 0);
 	snprintf(extra, sizeof(extra), "pidfile %s\n", pid);
 	env_start(&e, extra);
+	/* The port listens before the pidfile is written: wait for it. */
+	EXPECT(&e.p, harness_proxy_wait_log(&e.p, "started", "workers", NULL, 0,
+	    harness_ms(10000)) == 0, "the proxy did not say it started");
 	victim_intact(&e, victim);
 	victim_intact(&e, victim2);
 	EXPECT(&e.p, lstat(pid, &st) == 0 && S_ISREG(st.st_mode),
