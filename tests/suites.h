@@ -26,5 +26,6 @@ Suite	*log_suite(void);
 Suite	*observe_suite(void);
 Suite	*reload_suite(void);
 Suite	*robust_suite(void);
+Suite	*hostile_suite(void);
 
 #endif
