@@ -1949,11 +1949,16 @@ harness_proxy_rewrite_config(struct harness_proxy *p, const char *conf)
 	return rc;
 }
 
+static int	pidns_home = -1;	/* our own PID namespace */
+
 int
 harness_pidns_enter(pid_t *init)
 {
 	pid_t	pid;
 
+	if (pidns_home == -1 && (pidns_home = open("/proc/self/ns/pid",
+	    O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
 	if (unshare(CLONE_NEWPID) == -1)
 		return -1;
 	fflush(NULL);
@@ -1968,6 +1973,14 @@ harness_pidns_enter(pid_t *init)
 	}
 	*init = pid;
 	return 0;
+}
+
+int
+harness_pidns_leave(void)
+{
+	if (pidns_home == -1)
+		return -1;
+	return setns(pidns_home, CLONE_NEWPID);
 }
 
 pid_t

@@ -313,6 +313,13 @@ int	harness_proxy_rewrite_config(struct harness_proxy *p,
  * is not possible (not root, no PID namespaces).
  */
 int	harness_pidns_enter(pid_t *init);
+/*
+ * Later children start in this process's own PID namespace again (the
+ * one entered stays while its init lives).  Call it once the processes
+ * meant for the namespace are started: a sanitizer's helper thread at
+ * exit, for one, cannot work from inside.  Returns 0 or -1.
+ */
+int	harness_pidns_leave(void);
 /* The pid that `pid` has in its own (innermost) namespace, or -1. */
 pid_t	harness_ns_pid(pid_t pid);
 
