@@ -64,6 +64,7 @@ static pid_t			 log_owner;	/* the master, once opened */
 static pid_t			 log_pid;	/* ours, set by log_init() */
 static int			 pipe_r = -1, pipe_w = -1;
 static int			 syslog_opened;
+static char			*rbuf;	/* LOG_MSG_MAX + 1: master's reads */
 
 /* A worker (or any child of the master) writes files through the pipe. */
 static int
@@ -633,8 +634,15 @@ log_open(const struct config *cfg, char *err, size_t errlen)
 
 	if (log_files_open(cfg, &f, err, errlen) == -1)
 		return -1;
-	if (open_pipe() == -1) {
+	/*
+	 * On the heap, not the stack: a page the master writes between
+	 * forks stays behind in every worker as its own copy, and the
+	 * stack deep down is touched by nothing else between forks.
+	 */
+	if ((rbuf = malloc(LOG_MSG_MAX + 1)) == NULL || open_pipe() == -1) {
 		snprintf(err, errlen, "log pipe: %s", strerror(errno));
+		free(rbuf);
+		rbuf = NULL;
 		log_files_close(&f);
 		return -1;
 	}
@@ -683,6 +691,7 @@ log_pipe_record(const char *msg, size_t len, int *access, char *out,
 	const unsigned char	*m = (const unsigned char *)msg;
 	size_t			 i, n;
 
+	/* out may be msg: each byte moves one place left, after its read. */
 	*access = len > 0 && m[0] == 'A';
 	if (outlen == 0)
 		return 0;
@@ -728,24 +737,24 @@ route_line(int access, char *line, size_t len)
 static void
 drain(int max)
 {
-	char	msg[LOG_MSG_MAX], line[LOG_MSG_MAX + 1];
 	ssize_t	n;
 	size_t	len;
 	int	i, access;
 
-	if (pipe_r == -1 || in_child())
+	if (pipe_r == -1 || rbuf == NULL || in_child())
 		return;
 	for (i = 0; i < max; i++) {
 		/* A longer message is cut to the buffer; none is ours. */
-		n = recv(pipe_r, msg, sizeof(msg), MSG_DONTWAIT);
+		n = recv(pipe_r, rbuf, LOG_MSG_MAX, MSG_DONTWAIT);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
 			break;		/* EAGAIN: all read */
-		len = log_pipe_record(msg, (size_t)n, &access, line,
-		    sizeof(line) - 1);	/* and a byte for the newline */
+		/* In place; the tag's byte leaves room for the newline. */
+		len = log_pipe_record(rbuf, (size_t)n, &access, rbuf,
+		    LOG_MSG_MAX);
 		if (len > 0)
-			route_line(access, line, len);
+			route_line(access, rbuf, len);
 	}
 }
 
@@ -768,6 +777,8 @@ log_close(void)
 	pipe_r = pipe_w = -1;
 	switch_sink(&sink_access, LOG_SINK_STDERR, -1);
 	switch_sink(&sink_error, LOG_SINK_STDERR, -1);
+	free(rbuf);
+	rbuf = NULL;
 	if (syslog_opened)
 		closelog();
 	syslog_opened = 0;

@@ -117,8 +117,8 @@ void	log_pipe_drain(void);
  * tag is 'A'; the line, tag and one final newline removed, is copied into
  * out, cut to outlen - 1 bytes and NUL-terminated, each control byte
  * (NUL, newline, ...) and DEL replaced by '?', so that it stays one line.
- * Returns its length; 0 (out "" when outlen > 0) when there is nothing
- * to write.  Pure: no I/O.
+ * out may be msg itself.  Returns its length; 0 (out "" when outlen > 0)
+ * when there is nothing to write.  Pure: no I/O.
  */
 size_t	log_pipe_record(const char *msg, size_t len, int *access, char *out,
 	    size_t outlen);

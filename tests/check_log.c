@@ -283,6 +283,24 @@ START_TEST(test_pipe_record)
 }
 END_TEST
 
+/* In place, as the master does it: the same lines as a copy gives. */
+START_TEST(test_pipe_record_in_place)
+{
+	char	buf[64], copy[64];
+	size_t	n, m;
+	int	access, access2;
+
+	memset(buf, 'z', sizeof(buf));
+	memcpy(buf, records[_i].msg, records[_i].len);
+	n = log_pipe_record(buf, records[_i].len, &access, copy,
+	    sizeof(copy));
+	m = log_pipe_record(buf, records[_i].len, &access2, buf, sizeof(buf));
+	ck_assert_uint_eq(n, m);
+	ck_assert_int_eq(access, access2);
+	ck_assert_str_eq(buf, copy);
+}
+END_TEST
+
 /* Longer than the buffer: cut, terminated, nothing written past it. */
 START_TEST(test_pipe_record_long)
 {
@@ -350,6 +368,8 @@ log_suite(void)
 	tcase_add_loop_test(tc, test_bounded, 0, 2);
 	tcase_add_test(tc, test_too_small);
 	tcase_add_loop_test(tc, test_pipe_record, 0,
+	    (int)(sizeof(records) / sizeof(records[0])));
+	tcase_add_loop_test(tc, test_pipe_record_in_place, 0,
 	    (int)(sizeof(records) / sizeof(records[0])));
 	tcase_add_test(tc, test_pipe_record_long);
 	tcase_add_test(tc, test_pipe_record_every_byte);
