@@ -92,49 +92,93 @@ busy_state(int state)
 	return state >= SB_READING && state <= SB_CLOSING;
 }
 
+/*
+ * The state of the worker p as the status view shows it: the one its
+ * slot reports when valid (see scoreboard_state()), else -1.
+ */
+static int
+view_state(const struct sb_slot *slot, const struct sb_proc *p)
+{
+	return p->bad ? -1 : scoreboard_state(slot, p->reserve);
+}
+
+/*
+ * Seconds since the tunnel in slot s started, into buf; "-" when the
+ * time the worker wrote cannot be right (before it was forked, or in
+ * the future): it is untrusted, and arithmetic on it must not overflow.
+ */
+static void
+format_age(char *buf, size_t len, const struct sb_slot *s,
+    const struct sb_proc *p, long long now_ms)
+{
+	long long	start = atomic_load(&s->start_ms);
+
+	/* Tunnel starts are whole seconds: a worker forked at x.9 s may
+	 * take a client in the same second. */
+	if (start < p->started_ms - 1000 || start > now_ms)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%llds", (now_ms - start) / 1000);
+}
+
+/*
+ * Everything shown comes from the master's table (pid, generation) or is
+ * checked on the way (states validated, text cleaned by the snapshot,
+ * sums saturated): the slots are written by workers, which may be
+ * compromised, and this runs in the master.
+ */
 char *
-control_status(const struct scoreboard *sb, long long now_ms)
+control_status(const struct scoreboard *sb, const struct sb_table *tab,
+    long long now_ms)
 {
 	const struct sb_totals	*tot = &sb->totals;
+	const struct sb_proc	*p;
 	struct sb_slot		 s;
 	struct text		 t;
 	unsigned long long	 done = 0, ok, up, down;
 	unsigned		 i, n[SB_RESERVE + 1] = { 0 }, live = 0;
+	unsigned		 invalid = 0;
 	char			 age[32];
-	int			 state;
+	int			 state, busy;
 
 	if (text_start(&t) == -1)
 		return NULL;
 	text_add(&t, "%-8s %-4s %-10s %6s %12s %12s  %-22s %s\n", "PID",
 	    "GEN", "STATE", "AGE", "UP", "DOWN", "CLIENT", "TARGET");
-	for (i = 0; i < sb->nslots; i++) {
-		if (atomic_load(&sb->slots[i].pid) == 0)
+	for (i = 0; i < tab->nslots; i++) {
+		p = &tab->procs[i];
+		if (p->pid == 0)
 			continue;
 		scoreboard_snapshot(&sb->slots[i], &s);
-		state = atomic_load(&s.state);
+		state = view_state(&s, p);
 		live++;
-		n[state >= SB_FREE && state <= SB_RESERVE ? state : 0]++;
-		if (busy_state(state))
-			snprintf(age, sizeof(age), "%llds", (now_ms -
-			    atomic_load(&s.start_ms)) / 1000);
+		if (state == -1)
+			invalid++;
+		else
+			n[state]++;
+		busy = busy_state(state);
+		if (busy)
+			format_age(age, sizeof(age), &s, p, now_ms);
 		else
 			snprintf(age, sizeof(age), "-");
-		text_add(&t, "%-8d %-4u %-10s %6s %12llu %12llu  %-22s %s\n",
-		    atomic_load(&s.pid), atomic_load(&s.generation),
-		    scoreboard_state_name((enum sb_state)state), age,
-		    busy_state(state) ? (unsigned long long)s.bytes.up : 0,
-		    busy_state(state) ? (unsigned long long)s.bytes.down : 0,
-		    busy_state(state) && s.client[0] != '\0' ? s.client : "-",
-		    busy_state(state) && s.target[0] != '\0' ? s.target : "-");
+		text_add(&t, "%-8ld %-4u %-10s %6s %12llu %12llu  %-22s %s\n",
+		    (long)p->pid, p->generation, scoreboard_state_name(state),
+		    age, busy ? (unsigned long long)s.bytes.up : 0,
+		    busy ? (unsigned long long)s.bytes.down : 0,
+		    busy && s.client[0] != '\0' ? s.client : "-",
+		    busy && s.target[0] != '\0' ? s.target : "-");
 	}
 	for (i = 0; i < SB_STATUS_MAX; i++)
-		done += atomic_load(&tot->status[i]);
-	ok = atomic_load(&tot->status[200]);
+		done = scoreboard_add_sat(done, atomic_load(&tot->status[i]));
+	ok = atomic_load(&tot->status[200]);	/* <= done: a term of it */
 	up = atomic_load(&tot->bytes_up);
 	down = atomic_load(&tot->bytes_down);
-	text_add(&t, "\nworkers: %u (starting %u, idle %u, busy %u)\n", live,
+	text_add(&t, "\nworkers: %u (starting %u, idle %u, busy %u", live,
 	    n[SB_STARTING], n[SB_IDLE], n[SB_READING] + n[SB_CONNECTING] +
 	    n[SB_RELAYING] + n[SB_CLOSING]);
+	if (invalid > 0)
+		text_add(&t, ", invalid %u", invalid);
+	text_add(&t, ")\n");
 	text_add(&t, "tunnels: %u open, %llu ended (%llu tunnels, %llu "
 	    "refused)\n", n[SB_RELAYING], done, ok, done - ok);
 	text_add(&t, "bytes of ended tunnels: up %llu, down %llu\n", up, down);
@@ -153,8 +197,9 @@ metric_head(struct text *t, const char *name, const char *type,
 	    name, help, name, type);
 }
 
+/* Workers counted from the master's table, states validated. */
 char *
-control_metrics(const struct scoreboard *sb)
+control_metrics(const struct scoreboard *sb, const struct sb_table *tab)
 {
 	const struct sb_totals	*tot = &sb->totals;
 	struct text		 t;
@@ -163,10 +208,11 @@ control_metrics(const struct scoreboard *sb)
 
 	if (text_start(&t) == -1)
 		return NULL;
-	for (i = 0; i < sb->nslots; i++) {
-		state = atomic_load(&sb->slots[i].state);
-		if (atomic_load(&sb->slots[i].pid) != 0 && state > SB_FREE &&
-		    state <= SB_RESERVE)
+	for (i = 0; i < tab->nslots; i++) {
+		if (tab->procs[i].pid == 0)
+			continue;
+		state = view_state(&sb->slots[i], &tab->procs[i]);
+		if (state != -1)
 			n[state]++;
 	}
 	metric_head(&t, "tunnels_active", "gauge", "Tunnels open now.");
@@ -414,7 +460,8 @@ http_answer(int code, const char *reason, char *body)
 
 /* The answer to one request line (no line end). */
 static char *
-answer(const char *req, const struct scoreboard *sb)
+answer(const char *req, const struct scoreboard *sb,
+    const struct sb_table *tab)
 {
 	struct timespec	ts;
 	long long	now;
@@ -422,13 +469,13 @@ answer(const char *req, const struct scoreboard *sb)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (strcmp(req, "status") == 0)
-		return control_status(sb, now);
+		return control_status(sb, tab, now);
 	if (strcmp(req, "metrics") == 0)
-		return control_metrics(sb);
+		return control_metrics(sb, tab);
 	if (strncmp(req, "GET /metrics ", 13) == 0)
-		return http_answer(200, "OK", control_metrics(sb));
+		return http_answer(200, "OK", control_metrics(sb, tab));
 	if (strncmp(req, "GET /status ", 12) == 0)
-		return http_answer(200, "OK", control_status(sb, now));
+		return http_answer(200, "OK", control_status(sb, tab, now));
 	if (strncmp(req, "GET ", 4) == 0 || strncmp(req, "HEAD ", 5) == 0)
 		return http_answer(404, "Not Found", strdup("not found\n"));
 	return strdup("error: unknown command (status or metrics)\n");
@@ -436,7 +483,8 @@ answer(const char *req, const struct scoreboard *sb)
 
 /* Read what the client sent; once a line (or EOF) is in, answer. */
 static void
-conn_read(struct control_conn *k, const struct scoreboard *sb)
+conn_read(struct control_conn *k, const struct scoreboard *sb,
+    const struct sb_table *tab)
 {
 	char	*nl;
 	ssize_t	 n;
@@ -461,7 +509,7 @@ conn_read(struct control_conn *k, const struct scoreboard *sb)
 		if (nl != NULL)
 			*nl = '\0';
 		k->in[strcspn(k->in, "\r")] = '\0';
-		k->out = answer(k->in, sb);
+		k->out = answer(k->in, sb, tab);
 	}
 	if (k->out == NULL) {
 		conn_close(k);
@@ -509,7 +557,7 @@ accept_clients(struct control *c)
 
 void
 control_service(struct control *c, const struct pollfd *pfd,
-    const struct scoreboard *sb)
+    const struct scoreboard *sb, const struct sb_table *tab)
 {
 	struct control_conn	*k;
 	long long		 now = net_now_ms();
@@ -525,7 +573,7 @@ control_service(struct control *c, const struct pollfd *pfd,
 			conn_close(k);
 		else if (k->out == NULL && (pfd[1 + i].revents &
 		    (POLLIN | POLLHUP)))
-			conn_read(k, sb);
+			conn_read(k, sb, tab);
 		else if (k->out != NULL && (pfd[1 + i].revents &
 		    (POLLOUT | POLLHUP)))
 			conn_write(k);

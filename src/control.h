@@ -14,6 +14,7 @@
 #include "config.h"
 
 struct scoreboard;
+struct sb_table;
 
 #define CONTROL_CONNS		8	/* clients served at once */
 #define CONTROL_POLLFDS		(1 + CONTROL_CONNS)
@@ -67,7 +68,7 @@ void	control_pollfds(const struct control *c, struct pollfd *pfd);
  * request, write the answer, close; and drop clients past their deadline.
  */
 void	control_service(struct control *c, const struct pollfd *pfd,
-	    const struct scoreboard *sb);
+	    const struct scoreboard *sb, const struct sb_table *tab);
 /* Close every client and the listener, and remove the socket file. */
 void	control_close(struct control *c);
 /*
@@ -79,10 +80,14 @@ size_t	control_fds(const struct control *c, int *fds, size_t max);
 /*
  * The answers, as malloc'd NUL-terminated text (the caller frees), or
  * NULL when out of memory.  status: a table of the live workers and the
- * totals; metrics: Prometheus text exposition format 0.0.4.
+ * totals; metrics: Prometheus text exposition format 0.0.4.  The workers
+ * are those of the master's table tab (pids and generations from it);
+ * what their slots in sb say is validated, never trusted.
  */
-char	*control_status(const struct scoreboard *sb, long long now_ms);
-char	*control_metrics(const struct scoreboard *sb);
+char	*control_status(const struct scoreboard *sb,
+	    const struct sb_table *tab, long long now_ms);
+char	*control_metrics(const struct scoreboard *sb,
+	    const struct sb_table *tab);
 
 /*
  * Client: send `cmd` ("status", "metrics") to the proxy that cfg

@@ -7,18 +7,30 @@
  * logrotate renamed the file) or a reload.  A worker runs as `user` and
  * may not be able to open a root-only path, so it never holds the file at
  * all: each file-bound line goes, tagged 'A' (access) or 'E' (error), in
- * one write(2) of at most PIPE_BUF bytes (so atomic) into a pipe whose read
- * end the master polls in its loop and copies, whole lines only, to its
- * current file.  Hence the moment the master reopens, every later record
- * of every worker, idle or busy, lands in the new file and nothing more
- * in the renamed one; nothing is lost, since a full pipe makes the worker
- * wait (between tunnels, holding no client) rather than drop a record.
- * stderr and syslog need no reopening and are written directly; syslog is
- * opened with LOG_NDELAY before the drop, so workers inherit its socket.
+ * one write(2) into "the pipe", whose read end the master polls in its
+ * loop and copies to its current file.  Hence the moment the master
+ * reopens, every later record of every worker, idle or busy, lands in the
+ * new file and nothing more in the renamed one; nothing is lost, since a
+ * full pipe makes the worker wait (between tunnels, holding no client)
+ * rather than drop a record.  stderr and syslog need no reopening and are
+ * written directly; syslog is opened with LOG_NDELAY before the drop, so
+ * workers inherit its socket.
+ *
+ * The pipe is an AF_UNIX datagram socket pair, not a pipe(2): each write
+ * is one message and each read returns one, whole, so no line of one
+ * worker can be spliced onto another's, whatever a worker sends (a
+ * compromised one may send anything: a line without its newline, NUL
+ * bytes, megabytes).  The master reads without ever blocking and passes
+ * each message through log_pipe_record() before writing it.  Datagrams,
+ * not SOCK_SEQPACKET: there a worker's shutdown() would end the stream
+ * for the master, and an empty message would look like that end; a
+ * datagram socket has no end to reach.  Unix datagrams between a
+ * connected pair are reliable: a full buffer blocks the sender.
  */
 #define _XOPEN_SOURCE	700	/* S_ISVTX */
 
 #include <sys/stat.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,8 +49,10 @@
 
 #define LOG_LINE_MAX	2048
 #define LOG_VALUE_MAX	400		/* escaped bytes of one value */
-#define LOG_CARRY_MAX	(64 * 1024)	/* master's pipe read buffer */
-#define LOG_DRAIN_READS	16		/* per log_pipe_drain() call */
+#define LOG_MSG_MAX	(LOG_RECORD_MAX + 96)	/* a worker's pipe line */
+#define LOG_DRAIN_READS	256		/* per log_pipe_drain() call */
+#define LOG_DRAIN_ALL	65536		/* at a switch of files, at exit */
+#define LOG_PIPE_SNDBUF	(1024 * 1024)	/* asked; the kernel caps it */
 #define LOG_FILE_MODE	0640
 
 struct log_sink_state {
@@ -55,8 +69,7 @@ static pid_t			 log_owner;	/* the master, once opened */
 static pid_t			 log_pid;	/* ours, set by log_init() */
 static int			 pipe_r = -1, pipe_w = -1;
 static int			 syslog_opened;
-static char			*carry;		/* LOG_CARRY_MAX, master */
-static size_t			 ncarry;
+static char			*rbuf;	/* LOG_MSG_MAX + 1: master's reads */
 
 /* A worker (or any child of the master) writes files through the pipe. */
 static int
@@ -159,7 +172,7 @@ static void
 deliver(struct log_sink_state *sink, char tag, int prio, const char *prefix,
     const char *body)
 {
-	char	line[LOG_RECORD_MAX + 96], now[32];
+	char	line[LOG_MSG_MAX], now[32];
 	int	n;
 
 	switch (sink->kind) {
@@ -739,9 +752,9 @@ switch_sinks(const struct config *cfg, int a, int e)
 static int
 open_pipe(void)
 {
-	int	fds[2];
+	int	fds[2], size = LOG_PIPE_SNDBUF;
 
-	if (pipe(fds) == -1)
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, fds) == -1)
 		return -1;
 	if (fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK) ==
 	    -1 || fcntl(fds[0], F_SETFD, FD_CLOEXEC) == -1 ||
@@ -750,6 +763,8 @@ open_pipe(void)
 		close(fds[1]);
 		return -1;
 	}
+	/* Room for a burst of records, like a pipe's 64 KiB or more. */
+	(void)setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	pipe_r = fds[0];
 	pipe_w = fds[1];
 	return 0;
@@ -762,10 +777,15 @@ log_open(const struct config *cfg, char *err, size_t errlen)
 
 	if (files_open(cfg, &f, err, errlen) == -1)
 		return -1;
-	if ((carry = malloc(LOG_CARRY_MAX)) == NULL || open_pipe() == -1) {
+	/*
+	 * On the heap, not the stack: a page the master writes between
+	 * forks stays behind in every worker as its own copy, and the
+	 * stack deep down is touched by nothing else between forks.
+	 */
+	if ((rbuf = malloc(LOG_MSG_MAX + 1)) == NULL || open_pipe() == -1) {
 		snprintf(err, errlen, "log pipe: %s", strerror(errno));
-		free(carry);
-		carry = NULL;
+		free(rbuf);
+		rbuf = NULL;
 		log_files_close(&f);
 		return -1;
 	}
@@ -776,11 +796,13 @@ log_open(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+static void	drain(int max);
+
 void
 log_files_install(const struct config *cfg, struct log_files *f)
 {
 	/* Lines already in the pipe were sent before: the old files. */
-	log_pipe_drain();
+	drain(LOG_DRAIN_ALL);
 	switch_sinks(cfg, f->access, f->error);
 	f->access = f->error = -1;
 }
@@ -808,62 +830,84 @@ log_pipe_fd(void)
 	return in_child() ? -1 : pipe_r;
 }
 
-/* One line from a worker, tag first and newline last, to its sink. */
-static void
-route_line(const char *line, size_t len)
+size_t
+log_pipe_record(const char *msg, size_t len, int *access, char *out,
+    size_t outlen)
 {
-	struct log_sink_state	*s = line[0] == 'A' ? &sink_access :
-	    &sink_error;
-	char			 body[LOG_RECORD_MAX + 96];
+	const unsigned char	*m = (const unsigned char *)msg;
+	size_t			 i, n;
+
+	/* out may be msg: each byte moves one place left, after its read. */
+	*access = len > 0 && m[0] == 'A';
+	if (outlen == 0)
+		return 0;
+	out[0] = '\0';
+	if (len < 2)
+		return 0;	/* a tag alone, or nothing */
+	m++;
+	len--;
+	if (m[len - 1] == '\n')
+		len--;
+	n = len < outlen - 1 ? len : outlen - 1;
+	for (i = 0; i < n; i++)
+		out[i] = m[i] < 0x20 || m[i] == 0x7f ? '?' : (char)m[i];
+	out[n] = '\0';
+	return n;
+}
+
+/* One line from a worker, made safe by log_pipe_record(), to its sink. */
+static void
+route_line(int access, char *line, size_t len)
+{
+	struct log_sink_state	*s = access ? &sink_access : &sink_error;
 
 	switch (s->kind) {
 	case LOG_SINK_FILE:
-		(void)write_all(s->fd, line + 1, len - 1);
-		break;
 	case LOG_SINK_STDERR:
-		/* A reload moved this log off a file: keep the line. */
-		(void)write_all(STDERR_FILENO, line + 1, len - 1);
+		/* Room for it: see drain().  stderr: a reload moved this
+		 * log off a file, keep the line. */
+		line[len] = '\n';
+		(void)write_all(s->kind == LOG_SINK_FILE ? s->fd :
+		    STDERR_FILENO, line, len + 1);
+		line[len] = '\0';
 		break;
 	case LOG_SINK_SYSLOG:
-		if (len - 1 < sizeof(body)) {
-			memcpy(body, line + 1, len - 2);
-			body[len - 2] = '\0';
-			syslog(LOG_INFO, "%s%s", line[0] == 'A' ? "access " :
-			    "", body);
-		}
+		syslog(LOG_INFO, "%s%s", access ? "access " : "", line);
 		break;
 	case LOG_SINK_OFF:
 		break;
 	}
 }
 
+/* Route up to max messages waiting in the pipe; never blocks. */
+static void
+drain(int max)
+{
+	ssize_t	n;
+	size_t	len;
+	int	i, access;
+
+	if (pipe_r == -1 || rbuf == NULL || in_child())
+		return;
+	for (i = 0; i < max; i++) {
+		/* A longer message is cut to the buffer; none is ours. */
+		n = recv(pipe_r, rbuf, LOG_MSG_MAX, MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			break;		/* EAGAIN: all read */
+		/* In place; the tag's byte leaves room for the newline. */
+		len = log_pipe_record(rbuf, (size_t)n, &access, rbuf,
+		    LOG_MSG_MAX);
+		if (len > 0)
+			route_line(access, rbuf, len);
+	}
+}
+
 void
 log_pipe_drain(void)
 {
-	char	*nl, *p;
-	ssize_t	 n;
-	int	 i;
-
-	if (pipe_r == -1 || carry == NULL || in_child())
-		return;
-	for (i = 0; i < LOG_DRAIN_READS; i++) {
-		n = read(pipe_r, carry + ncarry, LOG_CARRY_MAX - ncarry);
-		if (n <= 0 && !(n == -1 && errno == EINTR))
-			break;
-		if (n <= 0)
-			continue;
-		ncarry += (size_t)n;
-		p = carry;
-		while ((nl = memchr(p, '\n', ncarry - (size_t)(p - carry))) !=
-		    NULL) {
-			route_line(p, (size_t)(nl - p) + 1);
-			p = nl + 1;
-		}
-		ncarry -= (size_t)(p - carry);
-		memmove(carry, p, ncarry);
-		if (ncarry == LOG_CARRY_MAX)
-			ncarry = 0;	/* no newline in 64K: not ours */
-	}
+	drain(LOG_DRAIN_READS);
 }
 
 void
@@ -871,7 +915,7 @@ log_close(void)
 {
 	if (in_child())
 		return;
-	log_pipe_drain();
+	drain(LOG_DRAIN_ALL);
 	if (pipe_r != -1)
 		close(pipe_r);
 	if (pipe_w != -1)
@@ -879,9 +923,8 @@ log_close(void)
 	pipe_r = pipe_w = -1;
 	switch_sink(&sink_access, LOG_SINK_STDERR, -1);
 	switch_sink(&sink_error, LOG_SINK_STDERR, -1);
-	free(carry);
-	carry = NULL;
-	ncarry = 0;
+	free(rbuf);
+	rbuf = NULL;
 	if (syslog_opened)
 		closelog();
 	syslog_opened = 0;

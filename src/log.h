@@ -15,7 +15,7 @@
 #include "config.h"
 
 #define LOG_PRINTF(a, b)	__attribute__((format(printf, a, b)))
-/* Longest line sent through the pipe; below PIPE_BUF, so atomic. */
+/* Longest record sent through the pipe (one message). */
 #define LOG_RECORD_MAX		4000
 
 /* Set the process role shown in each line ("master", "worker"). */
@@ -113,6 +113,18 @@ int	log_reopen(const struct config *cfg);
 int	log_pipe_fd(void);
 /* Master: write the lines workers sent, a bounded amount per call. */
 void	log_pipe_drain(void);
+/*
+ * One message read from the log pipe, as a worker sent it: a tag ('A' an
+ * access record, 'E' any other line), the line, a newline.  A worker may
+ * be compromised, so msg may hold any len bytes: *access is set when the
+ * tag is 'A'; the line, tag and one final newline removed, is copied into
+ * out, cut to outlen - 1 bytes and NUL-terminated, each control byte
+ * (NUL, newline, ...) and DEL replaced by '?', so that it stays one line.
+ * out may be msg itself.  Returns its length; 0 (out "" when outlen > 0)
+ * when there is nothing to write.  Pure: no I/O.
+ */
+size_t	log_pipe_record(const char *msg, size_t len, int *access, char *out,
+	    size_t outlen);
 /* Master, at exit: write what is left in the pipe, close the files. */
 void	log_close(void);
 

@@ -64,7 +64,9 @@ struct master {
 	const char		*path;
 	struct priv_user	 user;
 	struct listener_set	 ls;
-	struct scoreboard	*sb;
+	struct scoreboard	*sb;	/* shared: workers write it */
+	struct sb_table		*procs;	/* the master's alone: see
+					   procs_create() */
 	unsigned		 generation;
 	int			 wake[2];	/* workers -> master */
 	unsigned		 rate;		/* forks per wake-up */
@@ -171,6 +173,8 @@ log_listeners(const struct listener_set *cur, const struct listener_set *next)
  */
 struct spawn_ctx {
 	struct master		*state;		/* unmapped in the child */
+	struct sb_table		*procs;		/* likewise */
+	size_t			 procs_size;
 	struct worker_env	 env;
 	struct priv_user	 user;
 	int			 close_fds[CONTROL_POLLFDS + 3];
@@ -185,17 +189,57 @@ struct spawn_ctx {
 #endif
 };
 
+static size_t
+procs_size(unsigned nslots)
+{
+	return sizeof(struct sb_table) + (size_t)nslots *
+	    sizeof(struct sb_proc);
+}
+
+/*
+ * The master's table of its workers: the pids it forked and has not
+ * reaped, their slot, generation, start and retire times, and the slot
+ * count.  It is all the master acts on, and no worker can write it: each
+ * child unmaps it first thing (child_main()), before dropping privileges
+ * and long before it reads a byte from a client.  It is MAP_SHARED for
+ * the reason the master state is (see master_run()): the master writes
+ * it between forks, and in private memory each such page would stay
+ * behind in every worker forked before as a copy of its own.
+ */
+static struct sb_table *
+procs_create(unsigned nslots)
+{
+	struct sb_table	*t;
+
+	t = mmap(NULL, procs_size(nslots), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (t == MAP_FAILED)
+		return NULL;
+	t->nslots = nslots;
+	return t;
+}
+
+static void
+procs_destroy(struct sb_table *t)
+{
+	if (t != NULL)
+		munmap(t, procs_size(t->nslots));
+}
+
 static void
 spawn_ctx_fill(struct master *m, struct sb_slot *slot, int reserve,
     struct spawn_ctx *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->state = m;
+	c->procs = m->procs;
+	c->procs_size = procs_size(m->procs->nslots);
 	c->env.cfg = m->cfg;
 	c->env.lfds = m->ls.fds;
 	c->env.nlfds = m->ls.n;
 	c->env.master = getpid();
 	c->env.sb = m->sb;
+	c->env.nslots = m->procs->nslots;
 	c->env.slot = slot;
 	c->env.wakefd = m->wake[1];
 	c->env.reserve = reserve;
@@ -224,6 +268,7 @@ child_main(struct spawn_ctx *c)
 
 	/* A worker has no business with the master's state: not even a
 	 * stray write can reach it. */
+	(void)munmap(c->procs, c->procs_size);
 	(void)munmap(c->state, sizeof(*c->state));
 	for (i = 0; i < c->nclose; i++)
 		if (c->close_fds[i] != -1)
@@ -264,17 +309,16 @@ static int
 spawn(struct master *m, int reserve)
 {
 	struct sb_slot	*slot;
+	struct sb_proc	*p;
 	struct spawn_ctx ctx;
 	sigset_t	 all, old;
 	pid_t		 pid;
 	int		 i;
 
-	if ((i = scoreboard_free_slot(m->sb)) == -1)
+	if ((i = scoreboard_free_slot(m->procs)) == -1)
 		return -1;
 	slot = &m->sb->slots[i];
-	atomic_store(&slot->generation, m->generation);
-	atomic_store(&slot->served, 0);
-	atomic_store(&slot->retired_ms, 0);
+	scoreboard_clear(m->sb, slot);
 	scoreboard_set_state(m->sb, slot, reserve ? SB_RESERVE : SB_STARTING);
 	spawn_ctx_fill(m, slot, reserve, &ctx);
 	sigfillset(&all);
@@ -285,10 +329,15 @@ spawn(struct master *m, int reserve)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid == -1) {
 		log_warn("fork");
-		scoreboard_set_state(m->sb, slot, SB_FREE);
+		scoreboard_clear(m->sb, slot);
 		return -1;
 	}
-	atomic_store(&slot->pid, pid);
+	p = &m->procs->procs[i];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->generation = m->generation;
+	p->reserve = reserve;
+	p->started_ms = log_now_ms();
 	log_debug("worker %ld started%s", (long)pid, reserve ?
 	    " (reserve)" : "");
 	return 0;
@@ -336,56 +385,129 @@ report_exit(struct master *m, pid_t pid, int status)
 		log_debug("worker %ld exited", (long)pid);
 }
 
-static struct sb_slot *
-find_slot(struct master *m, pid_t pid)
+/*
+ * Every signal to a worker goes through here, with a pid from the
+ * master's own table: a process it forked and has not reaped (until
+ * then the pid cannot be reused), never one read from the scoreboard.
+ */
+static int
+signal_worker(const struct sb_proc *p, int sig)
+{
+	if (p->pid <= 0) {
+		log_error("not sending signal %d to pid %ld: not a worker",
+		    sig, (long)p->pid);
+		return -1;
+	}
+	return kill(p->pid, sig);
+}
+
+static struct sb_proc *
+find_proc(struct master *m, pid_t pid)
 {
 	unsigned	i;
 
-	for (i = 0; i < m->sb->nslots; i++)
-		if (atomic_load(&m->sb->slots[i].pid) == pid)
-			return &m->sb->slots[i];
+	for (i = 0; i < m->procs->nslots; i++)
+		if (m->procs->procs[i].pid == pid)
+			return &m->procs->procs[i];
 	return NULL;
+}
+
+static struct sb_slot *
+slot_of(struct master *m, const struct sb_proc *p)
+{
+	return &m->sb->slots[p - m->procs->procs];
 }
 
 /* Reap every exited child; returns how many workers are still alive. */
 static unsigned
 reap(struct master *m)
 {
-	struct sb_slot	*slot;
+	struct sb_proc	*p;
 	unsigned	 i, alive = 0;
 	pid_t		 pid;
 	int		 status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if ((slot = find_slot(m, pid)) == NULL)
+		if ((p = find_proc(m, pid)) == NULL)
 			continue;
 		/* The worker is gone: the master is now the slot's writer. */
-		m->served_reaped += atomic_load(&slot->served);
-		atomic_store(&slot->served, 0);	/* counted once, above */
-		scoreboard_set_state(m->sb, slot, SB_FREE);
-		atomic_store(&slot->pid, 0);
+		m->served_reaped = scoreboard_add_sat(m->served_reaped,
+		    atomic_load(&slot_of(m, p)->served));
+		scoreboard_clear(m->sb, slot_of(m, p));
+		memset(p, 0, sizeof(*p));
 		report_exit(m, pid, status);
 	}
-	for (i = 0; i < m->sb->nslots; i++)
-		alive += atomic_load(&m->sb->slots[i].pid) != 0;
+	for (i = 0; i < m->procs->nslots; i++)
+		alive += m->procs->procs[i].pid != 0;
 	return alive;
 }
 
-static struct sb_slot *
+/* A live worker whose slot says `state` (of this generation if current). */
+static struct sb_proc *
 find_state(struct master *m, enum sb_state state, int current)
 {
-	struct sb_slot	*slot;
-	unsigned	 i = m->sb->nslots;
+	struct sb_proc	*p;
+	unsigned	 i = m->procs->nslots;
 
 	while (i-- > 0) {
-		slot = &m->sb->slots[i];
-		if (atomic_load(&slot->pid) != 0 &&
-		    atomic_load(&slot->state) == (int)state &&
-		    (!current || atomic_load(&slot->generation) ==
-		    m->generation))
-			return slot;
+		p = &m->procs->procs[i];
+		if (p->pid != 0 && !p->bad &&
+		    scoreboard_state(slot_of(m, p), p->reserve) == (int)state &&
+		    (!current || p->generation == m->generation))
+			return p;
 	}
 	return NULL;
+}
+
+static struct sb_proc *
+find_reserve(struct master *m)
+{
+	unsigned	i;
+
+	for (i = 0; i < m->procs->nslots; i++)
+		if (m->procs->procs[i].pid != 0 && m->procs->procs[i].reserve)
+			return &m->procs->procs[i];
+	return NULL;
+}
+
+/*
+ * A worker whose slot reports a state it cannot be in is broken or
+ * hostile (it, or another worker, wrote nonsense into shared memory):
+ * say so once and replace it.  SIGKILL, since a hostile worker may
+ * ignore anything else; like any SIGKILL it does not count toward the
+ * crash brake, so that a worker scribbling over every slot costs the
+ * pool a round of forks, not a pause.
+ */
+static void
+replace_invalid(struct master *m)
+{
+	struct sb_proc	*p;
+	unsigned	 i;
+
+	for (i = 0; i < m->procs->nslots; i++) {
+		p = &m->procs->procs[i];
+		if (p->pid == 0 || p->bad ||
+		    scoreboard_state(slot_of(m, p), p->reserve) != -1)
+			continue;
+		log_warnx("worker %ld: its scoreboard slot holds an invalid "
+		    "state (%d); replacing it", (long)p->pid,
+		    atomic_load(&slot_of(m, p)->state));
+		p->bad = 1;
+		(void)signal_worker(p, SIGKILL);
+	}
+}
+
+/*
+ * Count the pool from the scoreboard, after tidying what no worker
+ * should have written, and replace the workers whose slots make no sense.
+ */
+static void
+census(struct master *m, struct sb_counts *c)
+{
+	(void)scoreboard_tidy(m->sb, m->procs);
+	scoreboard_count(m->sb, m->procs, m->generation, c);
+	if (c->invalid > 0)
+		replace_invalid(m);
 }
 
 /*
@@ -397,14 +519,14 @@ find_state(struct master *m, enum sb_state state, int current)
 static void
 when_full(struct master *m, int full, const struct sb_counts *c)
 {
-	struct sb_slot	*reserve = find_state(m, SB_RESERVE, 0);
+	struct sb_proc	*reserve = find_reserve(m);
 	long long	 now = net_now_ms();
 
 	if (full && m->cfg->when_full == WHEN_FULL_REJECT) {
 		if (reserve == NULL)
 			(void)spawn(m, 1);
 	} else if (reserve != NULL)
-		kill(atomic_load(&reserve->pid), SIGHUP);
+		(void)signal_worker(reserve, SIGHUP);
 	if (full && (m->last_full_log == 0 ||
 	    now - m->last_full_log >= FULL_LOG_EVERY_MS)) {
 		if (c->total < m->cfg->workers_max)
@@ -427,16 +549,17 @@ maintain(struct master *m)
 	struct pool_plan	plan;
 	struct pool_view	v;
 	struct sb_counts	c;
-	struct sb_slot		*victim;
+	struct sb_proc		*victim;
 	long long		now = net_now_ms();
 	unsigned		i, used;
 
-	scoreboard_count(m->sb, m->generation, &c);
-	used = c.total + c.others + 1;	/* the reserve keeps one slot */
+	census(m, &c);
+	/* The reserve keeps one slot; invalid ones hold theirs until reaped. */
+	used = c.total + c.others + c.invalid + 1;
 	v.idle = c.idle;
 	v.starting = c.starting;
 	v.total = c.total;
-	v.slots = used < m->sb->nslots ? m->sb->nslots - used : 0;
+	v.slots = used < m->procs->nslots ? m->procs->nslots - used : 0;
 	v.queued = c.idle == 0 ? listeners_queued(&m->ls) : 0;
 	pool_plan(&lim, &v, now - m->last_retire >= RETIRE_EVERY_MS, &m->rate,
 	    &plan);
@@ -455,7 +578,7 @@ maintain(struct master *m)
 		}
 	}
 	if (plan.retire && (victim = find_state(m, SB_IDLE, 1)) != NULL) {
-		kill(atomic_load(&victim->pid), SIGHUP);
+		(void)signal_worker(victim, SIGHUP);
 		m->last_retire = now;
 	}
 	when_full(m, plan.full, &c);
@@ -469,8 +592,8 @@ start_pool(struct master *m)
 	unsigned		i;
 
 	/* Tunnels of older generations keep their slots until they end. */
-	scoreboard_count(m->sb, m->generation, &c);
-	if (c.others + 1 + m->cfg->workers_max > m->sb->nslots)
+	census(m, &c);
+	if (c.others + c.invalid + 1 + m->cfg->workers_max > m->procs->nslots)
 		log_warnx("%u workers of older generations still drain "
 		    "tunnels and hold scoreboard slots: fewer than %u "
 		    "workers fit until they end (see drain_timeout)",
@@ -495,29 +618,30 @@ wait_events(struct master *m, int timeout_ms)
 		{ .fd = log_pipe_fd(), .events = POLLIN }
 	};
 	char		buf[256];
-	int		i;
+	int		i, n;
 
 	control_pollfds(&m->ctl, pfd + 3);
 	if (poll(pfd, 3 + CONTROL_POLLFDS, timeout_ms) > 0) {
+		/* Bounded: a worker writing without end cannot hold us. */
 		for (i = 0; i < 2; i++)
 			if (pfd[i].revents & POLLIN)
-				while (read(pfd[i].fd, buf, sizeof(buf)) > 0)
+				for (n = 0; n < 64 && read(pfd[i].fd, buf,
+				    sizeof(buf)) > 0; n++)
 					continue;
 		if (pfd[2].revents & POLLIN)
 			log_pipe_drain();
 	}
-	control_service(&m->ctl, pfd + 3, m->sb);
+	control_service(&m->ctl, pfd + 3, m->sb, m->procs);
 }
 
 static void
 signal_workers(struct master *m, int sig)
 {
 	unsigned	i;
-	pid_t		pid;
 
-	for (i = 0; i < m->sb->nslots; i++)
-		if ((pid = atomic_load(&m->sb->slots[i].pid)) != 0)
-			kill(pid, sig);
+	for (i = 0; i < m->procs->nslots; i++)
+		if (m->procs->procs[i].pid != 0)
+			(void)signal_worker(&m->procs->procs[i], sig);
 }
 
 /* Fast stop: close the listeners, TERM the workers, KILL stragglers. */
@@ -551,18 +675,17 @@ stop(struct master *m)
 static void
 retire_all(struct master *m)
 {
-	struct sb_slot	*slot;
+	struct sb_proc	*p;
 	long long	 now = net_now_ms();
 	unsigned	 i;
-	pid_t		 pid;
 
-	for (i = 0; i < m->sb->nslots; i++) {
-		slot = &m->sb->slots[i];
-		if ((pid = atomic_load(&slot->pid)) == 0)
+	for (i = 0; i < m->procs->nslots; i++) {
+		p = &m->procs->procs[i];
+		if (p->pid == 0)
 			continue;
-		if (atomic_load(&slot->retired_ms) == 0)
-			atomic_store(&slot->retired_ms, now);
-		kill(pid, SIGHUP);
+		if (p->retired_ms == 0)
+			p->retired_ms = now;
+		(void)signal_worker(p, SIGHUP);
 	}
 }
 
@@ -570,25 +693,23 @@ retire_all(struct master *m)
 static void
 enforce_drain(struct master *m)
 {
-	struct sb_slot	*slot;
-	long long	 now = net_now_ms(), since;
+	struct sb_proc	*p;
+	long long	 now = net_now_ms();
 	unsigned	 i;
-	pid_t		 pid;
 
 	if (m->cfg->drain_timeout_ms == 0)
 		return;
-	for (i = 0; i < m->sb->nslots; i++) {
-		slot = &m->sb->slots[i];
-		since = atomic_load(&slot->retired_ms);
-		if ((pid = atomic_load(&slot->pid)) == 0 || since == 0 ||
-		    now - since < m->cfg->drain_timeout_ms)
+	for (i = 0; i < m->procs->nslots; i++) {
+		p = &m->procs->procs[i];
+		if (p->pid == 0 || p->retired_ms == 0 ||
+		    now - p->retired_ms < m->cfg->drain_timeout_ms)
 			continue;
 		/*
 		 * USR2 makes the worker log reload_drain_timeout.  Sent every
 		 * tick until the worker is gone: one that lands just before
 		 * the relay's poll() would otherwise wait for traffic.
 		 */
-		kill(pid, SIGUSR2);
+		(void)signal_worker(p, SIGUSR2);
 	}
 }
 
@@ -637,10 +758,10 @@ switch_generation(struct master *m, struct config *next,
 	m->user = *user;
 	m->generation++;
 	m->rate = 1;
-	if (2 * m->cfg->workers_max + 1 > m->sb->nslots)
+	if (2 * m->cfg->workers_max + 1 > m->procs->nslots)
 		log_warnx("workers_max %u: the scoreboard was sized at start "
 		    "for %u; restart to raise it", m->cfg->workers_max,
-		    (m->sb->nslots - 1) / 2);
+		    (m->procs->nslots - 1) / 2);
 	bound_resolver(m);
 	start_pool(m);
 }
@@ -715,9 +836,12 @@ notify_tick(struct master *m, int draining)
 	}
 	if (now - m->status_at < 1000)
 		return;
-	scoreboard_count(m->sb, m->generation, &c);
-	for (i = 0; i < m->sb->nslots; i++)
-		served += atomic_load(&m->sb->slots[i].served);
+	census(m, &c);
+	/* Counts a worker wrote: summed so that nonsense cannot wrap. */
+	for (i = 0; i < m->procs->nslots; i++)
+		if (m->procs->procs[i].pid != 0)
+			served = scoreboard_add_sat(served,
+			    atomic_load(&m->sb->slots[i].served));
 	if (draining)
 		snprintf(status, sizeof(status), "graceful stop: draining %u "
 		    "tunnels; %llu tunnels served", c.busy + c.others, served);
@@ -917,8 +1041,10 @@ master_serve(struct master *m, struct config *cfg, const char *config_path)
 		return 1;
 	}
 	/* Room for a draining generation beside a full one, and the reserve. */
-	if ((m->sb = scoreboard_create(2 * cfg->workers_max + 1)) == NULL) {
+	if ((m->procs = procs_create(2 * cfg->workers_max + 1)) == NULL ||
+	    (m->sb = scoreboard_create(m->procs->nslots)) == NULL) {
 		log_warn("scoreboard");
+		procs_destroy(m->procs);
 		return 1;
 	}
 	if (master_start(m) == 0) {
@@ -942,7 +1068,8 @@ master_serve(struct master *m, struct config *cfg, const char *config_path)
 	listeners_close(&m->ls);
 	control_close(&m->ctl);
 	log_close();
-	scoreboard_destroy(m->sb);
+	scoreboard_destroy(m->sb, m->procs->nslots);
+	procs_destroy(m->procs);
 	return rc;
 }
 

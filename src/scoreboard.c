@@ -7,13 +7,14 @@
 #define _DEFAULT_SOURCE		/* MAP_ANONYMOUS (POSIX only from 2024) */
 
 #include <netinet/in.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "scoreboard.h"
 
-static size_t
-sb_size(unsigned nslots)
+size_t
+scoreboard_size(unsigned nslots)
 {
 	return sizeof(struct scoreboard) + (size_t)nslots *
 	    sizeof(struct sb_slot);
@@ -24,48 +25,63 @@ scoreboard_create(unsigned nslots)
 {
 	struct scoreboard	*sb;
 
-	sb = mmap(NULL, sb_size(nslots), PROT_READ | PROT_WRITE,
+	sb = mmap(NULL, scoreboard_size(nslots), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sb == MAP_FAILED)
 		return NULL;
 	/* Anonymous memory is zeroed: every slot starts as SB_FREE. */
-	sb->nslots = nslots;
 	return sb;
 }
 
 void
-scoreboard_destroy(struct scoreboard *sb)
+scoreboard_destroy(struct scoreboard *sb, unsigned nslots)
 {
 	if (sb != NULL)
-		munmap(sb, sb_size(sb->nslots));
+		munmap(sb, scoreboard_size(nslots));
 }
 
 int
-scoreboard_free_slot(const struct scoreboard *sb)
+scoreboard_free_slot(const struct sb_table *t)
 {
 	unsigned	i;
 
-	for (i = 0; i < sb->nslots; i++)
-		if (atomic_load(&sb->slots[i].pid) == 0)
+	for (i = 0; i < t->nslots; i++)
+		if (t->procs[i].pid == 0)
 			return (int)i;
 	return -1;
 }
 
-void
-scoreboard_count(const struct scoreboard *sb, unsigned generation,
-    struct sb_counts *c)
+int
+scoreboard_state(const struct sb_slot *slot, int reserve)
 {
-	const struct sb_slot	*s;
+	int	state = atomic_load(&slot->state);
+
+	if (reserve)
+		return state == SB_RESERVE ? state : -1;
+	return state >= SB_STARTING && state <= SB_CLOSING ? state : -1;
+}
+
+void
+scoreboard_count(const struct scoreboard *sb, const struct sb_table *t,
+    unsigned generation, struct sb_counts *c)
+{
+	const struct sb_proc	*p;
 	unsigned		 i;
 	int			 state;
 
 	memset(c, 0, sizeof(*c));
-	for (i = 0; i < sb->nslots; i++) {
-		s = &sb->slots[i];
-		state = atomic_load(&s->state);
-		if (atomic_load(&s->pid) == 0 || state == SB_RESERVE)
+	for (i = 0; i < t->nslots; i++) {
+		p = &t->procs[i];
+		if (p->pid == 0)
 			continue;
-		if (atomic_load(&s->generation) != generation) {
+		state = scoreboard_state(&sb->slots[i], p->reserve);
+		if (p->bad || state == -1) {
+			c->invalid++;
+			continue;
+		}
+		if (p->reserve)
+			continue;
+		if (p->generation != generation) {
 			c->others++;
 			continue;
 		}
@@ -77,6 +93,55 @@ scoreboard_count(const struct scoreboard *sb, unsigned generation,
 		else
 			c->busy++;
 	}
+}
+
+void
+scoreboard_clear(struct scoreboard *sb, struct sb_slot *slot)
+{
+	scoreboard_set_state(sb, slot, SB_FREE);
+	atomic_store(&slot->client_hi, 0);
+	atomic_store(&slot->client_lo, 0);
+	atomic_store(&slot->start_ms, 0);
+	atomic_store(&slot->served, 0);
+	atomic_store(&slot->bytes.up, 0);
+	atomic_store(&slot->bytes.down, 0);
+	atomic_store(&slot->seq, 0);
+	memset(slot->client, 0, sizeof(slot->client));
+	memset(slot->target, 0, sizeof(slot->target));
+}
+
+unsigned
+scoreboard_tidy(struct scoreboard *sb, const struct sb_table *t)
+{
+	unsigned	i, n = 0, idle = 0;
+	int		v;
+
+	for (i = 0; i < t->nslots; i++) {
+		if (t->procs[i].pid != 0) {
+			idle += atomic_load(&sb->slots[i].state) == SB_IDLE;
+			continue;
+		}
+		if (atomic_load(&sb->slots[i].state) != SB_FREE ||
+		    atomic_load(&sb->slots[i].served) != 0) {
+			scoreboard_clear(sb, &sb->slots[i]);
+			n++;
+		}
+	}
+	/*
+	 * Workers keep the idle count in step as they go; one that is
+	 * killed between its two steps, or a hostile one, leaves it off.
+	 * Out of range, it is surely wrong: take ours.
+	 */
+	v = atomic_load(&sb->idle);
+	if (v < 0 || (unsigned)v > t->nslots)
+		atomic_store(&sb->idle, (int)idle);
+	return n;
+}
+
+unsigned long long
+scoreboard_add_sat(unsigned long long a, unsigned long long b)
+{
+	return a > ULLONG_MAX - b ? ULLONG_MAX : a + b;
 }
 
 void
@@ -149,7 +214,7 @@ scoreboard_set_target(struct sb_slot *slot, const char *target)
 }
 
 unsigned
-scoreboard_client_tunnels(const struct scoreboard *sb,
+scoreboard_client_tunnels(const struct scoreboard *sb, unsigned nslots,
     const struct sb_slot *self, const struct sockaddr *client)
 {
 	const struct sb_slot	*s;
@@ -158,7 +223,7 @@ scoreboard_client_tunnels(const struct scoreboard *sb,
 	int			 state;
 
 	addr_key(client, &hi, &lo);
-	for (i = 0; i < sb->nslots; i++) {
+	for (i = 0; i < nslots; i++) {
 		s = &sb->slots[i];
 		state = atomic_load(&s->state);
 		if (s == self || state < SB_READING || state > SB_CLOSING)
@@ -168,6 +233,18 @@ scoreboard_client_tunnels(const struct scoreboard *sb,
 			n++;
 	}
 	return n;
+}
+
+/* Terminate a copied text field and mask what is not printable ASCII. */
+static void
+text_clean(char *s, size_t len)
+{
+	size_t	i;
+
+	s[len - 1] = '\0';
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			s[i] = '?';
 }
 
 void
@@ -185,10 +262,8 @@ scoreboard_snapshot(const struct sb_slot *slot, struct sb_slot *copy)
 		if (atomic_load(&slot->seq) == before)
 			break;
 	}
-	copy->client[sizeof(copy->client) - 1] = '\0';
-	copy->target[sizeof(copy->target) - 1] = '\0';
-	atomic_store(&copy->pid, atomic_load(&slot->pid));
-	atomic_store(&copy->generation, atomic_load(&slot->generation));
+	text_clean(copy->client, sizeof(copy->client));
+	text_clean(copy->target, sizeof(copy->target));
 	atomic_store(&copy->state, atomic_load(&slot->state));
 	atomic_store(&copy->start_ms, atomic_load(&slot->start_ms));
 	atomic_store(&copy->served, atomic_load(&slot->served));
@@ -197,15 +272,15 @@ scoreboard_snapshot(const struct sb_slot *slot, struct sb_slot *copy)
 }
 
 const char *
-scoreboard_state_name(enum sb_state state)
+scoreboard_state_name(int state)
 {
 	static const char *const	names[] = {
 		"free", "starting", "idle", "reading", "connecting",
 		"relaying", "closing", "reserve"
 	};
 
-	if ((unsigned)state >= sizeof(names) / sizeof(names[0]))
-		return "unknown";
+	if (state < 0 || (unsigned)state >= sizeof(names) / sizeof(names[0]))
+		return "invalid";
 	return names[state];
 }
 

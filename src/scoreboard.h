@@ -4,6 +4,14 @@
  * writer at a time: the master at spawn and after reaping, the worker in
  * between.  Readers (the master, workers counting a client's tunnels, the
  * status view) read atomics, and the text fields under a sequence lock.
+ *
+ * Every worker can write all of it, and a worker may be compromised: it
+ * runs as `user` and parses what any client sends.  So the shared memory
+ * holds nothing the master acts on.  The pid, generation, retire time and
+ * slot count of each worker live in the master's own table (struct
+ * sb_table), which no worker can reach; what the master and the status
+ * view do read here (states, counters, text) is validated, bounded or
+ * saturated by the functions below, never trusted as written.
  */
 #ifndef SCOREBOARD_H
 #define SCOREBOARD_H
@@ -29,10 +37,8 @@ enum sb_state {
 	SB_RESERVE	/* the when_full reject process */
 };
 
+/* What a worker reports of itself: untrusted (see above). */
 struct sb_slot {
-	atomic_int		pid;		/* master */
-	atomic_uint		generation;	/* master */
-	atomic_llong		retired_ms;	/* master: retire asked at */
 	atomic_int		state;		/* enum sb_state */
 	atomic_ullong		client_hi;	/* client address as IPv6, */
 	atomic_ullong		client_lo;	/* IPv4 mapped: for limits */
@@ -76,11 +82,35 @@ struct sb_totals {
 	atomic_ullong		reloads_failed;
 };
 
+/*
+ * The slot count is not in here: the master and each worker know it from
+ * the master (a worker through its spawn context), never from memory a
+ * worker can write.
+ */
 struct scoreboard {
-	unsigned		nslots;
-	atomic_int		idle;		/* slots in SB_IDLE */
+	atomic_int		idle;		/* slots in SB_IDLE: a hint */
 	struct sb_totals	totals;
 	struct sb_slot		slots[];
+};
+
+/*
+ * The master's own record of the worker in each slot, in memory only the
+ * master can reach (see master.c): the single source of the pids it
+ * signals and of what it decides a worker is.
+ */
+struct sb_proc {
+	pid_t		pid;		/* forked, not yet reaped; 0: free */
+	unsigned	generation;
+	int		reserve;	/* the when_full reject process */
+	int		bad;		/* wrote an invalid state: killed */
+	long long	started_ms;	/* forked at, realtime ms */
+	long long	retired_ms;	/* told to retire at, monotonic ms;
+					   0: not told */
+};
+
+struct sb_table {
+	unsigned	nslots;		/* of the table and the scoreboard */
+	struct sb_proc	procs[];
 };
 
 struct sb_counts {
@@ -89,18 +119,49 @@ struct sb_counts {
 	unsigned	busy;
 	unsigned	total;		/* of that generation */
 	unsigned	others;		/* live slots of other generations */
+	unsigned	invalid;	/* live slots with an invalid state */
 };
 
+/* Bytes of the mapping scoreboard_create(nslots) makes (before paging). */
+size_t	scoreboard_size(unsigned nslots);
 /* mmap a zeroed scoreboard of nslots; NULL with errno on failure. */
 struct scoreboard *scoreboard_create(unsigned nslots);
-void	scoreboard_destroy(struct scoreboard *sb);
+void	scoreboard_destroy(struct scoreboard *sb, unsigned nslots);
 
-/* Index of a free slot, or -1 when all are taken. */
-int	scoreboard_free_slot(const struct scoreboard *sb);
+/* Index of a free slot in the master's table, or -1 when all are taken. */
+int	scoreboard_free_slot(const struct sb_table *t);
 
-/* Count live slots by state for `generation`. */
-void	scoreboard_count(const struct scoreboard *sb, unsigned generation,
-	    struct sb_counts *c);
+/*
+ * The state the worker in `slot` reports, when it is one that worker may
+ * be in: SB_RESERVE for the reserve, SB_STARTING to SB_CLOSING for any
+ * other.  Else -1: the slot was written by a broken or hostile process.
+ */
+int	scoreboard_state(const struct sb_slot *slot, int reserve);
+
+/*
+ * Count the live workers of t (the reserve left out) by the state their
+ * slots report: those of `generation` as starting, idle or busy, the
+ * others apart, and those marked bad or reporting an invalid state as
+ * invalid (they hold a slot until reaped).
+ */
+void	scoreboard_count(const struct scoreboard *sb, const struct sb_table *t,
+	    unsigned generation, struct sb_counts *c);
+
+/*
+ * Master only: reset a slot no worker holds (before a spawn, after a
+ * reap) to SB_FREE and zeroes, keeping sb->idle in step.
+ */
+void	scoreboard_clear(struct scoreboard *sb, struct sb_slot *slot);
+/*
+ * Master only, each tick: reset every slot that is free in t but not
+ * clean (only a broken or hostile worker writes there), and put sb->idle
+ * back in range when it is not.  Returns how many slots were reset.
+ */
+unsigned scoreboard_tidy(struct scoreboard *sb, const struct sb_table *t);
+
+/* a + b, or ULLONG_MAX when that would wrap: for untrusted counters. */
+unsigned long long scoreboard_add_sat(unsigned long long a,
+	    unsigned long long b);
 
 /*
  * Change a slot's state, keeping sb->idle in step.  Called by the slot's
@@ -117,16 +178,23 @@ void	scoreboard_set_target(struct sb_slot *slot, const char *target);
 
 /*
  * Tunnels other than `self`'s that `client` holds open (slots reading,
- * connecting, relaying or closing with that address).
+ * connecting, relaying or closing with that address), among the first
+ * nslots slots: the count the worker had from the master.
  */
 unsigned scoreboard_client_tunnels(const struct scoreboard *sb,
-	    const struct sb_slot *self, const struct sockaddr *client);
+	    unsigned nslots, const struct sb_slot *self,
+	    const struct sockaddr *client);
 
-/* A consistent copy of a slot's fields, for display. */
+/*
+ * A copy of a slot's fields for display, the text as consistent as the
+ * writer allows: NUL-terminated within its array, and every byte that is
+ * not printable ASCII replaced by '?'.  The state is copied as it is:
+ * check it with scoreboard_state().
+ */
 void	scoreboard_snapshot(const struct sb_slot *slot, struct sb_slot *copy);
 
-/* "idle", "reading", ... */
-const char *scoreboard_state_name(enum sb_state state);
+/* "idle", "reading", ...; "invalid" for any other value. */
+const char *scoreboard_state_name(int state);
 
 /* The next record number, unique for the master's lifetime (from 1). */
 unsigned long long scoreboard_next_id(struct scoreboard *sb);

@@ -401,8 +401,8 @@ serve(struct worker *w, struct tunnel *t)
 		return;
 	}
 	if (w->cfg->max_tunnels_per_client > 0 &&
-	    scoreboard_client_tunnels(w->sb, w->slot, (struct sockaddr *)
-	    &t->peer) >= w->cfg->max_tunnels_per_client) {
+	    scoreboard_client_tunnels(w->sb, w->env->nslots, w->slot,
+	    (struct sockaddr *)&t->peer) >= w->cfg->max_tunnels_per_client) {
 		refuse(w, t, 429, "client_limit", "too many tunnels from "
 		    "this client");
 		return;

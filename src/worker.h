@@ -19,6 +19,8 @@ struct worker_env {
 	pid_t			 master;	/* exit when it is gone */
 	pid_t			 self;		/* getpid(), asked once */
 	struct scoreboard	*sb;
+	unsigned		 nslots;	/* of sb, from the master: never
+						   read from sb itself */
 	struct sb_slot		*slot;		/* this worker's */
 	int			 wakefd;	/* write a byte: wake the master */
 	int			 reserve;	/* answer 503 to every client */

@@ -1009,13 +1009,17 @@ END_TEST
 START_TEST(test_metrics_unit)
 {
 	struct scoreboard	*sb = scoreboard_create(4);
+	struct sb_table		*tab;
 	struct prom		 m;
 	char			*text;
 
 	ck_assert_ptr_nonnull(sb);
-	atomic_store(&sb->slots[0].pid, 100);
+	tab = calloc(1, sizeof(*tab) + 4 * sizeof(tab->procs[0]));
+	ck_assert_ptr_nonnull(tab);
+	tab->nslots = 4;
+	tab->procs[0].pid = 100;
 	scoreboard_set_state(sb, &sb->slots[0], SB_RELAYING);
-	atomic_store(&sb->slots[1].pid, 101);
+	tab->procs[1].pid = 101;
 	scoreboard_set_state(sb, &sb->slots[1], SB_IDLE);
 	scoreboard_account(sb, 200, "client_eof", 10, 20);
 	scoreboard_account(sb, 407, "auth_failed", 0, 0);
@@ -1024,7 +1028,7 @@ START_TEST(test_metrics_unit)
 	scoreboard_reload(sb, 1);
 	scoreboard_reload(sb, 0);
 	scoreboard_reload(sb, 0);
-	ck_assert_ptr_nonnull(text = control_metrics(sb));
+	ck_assert_ptr_nonnull(text = control_metrics(sb, tab));
 	ck_assert_msg(prom_parse(text, &m) == 0, "%s\n%s", m.err, text);
 	ck_assert(prom_get(&m, "connectproxy_tunnels_active") == 1);
 	ck_assert(prom_get(&m, "connectproxy_tunnels_total{status=\"200\"}")
@@ -1048,7 +1052,8 @@ START_TEST(test_metrics_unit)
 	ck_assert(prom_get(&m, "connectproxy_reloads_total{result=\"ok\"}")
 	    == 1);
 	free(text);
-	scoreboard_destroy(sb);
+	scoreboard_destroy(sb, 4);
+	free(tab);
 }
 END_TEST
 

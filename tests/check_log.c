@@ -368,6 +368,117 @@ START_TEST(test_file_regular)
 }
 END_TEST
 
+/*
+ * The master's reading of what workers send through the log pipe.  A
+ * worker may be compromised, so any bytes at all: each message gives at
+ * most one line, of printable bytes, never longer than the buffer, and
+ * never touches a byte past it.
+ */
+static const struct {
+	const char	*msg;
+	size_t		 len;
+	int		 access;
+	const char	*line;
+} records[] = {
+	{ "Atime=x status=200\n", 19, 1, "time=x status=200" },
+	{ "Eerror: boom\n", 13, 0, "error: boom" },
+	{ "", 0, 0, "" },			/* nothing at all */
+	{ "\n", 1, 0, "" },			/* the syslog crash */
+	{ "A", 1, 1, "" },
+	{ "A\n", 2, 1, "" },
+	{ "E\n\n", 3, 0, "?" },
+	{ "Eno newline", 11, 0, "no newline" },
+	{ "Xunknown tag\n", 13, 0, "unknown tag" },
+	{ "Ea\0b\n", 5, 0, "a?b" },		/* NUL inside */
+	{ "\0\0\0\0", 4, 0, "???" },
+	{ "Eone\nAtwo\n", 10, 0, "one?Atwo" },	/* stays one line */
+	{ "E\r\x1b[31mred\x7f\t\n", 13, 0, "??[31mred??" },
+	{ "Aj\xc3\xb6rg \xff\n", 9, 1, "j\xc3\xb6rg \xff" },
+};
+
+START_TEST(test_pipe_record)
+{
+	char	out[64];
+	size_t	n;
+	int	access = -1;
+
+	memset(out, 'z', sizeof(out));
+	n = log_pipe_record(records[_i].msg, records[_i].len, &access, out,
+	    sizeof(out));
+	ck_assert_int_eq(access, records[_i].access);
+	ck_assert_str_eq(out, records[_i].line);
+	ck_assert_uint_eq(n, strlen(records[_i].line));
+}
+END_TEST
+
+/* In place, as the master does it: the same lines as a copy gives. */
+START_TEST(test_pipe_record_in_place)
+{
+	char	buf[64], copy[64];
+	size_t	n, m;
+	int	access, access2;
+
+	memset(buf, 'z', sizeof(buf));
+	memcpy(buf, records[_i].msg, records[_i].len);
+	n = log_pipe_record(buf, records[_i].len, &access, copy,
+	    sizeof(copy));
+	m = log_pipe_record(buf, records[_i].len, &access2, buf, sizeof(buf));
+	ck_assert_uint_eq(n, m);
+	ck_assert_int_eq(access, access2);
+	ck_assert_str_eq(buf, copy);
+}
+END_TEST
+
+/* Longer than the buffer: cut, terminated, nothing written past it. */
+START_TEST(test_pipe_record_long)
+{
+	static char	msg[70000];
+	char		out[128];
+	size_t		n;
+	int		access;
+
+	memset(msg, 'x', sizeof(msg));
+	msg[0] = 'E';
+	memset(out, 'z', sizeof(out));
+	n = log_pipe_record(msg, sizeof(msg), &access, out, 100);
+	ck_assert_uint_eq(n, 99);
+	ck_assert_uint_eq(strlen(out), 99);
+	ck_assert_int_eq(out[100], 'z');
+	ck_assert_int_eq(access, 0);
+	/* No room at all: nothing written. */
+	memset(out, 'z', sizeof(out));
+	ck_assert_uint_eq(log_pipe_record(msg, sizeof(msg), &access, out, 0),
+	    0);
+	ck_assert_int_eq(out[0], 'z');
+	ck_assert_uint_eq(log_pipe_record(msg, sizeof(msg), &access, out, 1),
+	    0);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
+/* Every byte value in every position, a few lengths: stays in bounds. */
+START_TEST(test_pipe_record_every_byte)
+{
+	char	msg[4], out[4];
+	size_t	len, n, k;
+	int	access, b;
+
+	for (b = 0; b < 256; b++) {
+		for (len = 0; len <= sizeof(msg); len++) {
+			memset(msg, b, sizeof(msg));
+			memset(out, 'z', sizeof(out));
+			n = log_pipe_record(msg, len, &access, out, 3);
+			ck_assert_uint_le(n, 2);
+			ck_assert_uint_eq(strlen(out), n);
+			ck_assert_int_eq(out[3], 'z');
+			for (k = 0; k < n; k++)
+				ck_assert((unsigned char)out[k] >= 0x20 &&
+				    out[k] != 0x7f);
+		}
+	}
+}
+END_TEST
+
 Suite *
 log_suite(void)
 {
@@ -384,6 +495,12 @@ log_suite(void)
 	    (int)(sizeof(escapes) / sizeof(escapes[0])));
 	tcase_add_loop_test(tc, test_bounded, 0, 2);
 	tcase_add_test(tc, test_too_small);
+	tcase_add_loop_test(tc, test_pipe_record, 0,
+	    (int)(sizeof(records) / sizeof(records[0])));
+	tcase_add_loop_test(tc, test_pipe_record_in_place, 0,
+	    (int)(sizeof(records) / sizeof(records[0])));
+	tcase_add_test(tc, test_pipe_record_long);
+	tcase_add_test(tc, test_pipe_record_every_byte);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");

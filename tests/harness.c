@@ -1948,3 +1948,59 @@ harness_proxy_rewrite_config(struct harness_proxy *p, const char *conf)
 		unlink(tmp);
 	return rc;
 }
+
+static int	pidns_home = -1;	/* our own PID namespace */
+
+int
+harness_pidns_enter(pid_t *init)
+{
+	pid_t	pid;
+
+	if (pidns_home == -1 && (pidns_home = open("/proc/self/ns/pid",
+	    O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (unshare(CLONE_NEWPID) == -1)
+		return -1;
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		child_setup();
+		/* Bounded by our parent: PR_SET_PDEATHSIG ends us with it. */
+		for (;;)
+			if (waitpid(-1, NULL, 0) == -1)
+				sleep_ms(100);
+	}
+	*init = pid;
+	return 0;
+}
+
+int
+harness_pidns_leave(void)
+{
+	if (pidns_home == -1)
+		return -1;
+	return setns(pidns_home, CLONE_NEWPID);
+}
+
+pid_t
+harness_ns_pid(pid_t pid)
+{
+	char	 path[64], *text, *s, *end;
+	long	 v, last = -1;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((text = harness_read_file(path)) == NULL)
+		return -1;
+	if ((s = strstr(text, "\nNSpid:")) != NULL) {
+		/* One pid per namespace, outermost first. */
+		for (s += 8; ; s = end) {
+			v = strtol(s, &end, 10);
+			if (end == s)
+				break;
+			last = v;
+		}
+	}
+	free(text);
+	return (pid_t)last;
+}

@@ -304,4 +304,23 @@ int	harness_echo_many_start(struct harness_target *t, int max);
 int	harness_proxy_rewrite_config(struct harness_proxy *p,
 	    const char *conf);
 
+/*
+ * Make the later children of this (forked test) process start in a new
+ * PID namespace.  Its init (pid 1 there, *init here) only reaps orphans,
+ * and dies with this process, which takes the whole namespace with it;
+ * SIGKILL it to end the namespace sooner.  This process itself stays
+ * outside, out of reach of anything inside.  Returns 0, or -1 when that
+ * is not possible (not root, no PID namespaces).
+ */
+int	harness_pidns_enter(pid_t *init);
+/*
+ * Later children start in this process's own PID namespace again (the
+ * one entered stays while its init lives).  Call it once the processes
+ * meant for the namespace are started: a sanitizer's helper thread at
+ * exit, for one, cannot work from inside.  Returns 0 or -1.
+ */
+int	harness_pidns_leave(void);
+/* The pid that `pid` has in its own (innermost) namespace, or -1. */
+pid_t	harness_ns_pid(pid_t pid);
+
 #endif

@@ -27,5 +27,6 @@ Suite	*observe_suite(void);
 Suite	*reload_suite(void);
 Suite	*robust_suite(void);
 Suite	*docs_suite(void);
+Suite	*hostile_suite(void);
 
 #endif
