@@ -992,6 +992,15 @@ master_start(struct master *m)
 {
 	char	err[CONFIG_ERR_MAX];
 
+	/*
+	 * Handlers first: a HUP or TERM that comes once the port listens,
+	 * but before the pool is up, must be a reload or a stop taken in
+	 * turn, not the default action that kills the master.
+	 */
+	if (make_pipe(m->wake) == -1 || master_signals() == -1) {
+		log_warn("pipe or signals");
+		return -1;
+	}
 	/* Before any worker drops privileges: they inherit what it opens. */
 	if (log_open(m->cfg, err, sizeof(err)) == -1) {
 		log_error("%s", err);
@@ -1008,10 +1017,6 @@ master_start(struct master *m)
 	log_listeners(NULL, &m->ls);
 	if (control_open(&m->ctl, m->cfg) == -1)
 		return -1;
-	if (make_pipe(m->wake) == -1 || master_signals() == -1) {
-		log_warn("pipe or signals");
-		return -1;
-	}
 	if (m->cfg->pidfile[0] != '\0') {
 		if (write_pidfile(m->cfg->pidfile) == -1)
 			return -1;
