@@ -813,6 +813,8 @@ static const struct directive directives[] = {
 	    1000000000) },
 	{ "max_tunnels_per_client", 1, 1, 0, UINT(max_tunnels_per_client, 0,
 	    CONFIG_WORKERS_MAX) },
+	{ "max_tunnels_ipv6_prefix", 1, 1, 0, UINT(max_tunnels_ipv6_prefix,
+	    32, 128) },
 	{ "listen_backlog",	1, 1, 0, UINT(listen_backlog, 1, 65535) },
 	{ "when_full",		1, 1, 0, CUSTOM(set_when_full) },
 	{ "user",		1, 1, 0, CUSTOM(set_user) },
@@ -912,6 +914,7 @@ config_defaults(struct config *cfg)
 	cfg->workers_max = 256;
 	cfg->worker_max_tunnels = 0;
 	cfg->max_tunnels_per_client = 0;
+	cfg->max_tunnels_ipv6_prefix = 64;
 	cfg->listen_backlog = 511;
 	cfg->when_full = WHEN_FULL_QUEUE;
 	cfg->log_level = LOG_LEVEL_INFO;

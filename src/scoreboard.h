@@ -96,18 +96,25 @@ void	scoreboard_count(const struct scoreboard *sb, unsigned generation,
 void	scoreboard_set_state(struct scoreboard *sb, struct sb_slot *slot,
 	    enum sb_state state);
 
-/* Publish the client of the tunnel starting in `slot` (worker only). */
+/*
+ * Publish the client of the tunnel starting in `slot` (worker only).  An
+ * IPv6 client (not IPv4-mapped) is keyed by its first `prefix6` bits
+ * (max_tunnels_ipv6_prefix; 128 or more: all of it), an IPv4 one by
+ * its address.
+ */
 void	scoreboard_begin(struct sb_slot *slot, const struct sockaddr *client,
-	    const char *client_text);
+	    unsigned prefix6, const char *client_text);
 /* Publish the requested target (worker only). */
 void	scoreboard_set_target(struct sb_slot *slot, const char *target);
 
 /*
  * Tunnels other than `self`'s that `client` holds open (slots reading,
- * connecting, relaying or closing with that address).
+ * connecting, relaying or closing with that address, or for IPv6 with
+ * its first `prefix6` bits, as scoreboard_begin() keyed them).
  */
 unsigned scoreboard_client_tunnels(const struct scoreboard *sb,
-	    const struct sb_slot *self, const struct sockaddr *client);
+	    const struct sb_slot *self, const struct sockaddr *client,
+	    unsigned prefix6);
 
 /* A consistent copy of a slot's fields, for display. */
 void	scoreboard_snapshot(const struct sb_slot *slot, struct sb_slot *copy);
