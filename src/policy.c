@@ -233,6 +233,22 @@ policy_cidr_parse(const char *s, struct cidr *out)
 	return 0;
 }
 
+int
+policy_dest_v4(const struct sockaddr *sa, struct sockaddr_in *out)
+{
+	uint8_t	v4[4];
+
+	if (!embedded_v4(sa, v4))
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	out->sin_port = sa->sa_family == AF_INET ?
+	    ((const struct sockaddr_in *)(const void *)sa)->sin_port :
+	    ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port;
+	memcpy(&out->sin_addr, v4, 4);
+	return 1;
+}
+
 /* Whether the judged address lies in c: blocks of its own family only. */
 static int
 judged_match(const struct cidr *c, const struct judged *j)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 struct config;
 
@@ -58,6 +59,13 @@ int	policy_cidr_parse(const char *s, struct cidr *out);
  * that IPv4 address only: IPv4 blocks match it, IPv6 blocks never do.
  */
 int	policy_cidr_match(const struct cidr *c, const struct sockaddr *sa);
+
+/*
+ * When the destination `sa` is judged as an IPv4 address (AF_INET, or an
+ * IPv6 form that embeds one, as above): that address, with sa's port, in
+ * *out, and 1.  Else 0.
+ */
+int	policy_dest_v4(const struct sockaddr *sa, struct sockaddr_in *out);
 
 /*
  * When every address of the IPv6 block `c` embeds IPv4, so that it can

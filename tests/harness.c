@@ -1948,3 +1948,9 @@ harness_proxy_rewrite_config(struct harness_proxy *p, const char *conf)
 		unlink(tmp);
 	return rc;
 }
+
+int
+harness_netns_ip(const char *args)
+{
+	return ip_cmd(args, 0);
+}

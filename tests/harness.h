@@ -304,4 +304,11 @@ int	harness_echo_many_start(struct harness_target *t, int max);
 int	harness_proxy_rewrite_config(struct harness_proxy *p,
 	    const char *conf);
 
+/*
+ * In the namespace, run "ip ARGS" (space-separated; e.g. "addr add
+ * 203.0.113.7/32 dev lo" to give this host an address, as a gateway's
+ * WAN address is).  Returns 0, or -1 with ip's output on stderr.
+ */
+int	harness_netns_ip(const char *args);
+
 #endif
