@@ -707,24 +707,24 @@ static const struct {
 	int		 verdict;
 	const char	*rule;		/* NULL: allowed by no rule */
 } v6rule_tab[] = {
-	{ 1, "::/0", "::ffff:127.0.0.1",   POLICY_DENY, "builtin:loopback" },
-	{ 1, "::/0", "::ffff:7f00:1",	   POLICY_DENY, "builtin:loopback" },
+	{ 1, "::/0", "::ffff:127.0.0.1", POLICY_DENY, "builtin:loopback" },
+	{ 1, "::/0", "::ffff:7f00:1", POLICY_DENY, "builtin:loopback" },
 	{ 1, "::/0", "::ffff:0:127.0.0.1", POLICY_DENY, "builtin:loopback" },
-	{ 1, "::/0", "::7f00:1",	   POLICY_DENY, "builtin:loopback" },
-	{ 1, "::/0", "2002:7f00:1::1",	   POLICY_DENY, "builtin:loopback" },
+	{ 1, "::/0", "::7f00:1", POLICY_DENY, "builtin:loopback" },
+	{ 1, "::/0", "2002:7f00:1::1", POLICY_DENY, "builtin:loopback" },
 	{ 1, "::/0", "64:ff9b::a9fe:a9fe", POLICY_DENY, "builtin:metadata" },
-	{ 1, "::/0", "::ffff:10.1.2.3",	   POLICY_DENY, "builtin:private" },
-	{ 1, "::/0", "2002:c0a8:1::1",	   POLICY_DENY, "builtin:private" },
-	{ 1, "::/0", "::ffff:8.8.8.8",	   POLICY_ALLOW, NULL },
-	{ 1, "::/0", "2001:db8::1",	   POLICY_ALLOW, "allow_dest ::/0" },
-	{ 1, "::/0", "::1",		   POLICY_ALLOW, "allow_dest ::/0" },
-	{ 1, "::/0", "fd00::1",		   POLICY_ALLOW, "allow_dest ::/0" },
-	{ 1, "::/0", "64:ff9b:1::1",	   POLICY_ALLOW, "allow_dest ::/0" },
+	{ 1, "::/0", "::ffff:10.1.2.3", POLICY_DENY, "builtin:private" },
+	{ 1, "::/0", "2002:c0a8:1::1", POLICY_DENY, "builtin:private" },
+	{ 1, "::/0", "::ffff:8.8.8.8", POLICY_ALLOW, NULL },
+	{ 1, "::/0", "2001:db8::1", POLICY_ALLOW, "allow_dest ::/0" },
+	{ 1, "::/0", "::1", POLICY_ALLOW, "allow_dest ::/0" },
+	{ 1, "::/0", "fd00::1", POLICY_ALLOW, "allow_dest ::/0" },
+	{ 1, "::/0", "64:ff9b:1::1", POLICY_ALLOW, "allow_dest ::/0" },
 	{ 1, "2000::/3", "2002:a01:203::1", POLICY_DENY, "builtin:private" },
-	{ 1, "fc00::/7", "fd00::1",	   POLICY_ALLOW, "allow_dest fc00::/7" },
-	{ 0, "::/0", "::ffff:8.8.8.8",	   POLICY_ALLOW, NULL },
+	{ 1, "fc00::/7", "fd00::1", POLICY_ALLOW, "allow_dest fc00::/7" },
+	{ 0, "::/0", "::ffff:8.8.8.8", POLICY_ALLOW, NULL },
 	{ 0, "2000::/3", "2002:808:808::1", POLICY_ALLOW, NULL },
-	{ 0, "::/0", "2001:db8::1",	   POLICY_DENY, "deny_dest ::/0" },
+	{ 0, "::/0", "2001:db8::1", POLICY_DENY, "deny_dest ::/0" },
 	/* IPv4 blocks still judge every embedded form. */
 	{ 1, "127.0.0.0/8", "::ffff:127.0.0.1", POLICY_ALLOW,
 	    "allow_dest 127.0.0.0/8" },
@@ -819,7 +819,7 @@ END_TEST
  */
 static const struct {
 	const char	*line;
-	const char	*err;		/* NULL: accepted; else in the message */
+	const char	*err;		/* NULL: accepted; else, in it */
 } embedded_conf_tab[] = {
 	{ "allow_dest ::ffff:10.0.0.0/104",
 	    "test.conf:1: allow_dest: bad address or CIDR "
