@@ -4,7 +4,8 @@
  * denials under many spellings, and upstream chaining through a real
  * parent (tinyproxy, started by the test on loopback) and through a
  * scripted fake parent.  Only loopback is used; the test that needs its
- * own resolv.conf and DNS server runs in a private namespace.
+ * own resolv.conf and DNS server runs in a private namespace, and so does
+ * the one that gives the host addresses of its own (the gateway's).
  */
 #include <sys/socket.h>
 #include <sys/types.h>
