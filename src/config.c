@@ -311,6 +311,26 @@ set_listen(struct parse_ctx *ctx, const char *name, int argc,
 	return 0;
 }
 
+/*
+ * An IPv6 block every address of which embeds IPv4 would never match:
+ * such addresses are judged as the IPv4 address they hold (policy.h).
+ * Refused, so that a rule never silently does nothing.
+ */
+static int
+embedded_block(struct parse_ctx *ctx, const char *name, const char *what,
+    const char *arg, const struct cidr *c, int client)
+{
+	const char	*range;
+	char		 hint[160];
+
+	if ((range = policy_cidr_embeds_v4(c, client)) == NULL)
+		return 0;
+	snprintf(hint, sizeof(hint), " (inside %s, whose addresses are "
+	    "judged as the IPv4 address they hold: write an IPv4 block)",
+	    range);
+	return bad_value(ctx, name, what, arg, hint);
+}
+
 static int
 set_client(struct parse_ctx *ctx, const char *name, int argc,
     const char *const *argv)
@@ -322,6 +342,8 @@ set_client(struct parse_ctx *ctx, const char *name, int argc,
 	(void)argc;
 	if (policy_cidr_parse(argv[0], &c) == -1)
 		return bad_value(ctx, name, "CIDR", argv[0], "");
+	if (embedded_block(ctx, name, "CIDR", argv[0], &c, 1) == -1)
+		return -1;
 	if ((p = list_grow(ctx, name, cfg->clients, cfg->nclients,
 	    sizeof(*cfg->clients))) == NULL)
 		return -1;
@@ -412,6 +434,9 @@ parse_dest(struct parse_ctx *ctx, const char *name, const char *arg,
 		r->kind = DEST_CIDR;
 		if (policy_cidr_parse(arg, &r->cidr) == -1)
 			return bad_value(ctx, name, "address or CIDR", arg, "");
+		if (embedded_block(ctx, name, "address or CIDR", arg,
+		    &r->cidr, 0) == -1)
+			return -1;
 	} else if (arg[0] == '.') {
 		r->kind = DEST_SUFFIX;
 		r->name[0] = '.';
@@ -788,6 +813,8 @@ static const struct directive directives[] = {
 	    1000000000) },
 	{ "max_tunnels_per_client", 1, 1, 0, UINT(max_tunnels_per_client, 0,
 	    CONFIG_WORKERS_MAX) },
+	{ "max_tunnels_ipv6_prefix", 1, 1, 0, UINT(max_tunnels_ipv6_prefix,
+	    32, 128) },
 	{ "listen_backlog",	1, 1, 0, UINT(listen_backlog, 1, 65535) },
 	{ "when_full",		1, 1, 0, CUSTOM(set_when_full) },
 	{ "user",		1, 1, 0, CUSTOM(set_user) },
@@ -896,6 +923,7 @@ config_defaults(struct config *cfg)
 	cfg->workers_max = 256;
 	cfg->worker_max_tunnels = 0;
 	cfg->max_tunnels_per_client = 0;
+	cfg->max_tunnels_ipv6_prefix = 64;
 	cfg->listen_backlog = 511;
 	cfg->when_full = WHEN_FULL_QUEUE;
 	cfg->log_level = LOG_LEVEL_INFO;

@@ -77,6 +77,7 @@ struct config {
 	unsigned		 workers_max;
 	unsigned		 worker_max_tunnels;	/* 0: never recycle */
 	unsigned		 max_tunnels_per_client; /* 0: no limit */
+	unsigned		 max_tunnels_ipv6_prefix; /* IPv6 per /N */
 	unsigned		 listen_backlog;
 	enum when_full		 when_full;
 	char			 pidfile[CONFIG_PATH_MAX];	/* "" unset */

@@ -2,7 +2,9 @@
  * Dialling the target.  Resolution and every connect attempt share one
  * deadline (connect_timeout), and the policy sees each resolved address
  * right before it is dialled, so nothing is resolved twice between the
- * check and the connect.
+ * check and the connect.  An address the policy allows only by default
+ * is also checked against this host's own addresses, which Linux would
+ * deliver over loopback to services bound to the wildcard.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include "request.h"
 
 #define DIAL_MAX_ADDRS	16
+#define DIAL_SELF_RULE	"builtin:self"
 
 enum attempt {
 	ATTEMPT_OK,
@@ -98,10 +101,111 @@ failed:
 	return ATTEMPT_FAILED;
 }
 
-/* Keep the addresses the policy allows; remember the last denying rule. */
+/* Whether a and b hold the same IP address (ports aside). */
+static int
+same_ip(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return 0;
+	if (a->sa_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)(const void *)
+		    a)->sin_addr, &((const struct sockaddr_in *)(const void *)
+		    b)->sin_addr, sizeof(struct in_addr)) == 0;
+	if (a->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)(const void *)
+		    a)->sin6_addr, &((const struct sockaddr_in6 *)(const void *)
+		    b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+	return 0;
+}
+
+/*
+ * Ask the kernel whether `sa` is an address of this host: connect() a UDP
+ * socket to it (a route lookup; no packet is sent) and see whether the
+ * source address it picks is `sa` itself, which happens only for an
+ * address of this host.  Four system calls; no netlink (getifaddrs()) and
+ * no /proc, so it works under the shipped unit, and an address that
+ * appeared after start (DHCP) is seen at once.  bind() would answer the
+ * same with EADDRNOTAVAIL, but ip_nonlocal_bind (common on gateways
+ * running keepalived or haproxy) makes it succeed for every address.
+ * A route the kernel cannot find means not local: the TCP connect will
+ * fail on its own.  Returns 1 local, 0 not, -1 when it cannot tell.
+ */
+static int
+probe_local(const struct sockaddr *sa, socklen_t len)
+{
+	struct sockaddr_storage	src;
+	socklen_t		slen = sizeof(src);
+	int			fd, local = 0, saved;
+
+#ifdef SOCK_CLOEXEC
+	fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+#else
+	fd = socket(sa->sa_family, SOCK_DGRAM, 0);
+#endif
+	if (fd == -1)
+		return -1;
+	if (connect(fd, sa, len) == 0) {
+		if (getsockname(fd, (struct sockaddr *)&src, &slen) == -1)
+			local = -1;
+		else
+			local = same_ip(sa, (struct sockaddr *)&src);
+	}
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return local;
+}
+
+/*
+ * Whether the destination is this host: its own address, and for the
+ * IPv6 forms that embed IPv4 (which the policy judges as that IPv4
+ * address; a translator on this host would deliver them to it) the
+ * IPv4 address too.  1, 0, or -1 when it cannot tell.
+ */
+static int
+dest_is_self(const struct addrinfo *ai)
+{
+	const struct sockaddr_in6	*sin6;
+	struct sockaddr_in		 v4;
+	int				 r;
+
+	if (policy_dest_v4(ai->ai_addr, &v4)) {
+		if ((r = probe_local((struct sockaddr *)&v4, sizeof(v4))) != 0)
+			return r;
+		if (ai->ai_family == AF_INET)
+			return 0;
+		/* A mapped address is dialled as its IPv4 address. */
+		sin6 = (const struct sockaddr_in6 *)(const void *)ai->ai_addr;
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+			return 0;
+	}
+	return probe_local(ai->ai_addr, ai->ai_addrlen);
+}
+
+/*
+ * The belt after the probe: a connection whose local address is its
+ * peer's went to this host, whatever the probe saw (an address added
+ * between the two).  One getsockname().
+ */
+static int
+connected_to_self(int fd, const struct addrinfo *ai)
+{
+	struct sockaddr_storage	local;
+	socklen_t		len = sizeof(local);
+
+	if (getsockname(fd, (struct sockaddr *)&local, &len) == -1)
+		return -1;
+	return same_ip((struct sockaddr *)&local, ai->ai_addr);
+}
+
+/*
+ * Keep the addresses the policy allows; remember the last denying rule.
+ * self[i] says whether out[i] was allowed by default only, so that it
+ * must not be this host.
+ */
 static size_t
 filter_addrs(const struct config *cfg, struct addrinfo *list,
-    struct addrinfo **out, struct dial_result *res)
+    struct addrinfo **out, int *self, struct dial_result *res)
 {
 	struct addrinfo	*ai;
 	const char	*rule;
@@ -117,27 +221,69 @@ filter_addrs(const struct config *cfg, struct addrinfo *list,
 			    ai->ai_addr, text, sizeof(text)), rule);
 			continue;
 		}
+		self[n] = rule == NULL;
 		out[n++] = ai;
 	}
 	return n;
 }
 
-static int
-try_addrs(struct addrinfo **addrs, size_t n, long long deadline,
+/* An address found to be this host's: denied, as the policy would. */
+static void
+deny_self(const struct addrinfo *ai, const char *when,
     struct dial_result *res)
+{
+	char	text[NET_ADDRSTR];
+
+	res->rule = DIAL_SELF_RULE;
+	log_debug("address %s denied by %s (%s)", net_format(ai->ai_addr,
+	    text, sizeof(text)), DIAL_SELF_RULE, when);
+}
+
+/*
+ * Connect to addrs[0..n) in order, each with an equal share of the time
+ * left.  With `self` (NULL for parents, which are trusted), an address
+ * whose self[i] is set is first checked not to be this host's, and so is
+ * the connection made to it; when that leaves no address, 403.
+ */
+static int
+try_addrs(struct addrinfo **addrs, const int *self, size_t n,
+    long long deadline, struct dial_result *res)
 {
 	enum attempt	a;
 	long long	now, share;
-	size_t		i;
-	int		fd = -1, timedout = 0;
+	size_t		i, denied = 0;
+	int		fd = -1, timedout = 0, r;
+	char		text[NET_ADDRSTR];
 
 	for (i = 0; i < n; i++) {
 		now = net_now_ms();
 		if (now >= deadline)
 			break;
+		if (self != NULL && self[i] &&
+		    (r = dest_is_self(addrs[i])) != 0) {
+			/* Cannot tell (no socket): not dialled, a failure. */
+			if (r == -1)
+				log_warn("cannot tell whether %s is this "
+				    "host's", net_format(addrs[i]->ai_addr,
+				    text, sizeof(text)));
+			else {
+				deny_self(addrs[i], "before connect", res);
+				denied++;
+			}
+			continue;
+		}
 		/* Each remaining address gets an equal share of the time. */
 		share = (deadline - now) / (long long)(n - i);
 		a = connect_one(addrs[i], now + share, &fd);
+		if (a == ATTEMPT_OK && self != NULL && self[i] &&
+		    (r = connected_to_self(fd, addrs[i])) != 0) {
+			close(fd);
+			if (r == 1) {
+				deny_self(addrs[i], "connected", res);
+				denied++;
+			}
+			continue;
+		}
 		if (a == ATTEMPT_OK) {
 			memcpy(&res->addr, addrs[i]->ai_addr,
 			    addrs[i]->ai_addrlen);
@@ -147,6 +293,8 @@ try_addrs(struct addrinfo **addrs, size_t n, long long deadline,
 		if (a == ATTEMPT_TIMEOUT)
 			timedout = 1;
 	}
+	if (denied > 0 && denied == n)
+		return fail(res, 403, "dest_denied", "destination not allowed");
 	if (timedout || i < n)
 		return fail(res, 504, "connect_timeout", "connect timed out");
 	return fail(res, 502, "connect_failed", "connect failed");
@@ -188,7 +336,7 @@ dial_connect(const struct config *cfg, const struct request *req,
 	struct sockaddr_storage	 ss;
 	char			 port[8];
 	size_t			 n;
-	int			 rc = 0, fd;
+	int			 rc = 0, fd, self[DIAL_MAX_ADDRS];
 
 	reset(res);
 	if (req->host_kind != REQUEST_HOST_NAME) {
@@ -210,9 +358,10 @@ dial_connect(const struct config *cfg, const struct request *req,
 		return fail(res, 502, "resolve_failed",
 		    "name does not resolve");
 	}
-	n = filter_addrs(cfg, list, addrs, res);
+	n = filter_addrs(cfg, list, addrs, self, res);
 	fd = n == 0 ? fail(res, 403, "dest_denied",
-	    "destination not allowed") : try_addrs(addrs, n, deadline, res);
+	    "destination not allowed") : try_addrs(addrs, self, n, deadline,
+	    res);
 	if (list != &lit)
 		freeaddrinfo(list);
 	return fd;
@@ -259,7 +408,7 @@ connect_parent(const struct upstream *u, long long deadline,
 	for (ai = list; ai != NULL && n < DIAL_MAX_ADDRS; ai = ai->ai_next)
 		if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
 			addrs[n++] = ai;
-	fd = try_addrs(addrs, n, deadline, res);
+	fd = try_addrs(addrs, NULL, n, deadline, res);
 	freeaddrinfo(list);
 	return fd;
 }

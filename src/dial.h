@@ -36,10 +36,15 @@ struct dial_result {
  * Connect to req->host:req->port before the monotonic deadline (ms).
  * IP literals are not resolved; names go through getaddrinfo().  Each
  * resolved address is checked with policy_check_addr() and only allowed
- * ones are dialled, each with a share of the remaining time.  Returns a
- * connected, non-blocking socket with *res describing it, or -1 with
- * res->status: 403 when every address is denied, 502 when the name does
- * not resolve or every connect failed, 504 when the deadline passed.
+ * ones are dialled, each with a share of the remaining time.  One that
+ * no allow_dest CIDR allowed (allowed by default) must not be an address
+ * of this host, any of them, at the time of the dial: the kernel is
+ * asked right before the connect (a UDP socket's route lookup), and a
+ * connection whose local address is its peer's is dropped; either is
+ * denied as "builtin:self".  Returns a connected, non-blocking socket
+ * with *res describing it, or -1 with res->status: 403 when every
+ * address is denied (res->rule the last denying rule), 502 when the name
+ * does not resolve or every connect failed, 504 when the deadline passed.
  */
 int	dial_connect(const struct config *cfg, const struct request *req,
 	    long long deadline, struct dial_result *res);

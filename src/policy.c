@@ -1,8 +1,9 @@
 /*
  * Policy: client ACL, port ranges, destination rules and the built-in
  * address denials.  Everything here is pure: addresses are compared as
- * numbers (never as strings), and IPv6 forms that embed an IPv4 address
- * are judged as that IPv4 address.
+ * numbers (never as strings).  A destination in an IPv6 form that embeds
+ * an IPv4 address is judged as that IPv4 address only; a client only in
+ * the IPv4-mapped form a dual-stack socket reports.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -98,6 +99,60 @@ embedded_v4(const struct sockaddr *sa, uint8_t v4[4])
 	return 1;
 }
 
+/*
+ * An address as the rules judge it: as an IPv4 address (v4 set, a[0..4))
+ * or as an IPv6 address (a[0..16)); `ok` is 0 for any other family.
+ */
+struct judged {
+	int	ok;
+	int	v4;
+	uint8_t	a[16];
+};
+
+/*
+ * A destination is judged as the IPv4 address it embeds, in any form
+ * embedded_v4() knows, and only as that: an IPv6 block (`allow_dest
+ * ::/0`) never unlocks an IPv4 address spelt as IPv6.
+ */
+static void
+judge_dest(const struct sockaddr *sa, struct judged *j)
+{
+	memset(j, 0, sizeof(*j));
+	if (embedded_v4(sa, j->a))
+		j->ok = j->v4 = 1;
+	else if (sa->sa_family == AF_INET6) {
+		j->ok = 1;
+		memcpy(j->a, ((const struct sockaddr_in6 *)(const void *)
+		    sa)->sin6_addr.s6_addr, 16);
+	}
+}
+
+/*
+ * A client is judged as IPv4 only when it is one: AF_INET, or the
+ * IPv4-mapped form a dual-stack socket reports.  Any other IPv6 source
+ * (6to4, NAT64, compatible) is a host on the IPv6 side and is matched by
+ * IPv6 blocks only: a translator's clients are not the IPv4 hosts their
+ * addresses spell.
+ */
+static void
+judge_client(const struct sockaddr *sa, struct judged *j)
+{
+	const uint8_t	*a;
+
+	memset(j, 0, sizeof(*j));
+	if (sa->sa_family == AF_INET) {
+		j->ok = j->v4 = 1;
+		memcpy(j->a, &((const struct sockaddr_in *)(const void *)
+		    sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		a = ((const struct sockaddr_in6 *)(const void *)
+		    sa)->sin6_addr.s6_addr;
+		j->ok = 1;
+		j->v4 = memcmp(a, v4mapped, 12) == 0;
+		memcpy(j->a, j->v4 ? a + 12 : a, j->v4 ? 4 : 16);
+	}
+}
+
 /* Whether the first `prefix` bits of a and b agree. */
 static int
 prefix_equal(const uint8_t *a, const uint8_t *b, unsigned prefix)
@@ -179,30 +234,48 @@ policy_cidr_parse(const char *s, struct cidr *out)
 }
 
 int
+policy_dest_v4(const struct sockaddr *sa, struct sockaddr_in *out)
+{
+	uint8_t	v4[4];
+
+	if (!embedded_v4(sa, v4))
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	out->sin_port = sa->sa_family == AF_INET ?
+	    ((const struct sockaddr_in *)(const void *)sa)->sin_port :
+	    ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port;
+	memcpy(&out->sin_addr, v4, 4);
+	return 1;
+}
+
+/* Whether the judged address lies in c: blocks of its own family only. */
+static int
+judged_match(const struct cidr *c, const struct judged *j)
+{
+	if (!j->ok || c->family != (j->v4 ? AF_INET : AF_INET6))
+		return 0;
+	return prefix_equal(c->addr, j->a, c->prefix);
+}
+
+int
 policy_cidr_match(const struct cidr *c, const struct sockaddr *sa)
 {
-	const struct sockaddr_in6	*sin6;
-	uint8_t				 v4[4];
+	struct judged	j;
 
-	if (c->family == AF_INET) {
-		if (!embedded_v4(sa, v4))
-			return 0;
-		return prefix_equal(c->addr, v4, c->prefix);
-	}
-	/* A v6 block never matches an AF_INET address: keep it simple. */
-	if (c->family != AF_INET6 || sa->sa_family != AF_INET6)
-		return 0;
-	sin6 = (const struct sockaddr_in6 *)(const void *)sa;
-	return prefix_equal(c->addr, sin6->sin6_addr.s6_addr, c->prefix);
+	judge_dest(sa, &j);
+	return judged_match(c, &j);
 }
 
 int
 policy_client_allowed(const struct config *cfg, const struct sockaddr *sa)
 {
-	size_t	i;
+	struct judged	j;
+	size_t		i;
 
+	judge_client(sa, &j);
 	for (i = 0; i < cfg->nclients; i++)
-		if (policy_cidr_match(&cfg->clients[i], sa))
+		if (judged_match(&cfg->clients[i], &j))
 			return 1;
 	return 0;
 }
@@ -221,8 +294,8 @@ policy_port_allowed(const struct config *cfg, uint16_t port)
 /*
  * The listen address as a host block, in its IPv4 form when it embeds
  * one so that every spelling of it matches.  Returns 0, or -1 for a
- * wildcard or unknown family, which we cannot tell apart from "any
- * local address" without I/O.
+ * wildcard or unknown family: "any local address" needs I/O, which
+ * dial.c does on every address allowed by default.
  */
 static int
 listen_cidr(const struct listen_addr *la, struct cidr *c)
@@ -246,20 +319,63 @@ listen_cidr(const struct listen_addr *la, struct cidr *c)
 	return memcmp(c->addr, zero16, 16) == 0 ? -1 : 0;
 }
 
-/* The built-in denial that catches `sa`, or NULL. */
+/* The built-in denial that catches the judged address, or NULL. */
 static const char *
-builtin_denial(const struct config *cfg, const struct sockaddr *sa)
+builtin_denial(const struct config *cfg, const struct judged *j)
 {
 	struct cidr	c;
 	size_t		i;
 
 	for (i = 0; i < NBUILTINS; i++)
-		if (policy_cidr_match(&builtins[i].cidr, sa))
+		if (judged_match(&builtins[i].cidr, j))
 			return builtins[i].name;
 	for (i = 0; i < cfg->nlisten; i++)
 		if (listen_cidr(&cfg->listen[i], &c) == 0 &&
-		    policy_cidr_match(&c, sa))
+		    judged_match(&c, j))
 			return "builtin:self";
+	return NULL;
+}
+
+/*
+ * The IPv6 ranges whose addresses embed an IPv4 one (as embedded_v4()
+ * reads them), so that an IPv6 block inside one can never match a
+ * destination.  The IPv4-compatible range holds :: and ::1 too, which
+ * are IPv6 addresses: see policy_cidr_embeds_v4().
+ */
+static const struct builtin embeddings[] = {
+	{ "::ffff:0:0/96 (IPv4-mapped)",
+	    { AF_INET6, { [10] = 0xff, [11] = 0xff }, 96 } },
+	{ "::ffff:0:0:0/96 (IPv4-translated)",
+	    { AF_INET6, { [8] = 0xff, [9] = 0xff }, 96 } },
+	{ "64:ff9b::/96 (NAT64)",
+	    { AF_INET6, { 0x00, 0x64, 0xff, 0x9b }, 96 } },
+	{ "2002::/16 (6to4)",	V6(0x20, 0x02, 16) },
+	{ "::/96 (IPv4-compatible)", V6(0x00, 0x00, 96) }
+};
+
+#define NEMBEDDINGS	(sizeof(embeddings) / sizeof(embeddings[0]))
+
+const char *
+policy_cidr_embeds_v4(const struct cidr *c, int client)
+{
+	static const uint8_t	one[16] = { [15] = 1 };
+	const struct cidr	*r;
+	size_t			 i;
+
+	if (c->family != AF_INET6)
+		return NULL;
+	/* For clients, only the mapped form is read as IPv4. */
+	for (i = 0; i < (client ? 1 : NEMBEDDINGS); i++) {
+		r = &embeddings[i].cidr;
+		if (c->prefix < r->prefix ||
+		    !prefix_equal(c->addr, r->addr, r->prefix))
+			continue;
+		if (i == NEMBEDDINGS - 1 &&
+		    (prefix_equal(c->addr, zero16, c->prefix) ||
+		    prefix_equal(c->addr, one, c->prefix)))
+			return NULL;
+		return embeddings[i].name;
+	}
 	return NULL;
 }
 
@@ -347,14 +463,16 @@ policy_check_addr(const struct config *cfg, const struct sockaddr *sa,
 {
 	const struct dest_rule	*d;
 	const char		*name;
+	struct judged		 j;
 	size_t			 i;
 
+	judge_dest(sa, &j);
 	for (i = 0; i < cfg->ndests; i++) {
 		d = &cfg->dests[i];
-		if (d->kind == DEST_CIDR && policy_cidr_match(&d->cidr, sa))
+		if (d->kind == DEST_CIDR && judged_match(&d->cidr, &j))
 			return verdict(d->allow, d->text, rule);
 	}
-	if ((name = builtin_denial(cfg, sa)) != NULL)
+	if ((name = builtin_denial(cfg, &j)) != NULL)
 		return verdict(0, name, rule);
 	return verdict(1, NULL, rule);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 struct config;
 
@@ -51,15 +52,35 @@ enum policy_verdict {
 int	policy_cidr_parse(const char *s, struct cidr *out);
 
 /*
- * Whether `sa` (AF_INET or AF_INET6) lies in `c`.  An IPv6 address that
- * embeds an IPv4 one (IPv4-mapped ::ffff:0:0/96, IPv4-translated
- * ::ffff:0:0:0/96, IPv4-compatible ::/96 except :: and ::1, NAT64
- * 64:ff9b::/96, 6to4 2002::/16 by its bits 16-47) is also matched as
- * that IPv4 address against an IPv4 block.
+ * Whether the destination `sa` (AF_INET or AF_INET6) lies in `c`.  An
+ * IPv6 address that embeds an IPv4 one (IPv4-mapped ::ffff:0:0/96,
+ * IPv4-translated ::ffff:0:0:0/96, IPv4-compatible ::/96 except :: and
+ * ::1, NAT64 64:ff9b::/96, 6to4 2002::/16 by its bits 16-47) is judged as
+ * that IPv4 address only: IPv4 blocks match it, IPv6 blocks never do.
  */
 int	policy_cidr_match(const struct cidr *c, const struct sockaddr *sa);
 
-/* allow_client: 1 when `sa` matches one of cfg->clients, else 0. */
+/*
+ * When the destination `sa` is judged as an IPv4 address (AF_INET, or an
+ * IPv6 form that embeds one, as above): that address, with sa's port, in
+ * *out, and 1.  Else 0.
+ */
+int	policy_dest_v4(const struct sockaddr *sa, struct sockaddr_in *out);
+
+/*
+ * When every address of the IPv6 block `c` embeds IPv4, so that it can
+ * never match (client 0: a destination, any form above; client 1: a
+ * client, for which only the IPv4-mapped form is read as IPv4): the
+ * range it lies in, as text for a message.  Else NULL.
+ */
+const char *policy_cidr_embeds_v4(const struct cidr *c, int client);
+
+/*
+ * allow_client: 1 when `sa` matches one of cfg->clients, else 0.  An
+ * AF_INET client, or an IPv4-mapped one (what a dual-stack socket
+ * reports), is matched by IPv4 blocks only; any other IPv6 client by
+ * IPv6 blocks only, whatever IPv4 address its bits may spell.
+ */
 int	policy_client_allowed(const struct config *cfg,
 	    const struct sockaddr *sa);
 
@@ -83,7 +104,9 @@ enum policy_verdict policy_check_name(const struct config *cfg,
  * RFC 1918, CGNAT, unique-local, site-local, the proxy's own listen
  * addresses; embedded IPv4 forms count as their IPv4 address) deny, and
  * anything else is allowed.  A name rule never unlocks an address.
- * On deny, *rule is the rule text or "builtin:<name>".
+ * On deny, *rule is the rule text or "builtin:<name>"; on allow, the
+ * allow_dest text, or NULL when no rule matched (allowed by default:
+ * the caller may still find the address to be one of this host's).
  */
 enum policy_verdict policy_check_addr(const struct config *cfg,
 	    const struct sockaddr *sa, const char **rule);

@@ -156,17 +156,32 @@ scoreboard_set_state(struct scoreboard *sb, struct sb_slot *slot,
 		atomic_fetch_add(&sb->idle, 1);
 }
 
-/* An address as 16 bytes of IPv6, IPv4 as ::ffff:a.b.c.d. */
+/*
+ * The key a client is counted under: 16 bytes of IPv6, IPv4 (or the
+ * IPv4-mapped form a dual-stack socket reports) as ::ffff:a.b.c.d, and
+ * any other IPv6 address cut to its first `prefix6` bits.  A host given
+ * a /64 (the least a link gets, and what SLAAC and privacy addresses
+ * pick from) can use a new address for every connection; counted per
+ * address, it would never reach max_tunnels_per_client.
+ */
 static void
-addr_key(const struct sockaddr *sa, unsigned long long *hi,
+addr_key(const struct sockaddr *sa, unsigned prefix6, unsigned long long *hi,
     unsigned long long *lo)
 {
-	unsigned char	b[16] = { 0 };
-	int		i;
+	static const unsigned char	mapped[12] = { [10] = 0xff,
+	    [11] = 0xff };
+	unsigned char			b[16] = { 0 };
+	unsigned			i;
 
-	if (sa->sa_family == AF_INET6)
+	if (sa->sa_family == AF_INET6) {
 		memcpy(b, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-	else if (sa->sa_family == AF_INET) {
+		if (memcmp(b, mapped, 12) != 0 && prefix6 < 128) {
+			for (i = prefix6 / 8 + 1; i < 16; i++)
+				b[i] = 0;
+			b[prefix6 / 8] &= (unsigned char)(0xff00 >>
+			    (prefix6 % 8));
+		}
+	} else if (sa->sa_family == AF_INET) {
 		b[10] = b[11] = 0xff;
 		memcpy(b + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
 	}
@@ -190,11 +205,11 @@ text_copy(char *dst, size_t len, const char *src)
 
 void
 scoreboard_begin(struct sb_slot *slot, const struct sockaddr *client,
-    const char *client_text)
+    unsigned prefix6, const char *client_text)
 {
 	unsigned long long	hi, lo;
 
-	addr_key(client, &hi, &lo);
+	addr_key(client, prefix6, &hi, &lo);
 	atomic_store(&slot->client_hi, hi);
 	atomic_store(&slot->client_lo, lo);
 	atomic_store(&slot->bytes.up, 0);
@@ -215,14 +230,15 @@ scoreboard_set_target(struct sb_slot *slot, const char *target)
 
 unsigned
 scoreboard_client_tunnels(const struct scoreboard *sb, unsigned nslots,
-    const struct sb_slot *self, const struct sockaddr *client)
+    const struct sb_slot *self, const struct sockaddr *client,
+    unsigned prefix6)
 {
 	const struct sb_slot	*s;
 	unsigned long long	 hi, lo;
 	unsigned		 i, n = 0;
 	int			 state;
 
-	addr_key(client, &hi, &lo);
+	addr_key(client, prefix6, &hi, &lo);
 	for (i = 0; i < nslots; i++) {
 		s = &sb->slots[i];
 		state = atomic_load(&s->state);

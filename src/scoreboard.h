@@ -170,20 +170,26 @@ unsigned long long scoreboard_add_sat(unsigned long long a,
 void	scoreboard_set_state(struct scoreboard *sb, struct sb_slot *slot,
 	    enum sb_state state);
 
-/* Publish the client of the tunnel starting in `slot` (worker only). */
+/*
+ * Publish the client of the tunnel starting in `slot` (worker only).  An
+ * IPv6 client (not IPv4-mapped) is keyed by its first `prefix6` bits
+ * (max_tunnels_ipv6_prefix; 128 or more: all of it), an IPv4 one by
+ * its address.
+ */
 void	scoreboard_begin(struct sb_slot *slot, const struct sockaddr *client,
-	    const char *client_text);
+	    unsigned prefix6, const char *client_text);
 /* Publish the requested target (worker only). */
 void	scoreboard_set_target(struct sb_slot *slot, const char *target);
 
 /*
  * Tunnels other than `self`'s that `client` holds open (slots reading,
- * connecting, relaying or closing with that address), among the first
- * nslots slots: the count the worker had from the master.
+ * connecting, relaying or closing with that address, or for IPv6 with
+ * its first `prefix6` bits, as scoreboard_begin() keyed them), among the
+ * first nslots slots: the count the worker had from the master.
  */
 unsigned scoreboard_client_tunnels(const struct scoreboard *sb,
 	    unsigned nslots, const struct sb_slot *self,
-	    const struct sockaddr *client);
+	    const struct sockaddr *client, unsigned prefix6);
 
 /*
  * A copy of a slot's fields for display, the text as consistent as the

@@ -402,7 +402,8 @@ serve(struct worker *w, struct tunnel *t)
 	}
 	if (w->cfg->max_tunnels_per_client > 0 &&
 	    scoreboard_client_tunnels(w->sb, w->env->nslots, w->slot,
-	    (struct sockaddr *)&t->peer) >= w->cfg->max_tunnels_per_client) {
+	    (struct sockaddr *)&t->peer, w->cfg->max_tunnels_ipv6_prefix) >=
+	    w->cfg->max_tunnels_per_client) {
 		refuse(w, t, 429, "client_limit", "too many tunnels from "
 		    "this client");
 		return;
@@ -526,7 +527,8 @@ take_client(struct worker *w, struct tunnel *t)
 	t->st = &w->slot->bytes;
 	net_format((struct sockaddr *)&t->peer, t->client_text,
 	    sizeof(t->client_text));
-	scoreboard_begin(w->slot, (struct sockaddr *)&t->peer, t->client_text);
+	scoreboard_begin(w->slot, (struct sockaddr *)&t->peer,
+	    w->cfg->max_tunnels_ipv6_prefix, t->client_text);
 	atomic_store(&w->slot->start_ms, (long long)time(NULL) * 1000);
 	scoreboard_set_state(w->sb, w->slot, SB_READING);
 	if (env->wakefd != -1 && (unsigned)atomic_load(&w->sb->idle) <

@@ -502,6 +502,13 @@ static const struct bad_case bad_cases[] = {
 	  "(error, warn, info or debug)" },
 	{ "log_level verbose\n", "test.conf:1: log_level: bad level "
 	  "\"verbose\" (error, warn, info or debug)" },
+	/* max_tunnels_ipv6_prefix */
+	{ "\nmax_tunnels_ipv6_prefix 31\n", "test.conf:2: "
+	  "max_tunnels_ipv6_prefix: \"31\" out of range (32 to 128)" },
+	{ "max_tunnels_ipv6_prefix 129\n", "test.conf:1: "
+	  "max_tunnels_ipv6_prefix: \"129\" out of range (32 to 128)" },
+	{ "max_tunnels_ipv6_prefix /64\n", "test.conf:1: "
+	  "max_tunnels_ipv6_prefix: bad number \"/64\"" },
 };
 
 /* Every error: exact message and line, and cfg left empty, not leaked. */
@@ -549,6 +556,7 @@ static const struct {
 	{ "user",		"nobody",		0 },
 	{ "log_level",		"info",			0 },
 	{ "auth_file",		"/etc/connectproxy/users", 0 },
+	{ "max_tunnels_ipv6_prefix", "56",		0 },
 };
 
 START_TEST(test_arity_and_repeat)
@@ -926,6 +934,23 @@ START_TEST(test_resolver_options)
 }
 END_TEST
 
+/* IPv6 clients are counted per /64 unless max_tunnels_ipv6_prefix says. */
+START_TEST(test_ipv6_prefix)
+{
+	struct config	cfg;
+
+	parse_ok("", &cfg);
+	ck_assert_uint_eq(cfg.max_tunnels_ipv6_prefix, 64);
+	config_free(&cfg);
+	parse_ok("max_tunnels_ipv6_prefix 128\n", &cfg);
+	ck_assert_uint_eq(cfg.max_tunnels_ipv6_prefix, 128);
+	config_free(&cfg);
+	parse_ok("max_tunnels_ipv6_prefix 32\n", &cfg);
+	ck_assert_uint_eq(cfg.max_tunnels_ipv6_prefix, 32);
+	config_free(&cfg);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -965,6 +990,7 @@ config_suite(void)
 	tcase_add_test(tc, test_load_files);
 	tcase_add_test(tc, test_load_too_large);
 	tcase_add_test(tc, test_shipped_conf);
+	tcase_add_test(tc, test_ipv6_prefix);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,7 +4,8 @@
  * denials under many spellings, and upstream chaining through a real
  * parent (tinyproxy, started by the test on loopback) and through a
  * scripted fake parent.  Only loopback is used; the test that needs its
- * own resolv.conf and DNS server runs in a private namespace.
+ * own resolv.conf and DNS server runs in a private namespace, and so does
+ * the one that gives the host addresses of its own (the gateway's).
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -541,6 +542,121 @@ START_TEST(test_dest_name_not_searched_netns)
 }
 END_TEST
 
+/*
+ * The gateway's own addresses are not destinations: Linux delivers a
+ * connection to any of them locally, to whatever listens on the
+ * wildcard.  In a namespace, 203.0.113.7 on lo plays the WAN address,
+ * with a service on 0.0.0.0 (and one on ::) and the proxy listening on
+ * 0.0.0.0 with its own port allowed.
+ */
+static void
+expect_self_denied(const struct harness_proxy *p, const char *target,
+    int nrecord)
+{
+	struct harness_response	r;
+	char			req[256], line[1024];
+	int			fd;
+
+	snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: x\r\n\r\n",
+	    target);
+	fd = raw_request(p, req);
+	expect_status(p, fd, 403, target, &r);
+	close(fd);
+	EXPECT(p, nth_access(p, nrecord, line, sizeof(line)) == 0,
+	    "%s: no access record", target);
+	EXPECT(p, has_rule(line, "builtin:self") &&
+	    strstr(line, "reason=dest_denied") != NULL &&
+	    strstr(line, "dialed=") == NULL, "%s: %s", target, line);
+}
+
+START_TEST(test_self_addresses_netns)
+{
+	struct harness_proxy	p;
+	struct harness_target	t, t6;
+	char			conf[512], target[128];
+	int			fd, port, v6, n = 0;
+
+	if (harness_netns_enter() == -1)
+		SKIP("cannot create a network namespace (needs root)");
+	ck_assert_int_eq(harness_netns_ip("addr add 203.0.113.7/32 dev lo"),
+	    0);
+	v6 = harness_netns_ip("addr add 2001:db8::7/128 dev lo nodad") == 0;
+	ck_assert_int_eq(harness_target_start(&t, AF_INET, "0.0.0.0", 0,
+	    HARNESS_TARGET_ECHO, 0), 0);
+	if (v6)
+		v6 = harness_target_start(&t6, AF_INET6, "::", 0,
+		    HARNESS_TARGET_ECHO, 0) == 0;
+	ck_assert_int_ne(port = harness_free_port(AF_INET), -1);
+	snprintf(conf, sizeof(conf), "listen 0.0.0.0:%d\nallow_port %d\n"
+	    "allow_port %d\nallow_port %d\nworkers_start 2\n"
+	    "connect_timeout 5s\n", port, port, t.port, v6 ? t6.port : 443);
+	ck_assert_int_eq(harness_proxy_spawn(&p, conf), 0);
+	p.port = port;
+	EXPECT(&p, harness_wait_listen(port, harness_ms(5000)) == 0,
+	    "the proxy did not listen on 0.0.0.0:%d", port);
+
+	snprintf(target, sizeof(target), "203.0.113.7:%d", t.port);
+	expect_self_denied(&p, target, n++);
+	snprintf(target, sizeof(target), "[::ffff:203.0.113.7]:%d", t.port);
+	expect_self_denied(&p, target, n++);
+	/* Its own port there: the proxy would dial itself. */
+	snprintf(target, sizeof(target), "203.0.113.7:%d", port);
+	expect_self_denied(&p, target, n++);
+	if (v6) {
+		snprintf(target, sizeof(target), "[2001:db8::7]:%d", t6.port);
+		expect_self_denied(&p, target, n++);
+	}
+	/* An address that appears later (DHCP) is the host's too. */
+	ck_assert_int_eq(harness_netns_ip("addr add 198.51.100.9/32 dev lo"),
+	    0);
+	snprintf(target, sizeof(target), "198.51.100.9:%d", t.port);
+	expect_self_denied(&p, target, n++);
+	EXPECT(&p, harness_target_untouched(&t) == 1,
+	    "the service on 0.0.0.0 was contacted");
+	/*
+	 * The belt: should the kernel's answer change between the check
+	 * and the connect, the connection itself is refused when its local
+	 * address is its peer's.  Here UDP (the check) finds no route to
+	 * 198.51.100.10, TCP is delivered locally (the local table is
+	 * looked up after the rule).  Needs ip rule's ipproto (Linux 4.17).
+	 */
+	if (harness_netns_ip("addr add 198.51.100.10/32 dev lo") == 0 &&
+	    harness_netns_ip("rule add pref 10 ipproto udp to "
+	    "198.51.100.10 unreachable") == 0 &&
+	    harness_netns_ip("rule add pref 100 lookup local") == 0 &&
+	    harness_netns_ip("rule del pref 0") == 0) {
+		snprintf(target, sizeof(target), "198.51.100.10:%d", t.port);
+		expect_self_denied(&p, target, n++);
+	} else
+		fprintf(stderr, "SKIP %s: the belt (no ip rule ipproto)\n",
+		    __func__);
+	if (v6)
+		EXPECT(&p, harness_target_untouched(&t6) == 1,
+		    "the service on :: was contacted");
+	/* Nothing else was served: no worker took a connection from us. */
+	EXPECT(&p, harness_proxy_count_log(&p, "access ") == n,
+	    "%d access records, not %d", harness_proxy_count_log(&p,
+	    "access "), n);
+	harness_proxy_free(&p);
+
+	/* An allow_dest CIDR unlocks it, as for loopback. */
+	snprintf(conf, sizeof(conf), "allow_dest 203.0.113.7/32\n"
+	    "allow_port %d\nworkers_start 2\n", t.port);
+	proxy_up(&p, conf);
+	snprintf(target, sizeof(target), "203.0.113.7:%d", t.port);
+	fd = harness_tunnel(p.port, target, NULL, NULL, harness_ms(10000));
+	EXPECT(&p, fd != -1, "%s with allow_dest 203.0.113.7/32", target);
+	harness_echo_roundtrip(&p, fd, "own address, allowed");
+	close(fd);
+	snprintf(target, sizeof(target), "198.51.100.9:%d", t.port);
+	expect_self_denied(&p, target, 1);
+	harness_proxy_free(&p);
+	if (v6)
+		harness_target_stop(&t6);
+	harness_target_stop(&t);
+}
+END_TEST
+
 /* --- upstream: tinyproxy ----------------------------------------------- */
 
 struct parent {
@@ -897,6 +1013,7 @@ access_suite(void)
 	tcase_add_test(tc, test_builtin_denials);
 	tcase_add_test(tc, test_dest_rules_named);
 	tcase_add_test(tc, test_dest_name_not_searched_netns);
+	tcase_add_test(tc, test_self_addresses_netns);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("upstream");
 	tcase_set_timeout(tc, 90);

@@ -196,12 +196,25 @@ static const struct {
 	{ "fe80::/10",		"fec0::1",		0 },
 	{ "::/0",		"2001:db8::1",		1 },
 	{ "::/0",		"10.0.0.1",		0 },
-	{ "::ffff:0:0/96",	"::ffff:10.0.0.1",	1 },
+	{ "::ffff:0:0/96",	"::ffff:10.0.0.1",	0 },
 	{ "::ffff:0:0/96",	"10.0.0.1",		0 },
 	{ "::1",		"::1",			1 },
 	{ "::1",		"127.0.0.1",		0 },
 	{ "2001:db8::/127",	"2001:db8::1",		1 },
-	{ "2001:db8::/127",	"2001:db8::2",		0 }
+	{ "2001:db8::/127",	"2001:db8::2",		0 },
+	/* An address that embeds IPv4 is that IPv4 address only. */
+	{ "::/0",		"::ffff:127.0.0.1",	0 },
+	{ "::/0",		"::ffff:0:7f00:1",	0 },
+	{ "::/0",		"64:ff9b::7f00:1",	0 },
+	{ "::/0",		"::7f00:1",		0 },
+	{ "::/0",		"2002:7f00:1::1",	0 },
+	{ "::/0",		"::",			1 },
+	{ "::/0",		"::1",			1 },
+	{ "::/0",		"64:ff9b:1::7f00:1",	1 },
+	{ "::/0",		"2003::1",		1 },
+	{ "2000::/3",		"2002:808:808::1",	0 },
+	{ "64:ff9b::/96",	"64:ff9b::808:808",	0 },
+	{ "::ffff:0:0:0/96",	"::ffff:0:808:808",	0 }
 };
 
 START_TEST(test_cidr_match)
@@ -681,6 +694,180 @@ START_TEST(test_self_mapped_listen)
 }
 END_TEST
 
+/* --- IPv6 rules and embedded IPv4 ----------------------------------- */
+
+/*
+ * One rule each: an IPv6 block never judges an address that embeds
+ * IPv4, in the address stage or as a literal in the name stage.
+ */
+static const struct {
+	int		 allow;
+	const char	*spec;
+	const char	*addr;
+	int		 verdict;
+	const char	*rule;		/* NULL: allowed by no rule */
+} v6rule_tab[] = {
+	{ 1, "::/0", "::ffff:127.0.0.1", POLICY_DENY, "builtin:loopback" },
+	{ 1, "::/0", "::ffff:7f00:1", POLICY_DENY, "builtin:loopback" },
+	{ 1, "::/0", "::ffff:0:127.0.0.1", POLICY_DENY, "builtin:loopback" },
+	{ 1, "::/0", "::7f00:1", POLICY_DENY, "builtin:loopback" },
+	{ 1, "::/0", "2002:7f00:1::1", POLICY_DENY, "builtin:loopback" },
+	{ 1, "::/0", "64:ff9b::a9fe:a9fe", POLICY_DENY, "builtin:metadata" },
+	{ 1, "::/0", "::ffff:10.1.2.3", POLICY_DENY, "builtin:private" },
+	{ 1, "::/0", "2002:c0a8:1::1", POLICY_DENY, "builtin:private" },
+	{ 1, "::/0", "::ffff:8.8.8.8", POLICY_ALLOW, NULL },
+	{ 1, "::/0", "2001:db8::1", POLICY_ALLOW, "allow_dest ::/0" },
+	{ 1, "::/0", "::1", POLICY_ALLOW, "allow_dest ::/0" },
+	{ 1, "::/0", "fd00::1", POLICY_ALLOW, "allow_dest ::/0" },
+	{ 1, "::/0", "64:ff9b:1::1", POLICY_ALLOW, "allow_dest ::/0" },
+	{ 1, "2000::/3", "2002:a01:203::1", POLICY_DENY, "builtin:private" },
+	{ 1, "fc00::/7", "fd00::1", POLICY_ALLOW, "allow_dest fc00::/7" },
+	{ 0, "::/0", "::ffff:8.8.8.8", POLICY_ALLOW, NULL },
+	{ 0, "2000::/3", "2002:808:808::1", POLICY_ALLOW, NULL },
+	{ 0, "::/0", "2001:db8::1", POLICY_DENY, "deny_dest ::/0" },
+	/* IPv4 blocks still judge every embedded form. */
+	{ 1, "127.0.0.0/8", "::ffff:127.0.0.1", POLICY_ALLOW,
+	    "allow_dest 127.0.0.0/8" },
+	{ 1, "127.0.0.0/8", "2002:7f00:1::1", POLICY_ALLOW,
+	    "allow_dest 127.0.0.0/8" },
+	{ 0, "8.8.8.0/24", "64:ff9b::808:808", POLICY_DENY,
+	    "deny_dest 8.8.8.0/24" }
+};
+
+START_TEST(test_v6_rule_embedded)
+{
+	struct dest_rule	 d;
+	struct sockaddr_storage	 ss;
+	struct config		 cfg;
+	const char		*rule = "unset", *want = v6rule_tab[_i].rule;
+	int			 stage;
+
+	mkrule(&d, v6rule_tab[_i].allow, v6rule_tab[_i].spec);
+	mkconfig(&cfg, &d, 1);
+	for (stage = 0; stage < 2; stage++) {
+		rule = "unset";
+		ck_assert_msg((int)(stage == 0 ? policy_check_addr(&cfg,
+		    addr(v6rule_tab[_i].addr, 443, &ss), &rule) :
+		    policy_check_name(&cfg, v6rule_tab[_i].addr, &rule)) ==
+		    v6rule_tab[_i].verdict, "%s %s: want %s (stage %d)",
+		    v6rule_tab[_i].spec, v6rule_tab[_i].addr,
+		    v6rule_tab[_i].verdict == POLICY_DENY ? "deny" : "allow",
+		    stage);
+		if (want == NULL)
+			ck_assert_msg(rule == NULL, "%s: rule %s",
+			    v6rule_tab[_i].addr, rule);
+		else
+			ck_assert_str_eq(rule, want);
+	}
+}
+END_TEST
+
+/*
+ * Clients: only the IPv4-mapped form (a dual-stack socket's) is an IPv4
+ * client; 6to4, NAT64, SIIT and compatible sources are IPv6 hosts.
+ */
+static const struct {
+	const char	*clients;	/* space-separated CIDRs */
+	const char	*addr;
+	int		 allowed;
+} client_tab[] = {
+	{ "127.0.0.0/8 2001:db8:1::/48", "127.0.0.1",		1 },
+	{ "127.0.0.0/8 2001:db8:1::/48", "::ffff:127.0.0.1",	1 },
+	{ "127.0.0.0/8 2001:db8:1::/48", "2002:7f00:1::1",	0 },
+	{ "127.0.0.0/8 2001:db8:1::/48", "64:ff9b::7f00:1",	0 },
+	{ "127.0.0.0/8 2001:db8:1::/48", "::7f00:5",		0 },
+	{ "127.0.0.0/8 2001:db8:1::/48", "::ffff:0:7f00:1",	0 },
+	{ "127.0.0.0/8 2001:db8:1::/48", "2001:db8:1::5",	1 },
+	{ "127.0.0.0/8 2001:db8:1::/48", "2001:db8:2::5",	0 },
+	{ "192.168.1.0/24",		 "2002:c0a8:105::1",	0 },
+	{ "192.168.1.0/24",		 "::ffff:192.168.1.5",	1 },
+	/* An IPv6 rule does not take IPv4 clients. */
+	{ "::/0",			 "::ffff:192.0.2.1",	0 },
+	{ "::/0",			 "192.0.2.1",		0 },
+	{ "::/0",			 "2002:7f00:1::1",	1 },
+	{ "::/0",			 "::1",			1 },
+	{ "64:ff9b::/96",		 "64:ff9b::7f00:1",	1 },
+	{ "2002::/16",			 "2002:7f00:1::1",	1 },
+	{ "0.0.0.0/0",			 "::ffff:0:7f00:1",	0 },
+	{ "0.0.0.0/0",			 "::ffff:203.0.113.1",	1 }
+};
+
+START_TEST(test_client_embedded)
+{
+	struct sockaddr_storage	 ss;
+	struct cidr		 cl[4];
+	struct config		 cfg;
+	char			 buf[128], *w, *save = NULL;
+
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(buf, sizeof(buf), "%s", client_tab[_i].clients);
+	for (w = strtok_r(buf, " ", &save); w != NULL && cfg.nclients < 4;
+	    w = strtok_r(NULL, " ", &save))
+		ck_assert_int_eq(policy_cidr_parse(w, &cl[cfg.nclients++]),
+		    0);
+	cfg.clients = cl;
+	ck_assert_msg(policy_client_allowed(&cfg, addr(client_tab[_i].addr,
+	    5000, &ss)) == client_tab[_i].allowed, "clients %s, %s: want %d",
+	    client_tab[_i].clients, client_tab[_i].addr,
+	    client_tab[_i].allowed);
+}
+END_TEST
+
+/*
+ * An IPv6 block that could never match (every address in it embeds
+ * IPv4) is a configuration error, not a rule that silently does nothing.
+ */
+static const struct {
+	const char	*line;
+	const char	*err;		/* NULL: accepted; else, in it */
+} embedded_conf_tab[] = {
+	{ "allow_dest ::ffff:10.0.0.0/104",
+	    "test.conf:1: allow_dest: bad address or CIDR "
+	    "\"::ffff:10.0.0.0/104\" (inside ::ffff:0:0/96 (IPv4-mapped)" },
+	{ "allow_dest ::ffff:0:0/96", "IPv4-mapped" },
+	{ "deny_dest 64:ff9b::/96", "test.conf:1: deny_dest: bad address "
+	    "or CIDR \"64:ff9b::/96\" (inside 64:ff9b::/96 (NAT64)" },
+	{ "deny_dest 2002::/16", "2002::/16 (6to4)" },
+	{ "allow_dest 2002:a00::/24", "2002::/16 (6to4)" },
+	{ "allow_dest ::ffff:0:0:0/96", "IPv4-translated" },
+	{ "allow_dest ::7f00:1", "IPv4-compatible" },
+	{ "allow_dest ::2/127", "IPv4-compatible" },
+	{ "upstream direct for 2002:a00::/24", "test.conf:1: upstream: "
+	    "bad address or CIDR \"2002:a00::/24\" (inside 2002::/16" },
+	{ "allow_client ::ffff:192.168.1.0/120", "test.conf:1: "
+	    "allow_client: bad CIDR \"::ffff:192.168.1.0/120\" (inside "
+	    "::ffff:0:0/96 (IPv4-mapped)" },
+	{ "allow_dest ::/0", NULL },
+	{ "allow_dest ::/96", NULL },
+	{ "allow_dest ::/127", NULL },
+	{ "allow_dest ::1", NULL },
+	{ "allow_dest 64:ff9b:1::/48", NULL },
+	{ "deny_dest 2000::/3", NULL },
+	{ "allow_client 64:ff9b::/96", NULL },
+	{ "allow_client 2002::/16", NULL },
+	{ "allow_client ::7f00:0/104", NULL }
+};
+
+START_TEST(test_embedded_block_refused)
+{
+	struct config	cfg;
+	char		text[128], err[512];
+	int		rc;
+
+	snprintf(text, sizeof(text), "%s\n", embedded_conf_tab[_i].line);
+	err[0] = '\0';
+	rc = config_parse_buffer("test.conf", text, &cfg, err, sizeof(err));
+	if (embedded_conf_tab[_i].err == NULL) {
+		ck_assert_msg(rc == 0, "%s: %s", text, err);
+		config_free(&cfg);
+		return;
+	}
+	ck_assert_msg(rc == -1, "accepted %s", text);
+	ck_assert_msg(strstr(err, embedded_conf_tab[_i].err) != NULL &&
+	    strstr(err, "write an IPv4 block") != NULL, "%s: %s", text, err);
+}
+END_TEST
+
 Suite *
 policy_suite(void)
 {
@@ -711,6 +898,13 @@ policy_suite(void)
 	tcase_add_test(tc, test_name_does_not_unlock_addr);
 	tcase_add_test(tc, test_self_denied);
 	tcase_add_test(tc, test_self_mapped_listen);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("embedded_v4");
+	tcase_add_loop_test(tc, test_v6_rule_embedded, 0, NELEM(v6rule_tab));
+	tcase_add_loop_test(tc, test_client_embedded, 0, NELEM(client_tab));
+	tcase_add_loop_test(tc, test_embedded_block_refused, 0,
+	    NELEM(embedded_conf_tab));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -128,24 +128,25 @@ START_TEST(test_client_tunnels)
 	struct sockaddr_storage	 a = v4("192.0.2.7"), b = v4("192.0.2.8");
 	struct sockaddr_storage	 mapped = v6("::ffff:192.0.2.7");
 
-	scoreboard_begin(&sb->slots[0], (struct sockaddr *)&a, "a");
+	scoreboard_begin(&sb->slots[0], (struct sockaddr *)&a, 64, "a");
 	scoreboard_set_state(sb, &sb->slots[0], SB_RELAYING);
-	scoreboard_begin(&sb->slots[1], (struct sockaddr *)&mapped, "a6");
+	scoreboard_begin(&sb->slots[1], (struct sockaddr *)&mapped, 64,
+	    "a6");
 	scoreboard_set_state(sb, &sb->slots[1], SB_READING);
-	scoreboard_begin(&sb->slots[2], (struct sockaddr *)&b, "b");
+	scoreboard_begin(&sb->slots[2], (struct sockaddr *)&b, 64, "b");
 	scoreboard_set_state(sb, &sb->slots[2], SB_RELAYING);
 	/* Idle slots keep the last client but no longer count. */
-	scoreboard_begin(&sb->slots[3], (struct sockaddr *)&a, "a");
+	scoreboard_begin(&sb->slots[3], (struct sockaddr *)&a, 64, "a");
 	scoreboard_set_state(sb, &sb->slots[3], SB_IDLE);
 	ck_assert_uint_eq(scoreboard_client_tunnels(sb, 5, &sb->slots[4],
-	    (struct sockaddr *)&a), 2);
+	    (struct sockaddr *)&a, 64), 2);
 	ck_assert_uint_eq(scoreboard_client_tunnels(sb, 5, &sb->slots[0],
-	    (struct sockaddr *)&a), 1);
+	    (struct sockaddr *)&a, 64), 1);
 	ck_assert_uint_eq(scoreboard_client_tunnels(sb, 5, &sb->slots[4],
-	    (struct sockaddr *)&b), 1);
+	    (struct sockaddr *)&b, 64), 1);
 	/* Only the slots the master said there are. */
 	ck_assert_uint_eq(scoreboard_client_tunnels(sb, 1, &sb->slots[4],
-	    (struct sockaddr *)&a), 1);
+	    (struct sockaddr *)&a, 64), 1);
 	scoreboard_destroy(sb, 5);
 }
 END_TEST
@@ -156,7 +157,7 @@ START_TEST(test_snapshot)
 	struct sockaddr_storage	 a = v4("198.51.100.1");
 	struct sb_slot		 copy;
 
-	scoreboard_begin(&sb->slots[0], (struct sockaddr *)&a,
+	scoreboard_begin(&sb->slots[0], (struct sockaddr *)&a, 64,
 	    "198.51.100.1:5000");
 	scoreboard_set_target(&sb->slots[0], "example.org:443");
 	atomic_fetch_add(&sb->slots[0].bytes.up, 1000);
@@ -168,7 +169,7 @@ START_TEST(test_snapshot)
 	ck_assert_str_eq(scoreboard_state_name(
 	    (enum sb_state)atomic_load(&copy.state)), "relaying");
 	/* A new tunnel starts from zero bytes and no target. */
-	scoreboard_begin(&sb->slots[0], (struct sockaddr *)&a, "x");
+	scoreboard_begin(&sb->slots[0], (struct sockaddr *)&a, 64, "x");
 	ck_assert_uint_eq(atomic_load(&sb->slots[0].bytes.up), 0);
 	ck_assert_str_eq(sb->slots[0].target, "");
 	scoreboard_destroy(sb, 1);
@@ -262,7 +263,7 @@ START_TEST(test_hostile_fill)
 	else	/* the two as idle, the reserve invalid */
 		ck_assert(c.idle == 2 && c.total == 2 && c.invalid == 1);
 	tunnels = scoreboard_client_tunnels(sb, n, &sb->slots[0],
-	    (struct sockaddr *)&a);
+	    (struct sockaddr *)&a, 64);
 	ck_assert_uint_lt(tunnels, n);
 	for (i = 0; i < n; i++) {
 		scoreboard_snapshot(&sb->slots[i], &copy);
@@ -594,6 +595,61 @@ START_TEST(test_reasons_each_counted)
 }
 END_TEST
 
+/*
+ * max_tunnels_per_client counts an IPv6 client by its first prefix6 bits
+ * (a /64 by default): a host rotating addresses inside its prefix is
+ * still one client.  IPv4, mapped or not, is counted per address.
+ */
+static const struct {
+	unsigned	 prefix6;
+	const char	*a;		/* holds a tunnel */
+	const char	*b;		/* asks: does a count as b? */
+	unsigned	 same;
+} prefix_tab[] = {
+	{ 64,  "2001:db8:1:2::1",	"2001:db8:1:2:ffff::ffff", 1 },
+	{ 64,  "2001:db8:1:2:aaaa::1",	"2001:db8:1:2:bbbb::2", 1 },
+	{ 64,  "2001:db8:1:2::1",	"2001:db8:1:3::1",	0 },
+	{ 64,  "2001:db8:1:2::1",	"2001:db9:1:2::1",	0 },
+	{ 64,  "2002:c000:207::1",	"2002:c000:207::2",	1 },
+	{ 64,  "64:ff9b::c000:207",	"64:ff9b::c000:208",	1 },
+	{ 128, "2001:db8:1:2::1",	"2001:db8:1:2::2",	0 },
+	{ 128, "2001:db8:1:2::1",	"2001:db8:1:2::1",	1 },
+	{ 56,  "2001:db8:1:200::1",	"2001:db8:1:2ff::1",	1 },
+	{ 56,  "2001:db8:1:200::1",	"2001:db8:1:300::1",	0 },
+	{ 60,  "2001:db8:1:20::1",	"2001:db8:1:2f::1",	1 },
+	{ 60,  "2001:db8:1:20::1",	"2001:db8:1:30::1",	0 },
+	{ 32,  "2001:db8:1::1",		"2001:db8:ffff::1",	1 },
+	{ 64,  "192.0.2.7",		"192.0.2.8",		0 },
+	{ 64,  "192.0.2.7",		"192.0.2.7",		1 },
+	{ 64,  "::ffff:192.0.2.7",	"::ffff:192.0.2.8",	0 },
+	{ 64,  "::ffff:192.0.2.7",	"192.0.2.7",		1 },
+	{ 64,  "192.0.2.7",		"::ffff:192.0.2.7",	1 }
+};
+
+static struct sockaddr_storage
+any_addr(const char *ip)
+{
+	return strchr(ip, ':') != NULL ? v6(ip) : v4(ip);
+}
+
+START_TEST(test_client_ipv6_prefix)
+{
+	struct scoreboard	*sb = scoreboard_create(2);
+	struct sockaddr_storage	 a = any_addr(prefix_tab[_i].a);
+	struct sockaddr_storage	 b = any_addr(prefix_tab[_i].b);
+
+	scoreboard_begin(&sb->slots[0], (struct sockaddr *)&a,
+	    prefix_tab[_i].prefix6, "a");
+	scoreboard_set_state(sb, &sb->slots[0], SB_RELAYING);
+	ck_assert_msg(scoreboard_client_tunnels(sb, 2, &sb->slots[1],
+	    (struct sockaddr *)&b, prefix_tab[_i].prefix6) ==
+	    prefix_tab[_i].same, "/%u: %s counted as %s: want %u",
+	    prefix_tab[_i].prefix6, prefix_tab[_i].a, prefix_tab[_i].b,
+	    prefix_tab[_i].same);
+	scoreboard_destroy(sb, 2);
+}
+END_TEST
+
 Suite *
 scoreboard_suite(void)
 {
@@ -612,6 +668,11 @@ scoreboard_suite(void)
 	tc = tcase_create("reasons");
 	tcase_add_test(tc, test_reasons_from_sources);
 	tcase_add_test(tc, test_reasons_each_counted);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("prefix");
+	tcase_add_loop_test(tc, test_client_ipv6_prefix, 0,
+	    sizeof(prefix_tab) / sizeof(prefix_tab[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

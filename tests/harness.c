@@ -2004,3 +2004,9 @@ harness_ns_pid(pid_t pid)
 	free(text);
 	return (pid_t)last;
 }
+
+int
+harness_netns_ip(const char *args)
+{
+	return ip_cmd(args, 0);
+}

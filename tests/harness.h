@@ -322,5 +322,11 @@ int	harness_pidns_enter(pid_t *init);
 int	harness_pidns_leave(void);
 /* The pid that `pid` has in its own (innermost) namespace, or -1. */
 pid_t	harness_ns_pid(pid_t pid);
+/*
+ * In the namespace, run "ip ARGS" (space-separated; e.g. "addr add
+ * 203.0.113.7/32 dev lo" to give this host an address, as a gateway's
+ * WAN address is).  Returns 0, or -1 with ip's output on stderr.
+ */
+int	harness_netns_ip(const char *args);
 
 #endif
