@@ -397,22 +397,21 @@ printable(const char *s, char *out, size_t len)
 	out[i] = '\0';
 }
 
-/* crypt(3) of pass against hash, compared without early exit. */
+/*
+ * crypt(3) of the password against hash, compared without early exit.
+ * The password is passed where it lies, at the end of c->cred, which is
+ * NUL-ended (and holds no NUL: CTLs are refused): no copy, so no buffer
+ * whose size must agree with the AUTH_PASS_MAX bound of the parser.
+ */
 static int
 verify(const struct auth_creds *c, const char *hash)
 {
-	char	pass[AUTH_PASS_MAX + 1];
 	char	*out;
 	size_t	hlen = strlen(hash);
-	int	ok;
 
-	memcpy(pass, c->pass, c->pass_len);
-	pass[c->pass_len] = '\0';
-	out = crypt(pass, hash);
-	memset(pass, 0, sizeof(pass));
-	ok = out != NULL && out[0] != '*' && strlen(out) == hlen &&
+	out = crypt(c->pass, hash);
+	return out != NULL && out[0] != '*' && strlen(out) == hlen &&
 	    auth_equal(out, hash, hlen);
-	return ok;
 }
 
 enum auth_result

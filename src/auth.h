@@ -30,8 +30,8 @@ struct auth_creds {
 	size_t	len;				/* octets in cred */
 	char	user[AUTH_USER_MAX + 1];
 	size_t	user_len;
-	const char *pass;			/* points into cred */
-	size_t	pass_len;
+	const char *pass;			/* into cred, so NUL-ended */
+	size_t	pass_len;			/* at most AUTH_PASS_MAX */
 };
 
 enum auth_result {
@@ -78,7 +78,8 @@ size_t	auth_base64_encode(const unsigned char *in, size_t inlen, char *out,
  * trimmed): scheme "Basic" in any case, one or more spaces, a strict
  * base64 token, nothing after it.  The decoded text is split at the first
  * colon; CTL octets (0x00-0x1f, 0x7f) in either part, an empty or too
- * long user name are refused.  Returns 0 or -1 (AUTH_MALFORMED).
+ * long user name, a password over AUTH_PASS_MAX octets are refused.
+ * Returns 0 or -1 (AUTH_MALFORMED).
  */
 int	auth_parse_header(const char *value, size_t len, struct auth_creds *c);
 

@@ -5,6 +5,9 @@
  * cache and crypt(3) verification; plus the auth_file / auth_realm
  * directives through config_parse_buffer() and config_load().
  */
+#ifdef __linux__
+#include <crypt.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +438,74 @@ START_TEST(test_check_hash_changed)
 }
 END_TEST
 
+/* --- the password bound ------------------------------------------------- */
+
+/* "Basic " + base64 of user:pass with a pass of `plen` 'p' octets. */
+static void
+long_cred(char *hdr, size_t hdrlen, const char *user, size_t plen)
+{
+	unsigned char	raw[AUTH_CRED_MAX + 16];
+	size_t		ulen = strlen(user);
+
+	ck_assert_uint_le(ulen + 1 + plen, sizeof(raw));
+	memcpy(raw, user, ulen);
+	raw[ulen] = ':';
+	memset(raw + ulen + 1, 'p', plen);
+	memcpy(hdr, "Basic ", 6);
+	ck_assert_uint_gt(auth_base64_encode(raw, ulen + 1 + plen, hdr + 6,
+	    hdrlen - 6), 0);
+}
+
+/*
+ * A password of AUTH_PASS_MAX (256) octets is verified and opens; one
+ * more octet is malformed, for a known user and an unknown one alike,
+ * before any hash is computed.
+ */
+START_TEST(test_password_bound)
+{
+	static struct auth_cache	 cache;
+	struct auth_entry		 u[1] = { { "u", "" } };
+	struct auth_creds		 c;
+	char				 pass[AUTH_PASS_MAX + 2], user[32];
+	char				 hdr[AUTH_B64_MAX + 64], longuser[80];
+	const char			*h;
+
+	ck_assert_int_eq(AUTH_PASS_MAX, 256);
+	memset(pass, 'p', AUTH_PASS_MAX);
+	pass[AUTH_PASS_MAX] = '\0';
+	ck_assert_ptr_nonnull(h = crypt(pass, "$6$boundary$"));
+	ck_assert_int_eq(h[0], '$');
+	snprintf(u[0].hash, sizeof(u[0].hash), "%s", h);
+	memset(&cache, 0, sizeof(cache));
+
+	long_cred(hdr, sizeof(hdr), "u", AUTH_PASS_MAX);
+	ck_assert_int_eq(auth_parse_header(hdr, strlen(hdr), &c), 0);
+	ck_assert_uint_eq(c.pass_len, AUTH_PASS_MAX);
+	ck_assert_int_eq(auth_check(u, 1, &cache, hdr, strlen(hdr),
+	    user, sizeof(user)), AUTH_OK);
+	/* One octet short is another password. */
+	long_cred(hdr, sizeof(hdr), "u", AUTH_PASS_MAX - 1);
+	ck_assert_int_eq(auth_check(u, 1, &cache, hdr, strlen(hdr),
+	    user, sizeof(user)), AUTH_BAD_PASSWORD);
+
+	long_cred(hdr, sizeof(hdr), "u", AUTH_PASS_MAX + 1);
+	ck_assert_int_eq(auth_parse_header(hdr, strlen(hdr), &c), -1);
+	ck_assert_int_eq(auth_check(u, 1, &cache, hdr, strlen(hdr),
+	    user, sizeof(user)), AUTH_MALFORMED);
+	long_cred(hdr, sizeof(hdr), "nobody", AUTH_PASS_MAX + 1);
+	ck_assert_int_eq(auth_check(u, 1, &cache, hdr, strlen(hdr),
+	    user, sizeof(user)), AUTH_MALFORMED);
+
+	/* The longest user name with the longest password still fits. */
+	memset(longuser, 'n', AUTH_USER_MAX);
+	longuser[AUTH_USER_MAX] = '\0';
+	long_cred(hdr, sizeof(hdr), longuser, AUTH_PASS_MAX);
+	ck_assert_int_eq(auth_parse_header(hdr, strlen(hdr), &c), 0);
+	ck_assert_uint_eq(c.pass_len, AUTH_PASS_MAX);
+	ck_assert_uint_eq(c.len, AUTH_CRED_MAX);
+}
+END_TEST
+
 /* --- the directives ------------------------------------------------------ */
 
 START_TEST(test_config_directives)
@@ -545,6 +616,7 @@ auth_suite(void)
 	tcase_add_test(tc, test_cache);
 	tcase_add_test(tc, test_check);
 	tcase_add_test(tc, test_check_hash_changed);
+	tcase_add_test(tc, test_password_bound);
 	tcase_add_test(tc, test_config_directives);
 	tcase_add_test(tc, test_documented);
 	tcase_add_test(tc, test_config_load_users);
