@@ -403,8 +403,9 @@ authorized(struct worker *w, struct tunnel *t, const struct request *req)
 
 	if (w->cfg->auth_file[0] == '\0')
 		return 1;
-	r = auth_check(w->cfg->auth_users, w->cfg->nauth_users, &cache,
-	    req->proxy_auth, req->proxy_auth_len, t->user, sizeof(t->user));
+	r = auth_check(w->cfg->auth_users, w->cfg->nauth_users,
+	    w->cfg->auth_dummy, &cache, req->proxy_auth, req->proxy_auth_len,
+	    t->user, sizeof(t->user));
 	if (r == AUTH_OK)
 		return 1;
 	if (r != AUTH_MISSING)
