@@ -8,18 +8,24 @@
 /* glibc declares crypt() in unistd.h only for _DEFAULT_SOURCE. */
 #include <crypt.h>
 #endif
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
 
 #define AUTH_LINE_MAX		1024
 #define AUTH_USERS_MAX		10000
+#define DUMMY_TRIES		8	/* refused settings tried per family */
+#define DUMMY_ROUNDS		8	/* timings of a cheap candidate */
+#define DUMMY_DEAR_ROUNDS	2	/* of one above DUMMY_DEAR_NS */
+#define DUMMY_DEAR_NS		10000000LL
 
 static const char	b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -397,31 +403,334 @@ printable(const char *s, char *out, size_t len)
 	out[i] = '\0';
 }
 
-/* crypt(3) of pass against hash, compared without early exit. */
+/*
+ * crypt(3) of the password against hash, compared without early exit.
+ * The password is passed where it lies, at the end of c->cred, which is
+ * NUL-ended (and holds no NUL: CTLs are refused): no copy, so no buffer
+ * whose size must agree with the AUTH_PASS_MAX bound of the parser.
+ */
 static int
 verify(const struct auth_creds *c, const char *hash)
 {
-	char	pass[AUTH_PASS_MAX + 1];
 	char	*out;
 	size_t	hlen = strlen(hash);
-	int	ok;
 
-	memcpy(pass, c->pass, c->pass_len);
-	pass[c->pass_len] = '\0';
-	out = crypt(pass, hash);
-	memset(pass, 0, sizeof(pass));
-	ok = out != NULL && out[0] != '*' && strlen(out) == hlen &&
+	out = crypt(c->pass, hash);
+	return out != NULL && out[0] != '*' && strlen(out) == hlen &&
 	    auth_equal(out, hash, hlen);
-	return ok;
+}
+
+/*
+ * The unknown user's dummy.  Which hash of a file costs the most is
+ * found in two steps.  Within one scheme the cost parameters order the
+ * hashes exactly (sha-crypt rounds, bcrypt's log2 cost, yescrypt's N, r,
+ * p and t), so the dearest of each scheme is chosen by reading them: no
+ * timing, whatever the number of users.  Between schemes no formula
+ * does: yescrypt is bound by memory, bcrypt and sha-crypt by the CPU,
+ * sha-crypt grows with the password and the others do not, and the
+ * ratios depend on the machine and the libcrypt build.  So the (at most
+ * four) candidates are timed, once, when the file is loaded.  The CPU
+ * time of the process is used, not the wall clock, so that a busy
+ * machine does not reorder them; the least of a few runs is kept.
+ */
+enum family {
+	FAMILY_YESCRYPT,
+	FAMILY_SHA512,
+	FAMILY_SHA256,
+	FAMILY_BCRYPT,
+	FAMILY_NONE
+};
+
+static enum family
+family_of(const char *hash)
+{
+	if (strncmp(hash, "$y$", 3) == 0)
+		return FAMILY_YESCRYPT;
+	if (strncmp(hash, "$6$", 3) == 0)
+		return FAMILY_SHA512;
+	if (strncmp(hash, "$5$", 3) == 0)
+		return FAMILY_SHA256;
+	if (strncmp(hash, "$2", 2) == 0)
+		return FAMILY_BCRYPT;
+	return FAMILY_NONE;
+}
+
+/* a * b, held at ULLONG_MAX rather than wrapping. */
+static unsigned long long
+mul_sat(unsigned long long a, unsigned long long b)
+{
+	return b != 0 && a > ULLONG_MAX / b ? ULLONG_MAX : a * b;
+}
+
+/* sha-crypt: "rounds=N$" (libxcrypt: 1000-999999999, no leading 0). */
+static unsigned long long
+sha_work(const char *p)
+{
+	unsigned long long	rounds = 0;
+
+	if (strncmp(p, "rounds=", 7) != 0)
+		return 5000;
+	if (p[7] < '1' || p[7] > '9')
+		return 0;
+	for (p += 7; *p >= '0' && *p <= '9' && rounds <= 999999999; p++)
+		rounds = rounds * 10 + (unsigned long long)(*p - '0');
+	if (*p != '$' || rounds < 1000 || rounds > 999999999)
+		return 0;
+	return rounds;
+}
+
+/* bcrypt: a two-digit log2 cost, 04-31. */
+static unsigned long long
+bcrypt_work(const char *p)
+{
+	unsigned	cost;
+
+	if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9' ||
+	    p[2] != '$')
+		return 0;
+	cost = (unsigned)(p[0] - '0') * 10 + (unsigned)(p[1] - '0');
+	return cost < 4 || cost > 31 ? 0 : 1ULL << cost;
+}
+
+/*
+ * One yescrypt parameter as libxcrypt encodes it: the first character
+ * says how many follow and gives the high bits, the others the lower
+ * ones, six at a time.  Returns the end, or NULL if bad.
+ */
+static const char *
+yes_decode(const char *p, unsigned long long min, unsigned long long *v)
+{
+	static const char	itoa64[] = "./0123456789ABCDEFGHIJKLMNOPQRSTU"
+				    "VWXYZabcdefghijklmnopqrstuvwxyz";
+	unsigned long long	start = 0, end = 47, chars = 1, bits = 0, c;
+	const char		*q;
+
+	if (*p == '\0' || (q = strchr(itoa64, *p++)) == NULL)
+		return NULL;
+	c = (unsigned long long)(q - itoa64);
+	*v = min;
+	for (; c > end; chars++, bits += 6) {
+		*v += (end + 1 - start) << bits;
+		start = end + 1;
+		end = start + (62 - end) / 2;
+	}
+	*v += (c - start) << bits;
+	while (--chars > 0) {
+		if (*p == '\0' || (q = strchr(itoa64, *p++)) == NULL)
+			return NULL;
+		bits -= 6;
+		*v += (unsigned long long)(q - itoa64) << bits;
+	}
+	return p;
+}
+
+/*
+ * yescrypt: flavour, log2 N, r, then optionally which of p, t (and
+ * others) follow.  Its work is N * r * p times a pass factor: t 0 reads
+ * the memory 4/3 times, t 1 5/3 times, t n >= 2 n times (in thirds).
+ */
+static unsigned long long
+yescrypt_work(const char *p)
+{
+	unsigned long long	flavor, nlog2, r, have = 0, par = 1, t = 0;
+
+	if ((p = yes_decode(p, 0, &flavor)) == NULL ||
+	    (p = yes_decode(p, 1, &nlog2)) == NULL || nlog2 > 62 ||
+	    (p = yes_decode(p, 1, &r)) == NULL)
+		return 0;
+	if (*p != '$' && ((p = yes_decode(p, 1, &have)) == NULL ||
+	    ((have & 1) && (p = yes_decode(p, 2, &par)) == NULL) ||
+	    ((have & 2) && (p = yes_decode(p, 1, &t)) == NULL)))
+		return 0;
+	(void)flavor;
+	return mul_sat(mul_sat(mul_sat(1ULL << nlog2, r), par),
+	    t == 0 ? 4 : t == 1 ? 5 : mul_sat(t, 3));
+}
+
+/*
+ * The work hash's parameters ask of its scheme, in that scheme's own
+ * unit (comparable within a family only); 0 for parameters crypt(3)
+ * refuses, as it then fails at once.
+ */
+static unsigned long long
+hash_work(const char *hash)
+{
+	switch (family_of(hash)) {
+	case FAMILY_YESCRYPT:
+		return yescrypt_work(hash + 3);
+	case FAMILY_SHA512:
+	case FAMILY_SHA256:
+		return sha_work(hash + 3);
+	case FAMILY_BCRYPT:
+		return strlen(hash) > 4 ? bcrypt_work(hash + 4) : 0;
+	case FAMILY_NONE:
+		break;
+	}
+	return 0;
+}
+
+static long long
+cpu_ns(void)
+{
+	struct timespec	ts;
+
+#ifdef CLOCK_PROCESS_CPUTIME_ID
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0)
+		return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+#endif
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* CPU time of one crypt() with a pass_len-octet password. */
+static long long
+crypt_ns(const char *hash, size_t pass_len)
+{
+	char		pass[AUTH_PASS_MAX + 1];
+	long long	t;
+
+	if (pass_len > AUTH_PASS_MAX)
+		pass_len = AUTH_PASS_MAX;
+	memset(pass, 'x', pass_len);
+	pass[pass_len] = '\0';
+	t = cpu_ns();
+	(void)crypt(pass, hash);
+	return cpu_ns() - t;
+}
+
+/*
+ * Time each candidate at both lengths, keeping the least of several
+ * runs: a run is only ever slowed (by another process on the same
+ * cache, a slow clock), never sped up.  The candidates take turns, so
+ * that a noisy moment hits all of them rather than one, and the cheap
+ * ones, whose noise is largest against their cost, get more turns.
+ */
+static void
+dummy_time(struct auth_dummy *d)
+{
+	struct auth_dummy_cand	*c;
+	long long		 t;
+	size_t			 i;
+	int			 round;
+
+	for (i = 0; i < d->n; i++)
+		d->cand[i].ns_short = d->cand[i].ns_long = LLONG_MAX;
+	for (round = 0; round < DUMMY_ROUNDS; round++)
+		for (i = 0; i < d->n; i++) {
+			c = &d->cand[i];
+			if (round >= DUMMY_DEAR_ROUNDS &&
+			    c->ns_short > DUMMY_DEAR_NS)
+				continue;
+			if ((t = crypt_ns(c->hash, 1)) < c->ns_short)
+				c->ns_short = t;
+			if ((t = crypt_ns(c->hash, AUTH_PASS_MAX)) < c->ns_long)
+				c->ns_long = t;
+		}
+}
+
+/*
+ * The hash of family f in users[0..n) whose parameters ask the most
+ * work, other than those in skip[0..nskip); NULL if none.
+ */
+static const char *
+family_dearest(const struct auth_entry *users, size_t n, enum family f,
+    const char *const *skip, size_t nskip)
+{
+	const char		*best = NULL;
+	unsigned long long	 most = 0, w;
+	size_t			 i, k;
+
+	for (i = 0; i < n; i++) {
+		if (family_of(users[i].hash) != f)
+			continue;
+		for (k = 0; k < nskip && strcmp(skip[k], users[i].hash) != 0;
+		    k++)
+			continue;
+		if (k < nskip)
+			continue;
+		w = hash_work(users[i].hash);
+		if (best == NULL || w > most) {
+			best = users[i].hash;
+			most = w;
+		}
+	}
+	return best;
+}
+
+/* 1 when crypt(3) computes a hash with this setting, rather than fail. */
+static int
+crypt_accepts(const char *hash)
+{
+	const char	*out = crypt("x", hash);
+
+	return out != NULL && out[0] != '*';
+}
+
+void
+auth_dummy_make(struct auth_dummy *d, const struct auth_entry *users,
+    size_t n)
+{
+	const char	*skip[DUMMY_TRIES], *h;
+	enum family	 f;
+	size_t		 nskip;
+
+	memset(d, 0, sizeof(*d));
+	/*
+	 * A setting crypt(3) refuses (a bcrypt salt cut short, a yescrypt N
+	 * too large to allocate) fails at once and so costs nothing: the
+	 * next dearest of the family is tried.
+	 */
+	for (f = FAMILY_YESCRYPT; f < FAMILY_NONE; f++)
+		for (nskip = 0; nskip < DUMMY_TRIES; nskip++) {
+			if ((h = family_dearest(users, n, f, skip, nskip)) ==
+			    NULL)
+				break;
+			if (crypt_accepts(h)) {
+				snprintf(d->cand[d->n++].hash,
+				    sizeof(d->cand[0].hash), "%s", h);
+				break;
+			}
+			skip[nskip] = h;
+		}
+	if (d->n > 1)
+		dummy_time(d);
+}
+
+const char *
+auth_dummy_hash(const struct auth_dummy *d, size_t pass_len)
+{
+	const struct auth_dummy_cand	*c;
+	long long			 cost, most = -1;
+	size_t				 i, best = 0;
+
+	if (d == NULL || d->n == 0)
+		return NULL;
+	if (pass_len < 1)
+		pass_len = 1;
+	if (pass_len > AUTH_PASS_MAX)
+		pass_len = AUTH_PASS_MAX;
+	for (i = 0; i < d->n && i < AUTH_DUMMY_MAX; i++) {
+		c = &d->cand[i];
+		/* Between the two lengths measured, sha-crypt grows evenly. */
+		cost = c->ns_short + (c->ns_long - c->ns_short) *
+		    (long long)(pass_len - 1) / (AUTH_PASS_MAX - 1);
+		if (cost > most) {
+			most = cost;
+			best = i;
+		}
+	}
+	return d->cand[best].hash;
 }
 
 enum auth_result
-auth_check(const struct auth_entry *users, size_t n, struct auth_cache *cache,
+auth_check(const struct auth_entry *users, size_t n,
+    const struct auth_dummy *dummy, struct auth_cache *cache,
     const char *value, size_t len, char *user, size_t userlen)
 {
 	struct auth_creds	 c;
 	const struct auth_entry	*e = NULL;
 	enum auth_result	 r;
+	const char		*hash;
 	size_t			 i;
 
 	printable("-", user, userlen);
@@ -438,9 +747,9 @@ auth_check(const struct auth_entry *users, size_t n, struct auth_cache *cache,
 	if (e != NULL && auth_cache_lookup(cache, &c, e->hash)) {
 		r = AUTH_OK;
 	} else if (e == NULL) {
-		/* Pay for a hash anyway: timing must not reveal user names. */
-		if (n > 0)
-			(void)verify(&c, users[0].hash);
+		/* Pay the dearest hash: timing must not reveal user names. */
+		if ((hash = auth_dummy_hash(dummy, c.pass_len)) != NULL)
+			(void)verify(&c, hash);
 		r = AUTH_UNKNOWN_USER;
 	} else if (verify(&c, e->hash)) {
 		auth_cache_insert(cache, &c, e->hash);

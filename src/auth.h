@@ -30,8 +30,8 @@ struct auth_creds {
 	size_t	len;				/* octets in cred */
 	char	user[AUTH_USER_MAX + 1];
 	size_t	user_len;
-	const char *pass;			/* points into cred */
-	size_t	pass_len;
+	const char *pass;			/* into cred, so NUL-ended */
+	size_t	pass_len;			/* at most AUTH_PASS_MAX */
 };
 
 enum auth_result {
@@ -60,6 +60,28 @@ struct auth_cache {
 	unsigned long	misses;
 };
 
+/* Scheme families of auth_file hashes: yescrypt, sha512, sha256, bcrypt. */
+#define AUTH_DUMMY_MAX		4
+
+/*
+ * What an unknown user's password is checked against, so that it costs
+ * what the dearest hash of the file costs and timing does not tell which
+ * names exist.  One candidate per scheme family present in the file: the
+ * hash whose cost parameters ask the most of that scheme.  With several
+ * families, each candidate's crypt(3) CPU time was measured for a
+ * 1-octet and an AUTH_PASS_MAX-octet password: sha-crypt grows with the
+ * password, yescrypt and bcrypt do not, so which family is dearest can
+ * depend on the length a client sends.
+ */
+struct auth_dummy {
+	size_t			n;		/* candidates, 0 none */
+	struct auth_dummy_cand {
+		char		hash[AUTH_HASH_MAX + 1];
+		long long	ns_short;	/* 1 octet */
+		long long	ns_long;	/* AUTH_PASS_MAX octets */
+	}			cand[AUTH_DUMMY_MAX];
+};
+
 /*
  * Strict base64 (RFC 4648 section 4, padded): only the alphabet, length
  * a multiple of 4, '=' only as one or two final characters, and the pad
@@ -78,7 +100,8 @@ size_t	auth_base64_encode(const unsigned char *in, size_t inlen, char *out,
  * trimmed): scheme "Basic" in any case, one or more spaces, a strict
  * base64 token, nothing after it.  The decoded text is split at the first
  * colon; CTL octets (0x00-0x1f, 0x7f) in either part, an empty or too
- * long user name are refused.  Returns 0 or -1 (AUTH_MALFORMED).
+ * long user name, a password over AUTH_PASS_MAX octets are refused.
+ * Returns 0 or -1 (AUTH_MALFORMED).
  */
 int	auth_parse_header(const char *value, size_t len, struct auth_creds *c);
 
@@ -93,6 +116,22 @@ int	auth_parse_header(const char *value, size_t len, struct auth_creds *c);
 int	auth_parse_file(const char *file, const char *text,
 	    struct auth_entry **out, size_t *n, char *err, size_t errlen);
 
+/*
+ * Make the dummy of users[0..n) into d: run when the file is loaded (and
+ * so on every reload), never per request.  Costs a few crypt(3) calls of
+ * each family's dearest hash when the file mixes families, none
+ * otherwise.
+ */
+void	auth_dummy_make(struct auth_dummy *d, const struct auth_entry *users,
+	    size_t n);
+
+/*
+ * The hash an unknown user's password of pass_len octets is checked
+ * against: the candidate whose measured cost, interpolated at pass_len,
+ * is highest.  NULL when d is NULL or has no candidate.
+ */
+const char *auth_dummy_hash(const struct auth_dummy *d, size_t pass_len);
+
 /* 1 when realm is 1-AUTH_REALM_MAX octets without '"', '\\' or CTL. */
 int	auth_realm_valid(const char *realm);
 
@@ -106,12 +145,13 @@ size_t	auth_challenge(char *buf, size_t len, const char *realm);
  * Check a Proxy-Authorization value (`value` NULL when the field is
  * absent) against users[0..n).  On return `user` holds the claimed user
  * name, made printable for logs ("-" when none), whatever the result.
- * Unknown users cost a hash too, so timing does not tell which names
- * exist.  A verified credential is cached in `cache`.
+ * An unknown user's password is checked against auth_dummy_hash(dummy),
+ * made from the same users, so it costs what the dearest hash costs.  A
+ * verified credential is cached in `cache`.
  */
 enum auth_result auth_check(const struct auth_entry *users, size_t n,
-	    struct auth_cache *cache, const char *value, size_t len,
-	    char *user, size_t userlen);
+	    const struct auth_dummy *dummy, struct auth_cache *cache,
+	    const char *value, size_t len, char *user, size_t userlen);
 
 /* "ok", "missing", "malformed", "unknown_user", "bad_password". */
 const char	*auth_result_name(enum auth_result r);

@@ -1076,6 +1076,14 @@ load_named_files(struct config *cfg, char *err, size_t errlen)
 		free(text);
 		if (rc == -1)
 			return -1;
+		if ((cfg->auth_dummy = malloc(sizeof(*cfg->auth_dummy))) ==
+		    NULL) {
+			snprintf(err, errlen, "%s: out of memory",
+			    cfg->auth_file);
+			return -1;
+		}
+		auth_dummy_make(cfg->auth_dummy, cfg->auth_users,
+		    cfg->nauth_users);
 	}
 	for (i = 0; i < cfg->nupstreams; i++) {
 		if (cfg->upstreams[i].cred_file[0] == '\0')
@@ -1142,6 +1150,7 @@ config_free(struct config *cfg)
 	free(cfg->ports);
 	free(cfg->dests);
 	free(cfg->auth_users);
+	free(cfg->auth_dummy);
 	for (i = 0; i < cfg->nupstreams; i++)
 		upstream_free(&cfg->upstreams[i]);
 	free(cfg->upstreams);

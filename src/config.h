@@ -12,6 +12,7 @@
 
 #include "policy.h"
 
+struct auth_dummy;
 struct auth_entry;
 struct upstream;
 
@@ -96,6 +97,7 @@ struct config {
 	char			 auth_realm[CONFIG_REALM_MAX + 1];
 	struct auth_entry	*auth_users;
 	size_t			 nauth_users;
+	struct auth_dummy	*auth_dummy;	/* for unknown users */
 	struct upstream		*upstreams;	/* upstream, in order */
 	size_t			 nupstreams;
 };

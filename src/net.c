@@ -198,14 +198,22 @@ net_lingering_close(int fd, long long linger_ms)
 	ssize_t		n;
 
 	if (shutdown(fd, SHUT_WR) == 0) {
-		/* Bounded in time and bytes, so a flooding peer cannot hold us. */
-		while (total < 1024 * 1024 && wait_fd(fd, POLLIN, deadline) == 1) {
+		/*
+		 * Read before waiting: what has already arrived is dropped even
+		 * with no time to linger (linger_ms 0), since close() with
+		 * unread bytes sends a reset instead of our FIN.  Bounded in
+		 * time and bytes, so a flooding peer cannot hold us.
+		 */
+		while (total < 1024 * 1024) {
 			n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-			if (n == 0 || (n == -1 && errno != EAGAIN &&
-			    errno != EINTR))
-				break;
-			if (n > 0)
+			if (n > 0) {
 				total += (size_t)n;
+				continue;
+			}
+			if (n == 0 || (errno != EAGAIN &&
+			    errno != EWOULDBLOCK && errno != EINTR) ||
+			    wait_fd(fd, POLLIN, deadline) != 1)
+				break;
 		}
 	}
 	close(fd);

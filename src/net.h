@@ -43,7 +43,9 @@ int	net_write_all(int fd, const void *buf, size_t len, long long deadline);
 /*
  * Half-close our side, then read and discard what the peer still sends,
  * for at most linger_ms or until EOF, then close.  Lets the peer read our
- * last response before any RST can destroy it.
+ * last response before any RST can destroy it.  Bytes already received
+ * are read even when linger_ms is 0: close at once, without a reset for
+ * what the peer sent before our answer.
  */
 void	net_lingering_close(int fd, long long linger_ms);
 

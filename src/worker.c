@@ -35,6 +35,8 @@
 
 #define LINGER_MS		2000
 #define LINGER_SHORT_MS		100
+/* Refusals of one address outside allow_client that may linger at once. */
+#define DENIED_LINGERING	2
 #define ACCEPT_SICK_LIMIT	10
 #define EXIT_SICK		3
 
@@ -174,12 +176,13 @@ linger_for(int status)
 }
 
 /*
- * Answer with an error, close so the client can read it, and log.  Bytes
- * the client sent after its head are never parsed: the connection ends.
+ * Answer with an error, close so the client can read it (lingering
+ * linger_ms at most), and log.  Bytes the client sent after its head are
+ * never parsed: the connection ends.
  */
 static void
-refuse(struct worker *w, struct tunnel *t, int status, const char *reason,
-    const char *detail)
+refuse_linger(struct worker *w, struct tunnel *t, int status,
+    const char *reason, const char *detail, long long linger_ms)
 {
 	char	buf[RESPONSE_MAX];
 	size_t	len;
@@ -191,10 +194,42 @@ refuse(struct worker *w, struct tunnel *t, int status, const char *reason,
 	    status == 405 ? "Allow: CONNECT\r\n" : status == 429 ||
 	    status == 503 ? RETRY_AFTER : NULL, time(NULL));
 	(void)net_write_all(t->client, buf, len, net_now_ms() + LINGER_MS);
-	net_lingering_close(t->client, linger_for(status));
+	net_lingering_close(t->client, linger_ms);
 	t->status = status;
 	t->reason = reason;
 	log_tunnel(w, t);
+}
+
+static void
+refuse(struct worker *w, struct tunnel *t, int status, const char *reason,
+    const char *detail)
+{
+	refuse_linger(w, t, status, reason, detail, linger_for(status));
+}
+
+/*
+ * A client outside allow_client gets its 403 at the least cost, since
+ * the per-client limit is for clients we serve: a host that may not use
+ * the proxy must not hold workers by opening connections and never
+ * closing them.  Its first DENIED_LINGERING refusals at a time linger
+ * LINGER_SHORT_MS, time for a client that sent its request to read the
+ * answer and close; beyond that we close at once, after dropping what it
+ * sent before the answer so that close() sends a FIN, not a reset.  A
+ * request still in flight then draws a reset, which some TCP stacks let
+ * destroy the answer: a price paid by a host with more than
+ * DENIED_LINGERING connections refused at once, not by a lone client.
+ */
+static void
+refuse_denied(struct worker *w, struct tunnel *t)
+{
+	long long	linger = LINGER_SHORT_MS;
+
+	if (scoreboard_client_tunnels(w->sb, w->env->nslots, w->slot,
+	    (struct sockaddr *)&t->peer, w->cfg->max_tunnels_ipv6_prefix) >=
+	    DENIED_LINGERING)
+		linger = 0;
+	refuse_linger(w, t, 403, "client_denied", "client not allowed",
+	    linger);
 }
 
 /* Why a tunnel ended, as the access record says it. */
@@ -369,8 +404,9 @@ authorized(struct worker *w, struct tunnel *t, const struct request *req)
 
 	if (w->cfg->auth_file[0] == '\0')
 		return 1;
-	r = auth_check(w->cfg->auth_users, w->cfg->nauth_users, &cache,
-	    req->proxy_auth, req->proxy_auth_len, t->user, sizeof(t->user));
+	r = auth_check(w->cfg->auth_users, w->cfg->nauth_users,
+	    w->cfg->auth_dummy, &cache, req->proxy_auth, req->proxy_auth_len,
+	    t->user, sizeof(t->user));
 	if (r == AUTH_OK)
 		return 1;
 	if (r != AUTH_MISSING)
@@ -397,7 +433,7 @@ serve(struct worker *w, struct tunnel *t)
 	int		 status = 400;
 
 	if (!policy_client_allowed(w->cfg, (struct sockaddr *)&t->peer)) {
-		refuse(w, t, 403, "client_denied", "client not allowed");
+		refuse_denied(w, t);
 		return;
 	}
 	if (w->cfg->max_tunnels_per_client > 0 &&

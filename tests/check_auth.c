@@ -5,6 +5,9 @@
  * cache and crypt(3) verification; plus the auth_file / auth_realm
  * directives through config_parse_buffer() and config_load().
  */
+#ifdef __linux__
+#include <crypt.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,7 +371,11 @@ static const struct auth_entry users[] = {
 static enum auth_result
 check(struct auth_cache *cache, const char *value, char *user)
 {
-	return auth_check(users, NITEMS(users), cache, value,
+	static struct auth_dummy	dummy;
+
+	if (dummy.n == 0)
+		auth_dummy_make(&dummy, users, NITEMS(users));
+	return auth_check(users, NITEMS(users), &dummy, cache, value,
 	    value != NULL ? strlen(value) : 0, user, 32);
 }
 
@@ -421,17 +428,224 @@ START_TEST(test_check_hash_changed)
 	char				user[32];
 
 	memset(&cache, 0, sizeof(cache));
-	ck_assert_int_eq(auth_check(u, 1, &cache, "Basic YWxpY2U6c2VjcmV0",
-	    22, user, sizeof(user)), AUTH_OK);
+	ck_assert_int_eq(auth_check(u, 1, NULL, &cache,
+	    "Basic YWxpY2U6c2VjcmV0", 22, user, sizeof(user)), AUTH_OK);
 	/* Same password under another salt: verified again, still fine. */
 	snprintf(u[0].hash, sizeof(u[0].hash), "%s", HASHY);
-	ck_assert_int_eq(auth_check(u, 1, &cache, "Basic YWxpY2U6c2VjcmV0",
-	    22, user, sizeof(user)), AUTH_OK);
+	ck_assert_int_eq(auth_check(u, 1, NULL, &cache,
+	    "Basic YWxpY2U6c2VjcmV0", 22, user, sizeof(user)), AUTH_OK);
 	ck_assert_uint_eq(cache.hits, 0);
 	/* A new password: the cached old one no longer opens. */
 	snprintf(u[0].hash, sizeof(u[0].hash), "%s", HASH5);
-	ck_assert_int_eq(auth_check(u, 1, &cache, "Basic YWxpY2U6c2VjcmV0",
-	    22, user, sizeof(user)), AUTH_BAD_PASSWORD);
+	ck_assert_int_eq(auth_check(u, 1, NULL, &cache,
+	    "Basic YWxpY2U6c2VjcmV0", 22, user, sizeof(user)),
+	    AUTH_BAD_PASSWORD);
+}
+END_TEST
+
+/* --- the password bound ------------------------------------------------- */
+
+/* "Basic " + base64 of user:pass with a pass of `plen` 'p' octets. */
+static void
+long_cred(char *hdr, size_t hdrlen, const char *user, size_t plen)
+{
+	unsigned char	raw[AUTH_CRED_MAX + 16];
+	size_t		ulen = strlen(user);
+
+	ck_assert_uint_le(ulen + 1 + plen, sizeof(raw));
+	memcpy(raw, user, ulen);
+	raw[ulen] = ':';
+	memset(raw + ulen + 1, 'p', plen);
+	memcpy(hdr, "Basic ", 6);
+	ck_assert_uint_gt(auth_base64_encode(raw, ulen + 1 + plen, hdr + 6,
+	    hdrlen - 6), 0);
+}
+
+/*
+ * A password of AUTH_PASS_MAX (256) octets is verified and opens; one
+ * more octet is malformed, for a known user and an unknown one alike,
+ * before any hash is computed.
+ */
+START_TEST(test_password_bound)
+{
+	static struct auth_cache	 cache;
+	struct auth_entry		 u[1] = { { "u", "" } };
+	struct auth_creds		 c;
+	char				 pass[AUTH_PASS_MAX + 2], user[32];
+	char				 hdr[AUTH_B64_MAX + 64], longuser[80];
+	const char			*h;
+
+	ck_assert_int_eq(AUTH_PASS_MAX, 256);
+	memset(pass, 'p', AUTH_PASS_MAX);
+	pass[AUTH_PASS_MAX] = '\0';
+	ck_assert_ptr_nonnull(h = crypt(pass, "$6$boundary$"));
+	ck_assert_int_eq(h[0], '$');
+	snprintf(u[0].hash, sizeof(u[0].hash), "%s", h);
+	memset(&cache, 0, sizeof(cache));
+
+	long_cred(hdr, sizeof(hdr), "u", AUTH_PASS_MAX);
+	ck_assert_int_eq(auth_parse_header(hdr, strlen(hdr), &c), 0);
+	ck_assert_uint_eq(c.pass_len, AUTH_PASS_MAX);
+	ck_assert_int_eq(auth_check(u, 1, NULL, &cache, hdr, strlen(hdr),
+	    user, sizeof(user)), AUTH_OK);
+	/* One octet short is another password. */
+	long_cred(hdr, sizeof(hdr), "u", AUTH_PASS_MAX - 1);
+	ck_assert_int_eq(auth_check(u, 1, NULL, &cache, hdr, strlen(hdr),
+	    user, sizeof(user)), AUTH_BAD_PASSWORD);
+
+	long_cred(hdr, sizeof(hdr), "u", AUTH_PASS_MAX + 1);
+	ck_assert_int_eq(auth_parse_header(hdr, strlen(hdr), &c), -1);
+	ck_assert_int_eq(auth_check(u, 1, NULL, &cache, hdr, strlen(hdr),
+	    user, sizeof(user)), AUTH_MALFORMED);
+	long_cred(hdr, sizeof(hdr), "nobody", AUTH_PASS_MAX + 1);
+	ck_assert_int_eq(auth_check(u, 1, NULL, &cache, hdr, strlen(hdr),
+	    user, sizeof(user)), AUTH_MALFORMED);
+
+	/* The longest user name with the longest password still fits. */
+	memset(longuser, 'n', AUTH_USER_MAX);
+	longuser[AUTH_USER_MAX] = '\0';
+	long_cred(hdr, sizeof(hdr), longuser, AUTH_PASS_MAX);
+	ck_assert_int_eq(auth_parse_header(hdr, strlen(hdr), &c), 0);
+	ck_assert_uint_eq(c.pass_len, AUTH_PASS_MAX);
+	ck_assert_uint_eq(c.len, AUTH_CRED_MAX);
+}
+END_TEST
+
+/* --- the unknown user's dummy -------------------------------------------- */
+
+/*
+ * Within one scheme, the dearest parameters win, in whatever order the
+ * users come: no timing is involved (one family only).
+ */
+#define SALT16	"abcdefghijklmnop"
+#define SALT22	"abcdefghijklmnopqrstuu"
+
+/*
+ * Within one scheme, the dearest parameters win, in whatever order the
+ * users come: no timing is involved (one family only).  A setting that
+ * crypt(3) refuses fails at once, so it is never the dearest.
+ */
+static const struct {
+	const char	*hash[3];
+	const char	*dearest;
+} rank_cases[] = {
+	{ { "$6$rounds=1000$s$h", HASH6, "$6$rounds=20000$s$h" },
+	    "$6$rounds=20000$s$h" },
+	{ { "$6$rounds=4999$s$h", HASH6, "$6$rounds=999$s$h" }, HASH6 },
+	{ { "$6$rounds=1000000000$s$h", "$6$rounds=01000$s$h",
+	    "$6$rounds=1000$s$h" }, "$6$rounds=1000$s$h" },
+	{ { HASH5, "$5$rounds=5001$s$h", "$5$rounds=5000$s$h" },
+	    "$5$rounds=5001$s$h" },
+	{ { "$2a$04$" SALT22, "$2y$07$" SALT22, HASH2B }, "$2y$07$" SALT22 },
+	{ { "$2b$32$" SALT22, "$2b$03$" SALT22, HASH2B }, HASH2B },
+	{ { "$2b$09$abc", "$2b$04$" SALT22, HASH2B }, HASH2B },
+	{ { HASHY, "$y$jAT$" SALT16 "$h", "$y$j8T$" SALT16 "$h" },
+	    "$y$jAT$" SALT16 "$h" },
+	{ { "$y$j9U$" SALT16 "$h", HASHY, "$y$j9S$" SALT16 "$h" },
+	    "$y$j9U$" SALT16 "$h" },
+	{ { HASHY, "$y$jZT$" SALT16 "$h", "$y$j9$" SALT16 "$h" }, HASHY },
+};
+
+START_TEST(test_dummy_rank)
+{
+	struct auth_entry	u[3];
+	struct auth_dummy	d;
+	size_t			i, k;
+
+	/* Every rotation of the three users picks the same one. */
+	for (k = 0; k < 3; k++) {
+		memset(u, 0, sizeof(u));
+		for (i = 0; i < 3; i++) {
+			snprintf(u[i].user, sizeof(u[i].user), "u%zu", i);
+			snprintf(u[i].hash, sizeof(u[i].hash), "%s",
+			    rank_cases[_i].hash[(i + k) % 3]);
+		}
+		auth_dummy_make(&d, u, 3);
+		ck_assert_uint_eq(d.n, 1);
+		ck_assert_str_eq(d.cand[0].hash, rank_cases[_i].dearest);
+		ck_assert_str_eq(auth_dummy_hash(&d, 8),
+		    rank_cases[_i].dearest);
+	}
+}
+END_TEST
+
+/*
+ * Between schemes the costs are measured: yescrypt at its default cost
+ * (about 20 ms) is dearer than sha512-crypt at its default (1-6 ms,
+ * growing with the password), whatever the order of the users and the
+ * length of the password.
+ */
+START_TEST(test_dummy_mixed)
+{
+	struct auth_entry	u[3] = { { "alice", HASH6 }, { "bob", HASH6 },
+				    { "carol", HASHY } };
+	struct auth_entry	v[3] = { { "carol", HASHY }, { "alice", HASH6 },
+				    { "bob", HASH5 } };
+	struct auth_dummy	d;
+
+	auth_dummy_make(&d, u, 3);
+	ck_assert_uint_eq(d.n, 2);
+	ck_assert_str_eq(auth_dummy_hash(&d, 1), HASHY);
+	ck_assert_str_eq(auth_dummy_hash(&d, 8), HASHY);
+	ck_assert_str_eq(auth_dummy_hash(&d, AUTH_PASS_MAX), HASHY);
+	auth_dummy_make(&d, v, 3);
+	ck_assert_uint_eq(d.n, 3);
+	ck_assert_str_eq(auth_dummy_hash(&d, 1), HASHY);
+	ck_assert_str_eq(auth_dummy_hash(&d, AUTH_PASS_MAX), HASHY);
+}
+END_TEST
+
+/* The choice follows the password's length between the two measured. */
+START_TEST(test_dummy_by_length)
+{
+	struct auth_dummy	d;
+
+	memset(&d, 0, sizeof(d));
+	ck_assert_ptr_null(auth_dummy_hash(NULL, 8));
+	ck_assert_ptr_null(auth_dummy_hash(&d, 8));
+	d.n = 2;
+	/* sha-like: 1 us at 1 octet, 9 us at 256; bcrypt-like: 3 us. */
+	snprintf(d.cand[0].hash, sizeof(d.cand[0].hash), "%s", HASH6);
+	d.cand[0].ns_short = 1000;
+	d.cand[0].ns_long = 9000;
+	snprintf(d.cand[1].hash, sizeof(d.cand[1].hash), "%s", HASH2B);
+	d.cand[1].ns_short = d.cand[1].ns_long = 3000;
+	ck_assert_str_eq(auth_dummy_hash(&d, 0), HASH2B);
+	ck_assert_str_eq(auth_dummy_hash(&d, 1), HASH2B);
+	/* 1000 + 8000 * (L - 1) / 255 passes 3000 after L = 64.75. */
+	ck_assert_str_eq(auth_dummy_hash(&d, 64), HASH2B);
+	ck_assert_str_eq(auth_dummy_hash(&d, 66), HASH6);
+	ck_assert_str_eq(auth_dummy_hash(&d, AUTH_PASS_MAX), HASH6);
+	ck_assert_str_eq(auth_dummy_hash(&d, AUTH_PASS_MAX + 100), HASH6);
+}
+END_TEST
+
+/*
+ * An unknown user is checked against the dummy, a real user's hash: the
+ * right password for that hash still gets no further than "unknown".
+ */
+START_TEST(test_unknown_user_dummy)
+{
+	static struct auth_cache	cache;
+	struct auth_entry		u[2] = { { "alice", HASH6 },
+					    { "carol", HASHY } };
+	struct auth_dummy		d;
+	char				user[32];
+	const char			*mallory = "Basic bWFsbG9yeTpzZWNyZXQ=";
+
+	memset(&cache, 0, sizeof(cache));
+	auth_dummy_make(&d, u, 2);
+	ck_assert_str_eq(auth_dummy_hash(&d, 6), HASHY);
+	/* mallory:secret, and "secret" is the dummy's password. */
+	ck_assert_int_eq(auth_check(u, 2, &d, &cache, mallory,
+	    strlen(mallory), user, sizeof(user)), AUTH_UNKNOWN_USER);
+	ck_assert_str_eq(user, "mallory");
+	ck_assert_int_eq(auth_check(u, 2, NULL, &cache, mallory,
+	    strlen(mallory), user, sizeof(user)), AUTH_UNKNOWN_USER);
+	/* carol:secret is fine, and nothing unknown was cached. */
+	ck_assert_int_eq(auth_check(u, 2, &d, &cache,
+	    "Basic Y2Fyb2w6c2VjcmV0", 22, user, sizeof(user)), AUTH_OK);
+	ck_assert_uint_eq(cache.hits, 0);
 }
 END_TEST
 
@@ -520,6 +734,16 @@ START_TEST(test_config_load_users)
 	ck_assert_int_eq(config_load(conf, &cfg, err, sizeof(err)), 0);
 	ck_assert_uint_eq(cfg.nauth_users, 2);
 	ck_assert_str_eq(cfg.auth_users[1].user, "bob");
+	/* Two schemes of close cost: either may be the dummy. */
+	ck_assert_ptr_nonnull(cfg.auth_dummy);
+	ck_assert_uint_eq(cfg.auth_dummy->n, 2);
+	config_free(&cfg);
+	/* Loading (so reloading) the file makes the dummy anew. */
+	ck_assert_ptr_nonnull(f = fopen(upath, "w"));
+	fputs("alice:" HASH6 "\ncarol:" HASHY "\nbob:" HASH5 "\n", f);
+	fclose(f);
+	ck_assert_int_eq(config_load(conf, &cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(auth_dummy_hash(cfg.auth_dummy, 8), HASHY);
 	config_free(&cfg);
 	unlink(upath);
 	unlink(conf);
@@ -545,6 +769,11 @@ auth_suite(void)
 	tcase_add_test(tc, test_cache);
 	tcase_add_test(tc, test_check);
 	tcase_add_test(tc, test_check_hash_changed);
+	tcase_add_test(tc, test_password_bound);
+	tcase_add_loop_test(tc, test_dummy_rank, 0, NITEMS(rank_cases));
+	tcase_add_test(tc, test_dummy_mixed);
+	tcase_add_test(tc, test_dummy_by_length);
+	tcase_add_test(tc, test_unknown_user_dummy);
 	tcase_add_test(tc, test_config_directives);
 	tcase_add_test(tc, test_documented);
 	tcase_add_test(tc, test_config_load_users);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "harness.h"
 #include "suites.h"
 
@@ -994,6 +995,76 @@ START_TEST(test_upstream_fake_parent)
 }
 END_TEST
 
+/*
+ * The password bound end to end: a password of 256 octets opens a
+ * tunnel, one of 257 gets 407 (malformed, before any hash) and the target
+ * is not contacted for it; the password never reaches the log.
+ */
+START_TEST(test_auth_password_bound)
+{
+	struct harness_proxy	 p;
+	struct harness_target	 t;
+	struct harness_response	 r;
+	char			 users[HARNESS_PATH_MAX + 16], dir[256];
+	char			 pass[AUTH_PASS_MAX + 2], hash[256], text[512];
+	char			 raw[AUTH_PASS_MAX + 8], b64[AUTH_B64_MAX + 8];
+	char			 conf[CONF_MAX], req[1024], *log;
+	size_t			 len;
+	int			 fd;
+
+	if (!harness_have("openssl"))
+		SKIP("openssl not installed");
+	memset(pass, 'p', AUTH_PASS_MAX);
+	pass[AUTH_PASS_MAX] = '\0';
+	make_hash("-6", pass, hash, sizeof(hash));
+	ck_assert_int_eq(harness_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(users, sizeof(users), "%s/users", dir);
+	snprintf(text, sizeof(text), "long:%s\n", hash);
+	ck_assert_int_eq(harness_write_file(users, text), 0);
+	ck_assert_int_eq(harness_target_start(&t, AF_INET, NULL, 0,
+	    HARNESS_TARGET_ECHO, 0), 0);
+	snprintf(conf, sizeof(conf), "allow_dest 127.0.0.0/8\nallow_port %d\n"
+	    "auth_file %s\nworkers_start 1\n", t.port, users);
+	proxy_up(&p, conf);
+	/* 257 octets: the same password and one more octet. */
+	len = (size_t)snprintf(raw, sizeof(raw), "long:%sp", pass);
+	ck_assert_uint_gt(auth_base64_encode((unsigned char *)raw, len, b64,
+	    sizeof(b64)), 0);
+	snprintf(req, sizeof(req), "CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: "
+	    "127.0.0.1:%d\r\nProxy-Authorization: Basic %s\r\n\r\n", t.port,
+	    t.port, b64);
+	fd = raw_request(&p, req);
+	expect_status(&p, fd, 407, "a 257-octet password", &r);
+	close(fd);
+	EXPECT(&p, harness_proxy_wait_log(&p, "authentication failed",
+	    "reason=malformed", NULL, 0, harness_ms(5000)) == 0,
+	    "a 257-octet password was not refused as malformed");
+	EXPECT(&p, harness_target_untouched(&t) == 1,
+	    "the target was contacted for a 257-octet password");
+	len = (size_t)snprintf(raw, sizeof(raw), "long:%s", pass);
+	ck_assert_uint_gt(auth_base64_encode((unsigned char *)raw, len, b64,
+	    sizeof(b64)), 0);
+	snprintf(req, sizeof(req), "CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: "
+	    "127.0.0.1:%d\r\nProxy-Authorization: Basic %s\r\n\r\n", t.port,
+	    t.port, b64);
+	fd = raw_request(&p, req);
+	EXPECT(&p, harness_recv_head(fd, r.head, sizeof(r.head),
+	    harness_ms(10000)) > 0 && strncmp(r.head, "HTTP/1.1 200 ", 13) ==
+	    0, "a 256-octet password: no 200: %.60s", r.head);
+	harness_echo_roundtrip(&p, fd, "ping\n");
+	close(fd);
+	EXPECT(&p, harness_proxy_wait_log(&p, "access ", "user=long", NULL, 0,
+	    harness_ms(10000)) == 0, "no access record with user=long");
+	ck_assert_ptr_nonnull(log = harness_proxy_log(&p));
+	EXPECT(&p, strstr(log, "pppppppppppppppp") == NULL,
+	    "the password reached the log");
+	free(log);
+	harness_proxy_free(&p);
+	harness_target_stop(&t);
+	harness_rmdir(dir);
+}
+END_TEST
+
 Suite *
 access_suite(void)
 {
@@ -1007,6 +1078,7 @@ access_suite(void)
 	tcase_add_test(tc, test_auth_raw);
 	tcase_add_test(tc, test_auth_curl);
 	tcase_add_test(tc, test_plaintext_refused);
+	tcase_add_test(tc, test_auth_password_bound);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("destinations");
 	tcase_set_timeout(tc, 90);

@@ -855,6 +855,291 @@ START_TEST(test_client_resets)
 }
 END_TEST
 
+/* 9: a host outside allow_client cannot take the pool */
+
+#define FLOOD_RATE	40		/* connections a second */
+#define FLOOD_MS	15000		/* the most a flood lasts */
+#define FLOOD_MAX	(FLOOD_RATE * FLOOD_MS / 1000)
+#define FLOOD_TRIES	6
+
+/*
+ * What one held flood connection saw, once told to stop: 1 a whole 403
+ * then a clean close, 2 a whole 403 then a reset, 0 anything else.
+ */
+static int
+flood_answer(int fd, long long deadline)
+{
+	struct harness_response	r;
+	struct pollfd		pfd = { fd, POLLIN, 0 };
+	socklen_t		elen = sizeof(int);
+	char			c;
+	ssize_t			n;
+	int			err = 0, left = (int)(deadline -
+				    harness_now_ms());
+
+	if (left <= 0 || harness_read_response(fd, &r, left) == -1 ||
+	    r.status != 403)
+		return 0;
+	left = (int)(deadline - harness_now_ms());
+	if (left <= 0 || poll(&pfd, 1, left) != 1)
+		return 0;
+	n = recv(fd, &c, 1, 0);
+	/* A reset after the FIN does not fail recv(): it leaves an error. */
+	if (n == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0)
+		return err == 0 ? 1 : 2;
+	return n == -1 && errno == ECONNRESET ? 2 : 0;
+}
+
+/*
+ * The flood, in a forked child: from 127.0.0.2, which allow_client does
+ * not list, FLOOD_RATE connections a second, each held open and never
+ * read; one in two sends a whole CONNECT head first, as a client would,
+ * the other nothing.  When `stop` becomes readable (or after FLOOD_MS)
+ * it reads what each connection got, within 5 s in all, and writes
+ * "held=N answered=A reset=R" to `report`: A of them got a whole 403,
+ * R of those then a reset instead of a FIN.
+ */
+static void
+denied_flood(int port, const char *head, int stop, int report)
+{
+	static int	fds[FLOOD_MAX];
+	struct pollfd	pfd = { stop, POLLIN, 0 };
+	char		out[128];
+	long long	start, next, deadline;
+	int		i, n = 0, seen[3] = { 0, 0, 0 };
+
+	/* Check's SIGTERM handler would take the test's process group. */
+	signal(SIGTERM, SIG_DFL);
+	start = next = harness_now_ms();
+	for (i = 0; i < FLOOD_MAX && next < start + FLOOD_MS; i++) {
+		fds[n] = harness_connect_from("127.0.0.2", port, 1000);
+		if (fds[n] != -1) {
+			if (i % 2 == 0)
+				(void)harness_send_str(fds[n], head);
+			n++;
+		}
+		next += 1000 / FLOOD_RATE;
+		if (poll(&pfd, 1, next > harness_now_ms() ?
+		    (int)(next - harness_now_ms()) : 0) != 0)
+			break;
+	}
+	deadline = harness_now_ms() + 5000;
+	for (i = 0; i < n; i++)
+		seen[flood_answer(fds[i], deadline)]++;
+	snprintf(out, sizeof(out), "held=%d answered=%d reset=%d\n", n,
+	    seen[1] + seen[2], seen[2]);
+	(void)write(report, out, strlen(out));
+	_exit(0);
+}
+
+/*
+ * An allowed client's CONNECT from 127.0.0.1: the ms until its 200, or
+ * -1 when it saw none within limit_ms (status seen in *status).
+ */
+static long long
+timed_connect(const struct harness_proxy *p, const char *head, int limit_ms,
+    int *status)
+{
+	struct harness_response	r;
+	long long		start = harness_now_ms(), took;
+	int			fd;
+
+	memset(&r, 0, sizeof(r));
+	fd = harness_connect_from("127.0.0.1", p->port, limit_ms);
+	if (fd != -1 && harness_send_str(fd, head) == 0)
+		(void)harness_read_response(fd, &r, (int)(start + limit_ms -
+		    harness_now_ms()));
+	took = harness_now_ms() - start;
+	if (fd != -1)
+		close(fd);
+	*status = r.status;
+	return r.status == 200 && took <= limit_ms ? took : -1;
+}
+
+/*
+ * duration_ms of the access records of 127.0.0.2's refused connections
+ * in the first `upto` bytes of the log (while the flood held them): how
+ * long each held its worker.  Returns their count, with *median and *max
+ * set, in *slow those that took 50 ms or more, and in *other the records
+ * of 127.0.0.2 that are not a 403 client_denied.
+ */
+static int
+denied_hold_ms(const struct harness_proxy *p, size_t upto, long long *median,
+    long long *max, int *slow, int *other)
+{
+	static long long	 d[4096];
+	char			*log, *s, *e;
+	long long		 v;
+	int			 n = 0, i;
+
+	*median = *max = -1;
+	*slow = *other = 0;
+	if ((log = harness_proxy_log(p)) == NULL)
+		return 0;
+	if (strlen(log) > upto)
+		log[upto] = '\0';
+	for (s = log; n < 4096 && (s = strstr(s, "access ")) != NULL; s = e) {
+		e = s + strcspn(s, "\n");
+		if (*e != '\0')
+			*e++ = '\0';
+		if (strstr(s, "client=127.0.0.2:") == NULL)
+			continue;
+		if (strstr(s, "status=403") == NULL ||
+		    strstr(s, "reason=client_denied") == NULL ||
+		    (v = harness_field_num(s, "duration_ms")) < 0) {
+			(*other)++;
+			continue;
+		}
+		*slow += v >= 50;
+		/* Insertion sort: a few hundred at most. */
+		for (i = n++; i > 0 && d[i - 1] > v; i--)
+			d[i] = d[i - 1];
+		d[i] = v;
+	}
+	free(log);
+	if (n > 0) {
+		*median = d[n / 2];
+		*max = d[n - 1];
+	}
+	return n;
+}
+
+START_TEST(test_denied_flood)
+{
+	struct harness_proxy	p;
+	struct harness_target	t;
+	char			head[256], took[FLOOD_TRIES * 16], rep[128];
+	char			*log;
+	long long		waited, median, max, held, answered, reset;
+	int			i, served = 0, status, limit, denied, other;
+	int			slow, stop[2], report[2];
+	struct pollfd		pfd;
+	size_t			off = 0, upto;
+	ssize_t			n;
+	pid_t			flood;
+
+	harness_raise_nofile();
+	target_up(&t, HARNESS_TARGET_ECHO, 0);
+	proxy_for(&p, t.port, "allow_client 127.0.0.1/32\nworkers_start 16\n"
+	    "workers_max 16\nworkers_min_spare 2\nworkers_max_spare 16\n");
+	EXPECT(&p, harness_proxy_wait_workers(&p, 16, harness_ms(20000)) == 0,
+	    "16 workers did not start");
+	valid_head(head, sizeof(head), &t);
+	ck_assert_int_eq(pipe(stop), 0);
+	ck_assert_int_eq(pipe(report), 0);
+	flood = fork();
+	ck_assert_int_ne(flood, -1);
+	if (flood == 0) {
+		close(stop[1]);
+		close(report[0]);
+		denied_flood(p.port, head, stop[0], report[1]);
+	}
+	close(stop[0]);
+	close(report[1]);
+	/* A second of flood first: 40 connections, more than the pool. */
+	harness_pause_ms(1000);
+	limit = harness_ms(2000);
+	for (i = 0; i < FLOOD_TRIES; i++) {
+		waited = timed_connect(&p, head, limit, &status);
+		served += waited != -1;
+		if (waited != -1)
+			off += (size_t)snprintf(took + off, sizeof(took) - off,
+			    " %lld", waited);
+		else
+			off += (size_t)snprintf(took + off, sizeof(took) - off,
+			    " none(%d)", status);
+		harness_pause_ms(250);
+	}
+	/* What the workers logged while the flood still held its sockets. */
+	ck_assert_ptr_nonnull(log = harness_proxy_log(&p));
+	upto = strlen(log);
+	free(log);
+	(void)write(stop[1], "", 1);
+	/* The child's read-back is bounded (5 s): so is this wait. */
+	pfd.fd = report[0];
+	pfd.events = POLLIN;
+	n = poll(&pfd, 1, harness_ms(10000)) == 1 ? read(report[0], rep,
+	    sizeof(rep) - 1) : -1;
+	rep[n > 0 ? n : 0] = '\0';
+	(void)harness_kill_wait(flood, 5000);
+	close(stop[1]);
+	close(report[0]);
+	denied = denied_hold_ms(&p, upto, &median, &max, &slow,
+	    &other);
+	held = harness_field_num(rep, "held");
+	answered = harness_field_num(rep, "answered");
+	reset = harness_field_num(rep, "reset");
+	printf("denied flood: %d of %d allowed CONNECTs got 200 within %d ms "
+	    "(ms:%s); %d denied connections refused meanwhile, each held "
+	    "its worker %lld ms (median), %lld ms (max), %d for 50 ms or "
+	    "more; of %lld held, %lld got a whole 403 (%lld then a reset)\n",
+	    served, FLOOD_TRIES, limit, took, denied, median, max, slow, held,
+	    answered, reset);
+	fflush(stdout);
+	EXPECT(&p, served >= FLOOD_TRIES - 1, "only %d of %d allowed CONNECTs "
+	    "got their 200 within %d ms during the flood (%s)", served,
+	    FLOOD_TRIES, limit, took);
+	EXPECT(&p, denied >= FLOOD_RATE, "only %d denied connections were "
+	    "refused", denied);
+	EXPECT(&p, other == 0, "%d records of the denied host are not a 403 "
+	    "client_denied", other);
+	EXPECT(&p, held >= FLOOD_RATE && answered == held, "of %lld held "
+	    "denied connections, %lld got a whole 403", held, answered);
+	expect_serving(&p, &t, "after the denied flood");
+	expect_no_crash(&p, "denied flood");
+	harness_proxy_free(&p);
+	harness_target_stop(&t);
+}
+END_TEST
+
+/*
+ * A burst of connections from a denied host, all held open at once: only
+ * the first two linger (100 ms); the others are closed at once, and every
+ * one of them still finds a whole 403.
+ */
+#define BURST	8
+
+START_TEST(test_denied_burst)
+{
+	struct harness_proxy	p;
+	long long		median, max, deadline;
+	int			fds[BURST], i, n, slow, other, answered = 0;
+
+	proxy_for(&p, 443, "allow_client 127.0.0.1/32\nworkers_start 12\n"
+	    "workers_max 12\nworkers_min_spare 0\nworkers_max_spare 12\n");
+	EXPECT(&p, harness_proxy_wait_workers(&p, 12, harness_ms(20000)) == 0,
+	    "12 workers did not start");
+	for (i = 0; i < BURST; i++) {
+		fds[i] = harness_connect_from("127.0.0.2", p.port,
+		    harness_ms(5000));
+		EXPECT(&p, fds[i] != -1, "connect %d", i);
+	}
+	deadline = harness_now_ms() + harness_ms(10000);
+	while ((n = denied_hold_ms(&p, (size_t)-1, &median, &max, &slow,
+	    &other)) < BURST && harness_now_ms() < deadline)
+		(void)poll(NULL, 0, 20);
+	deadline = harness_now_ms() + harness_ms(5000);
+	for (i = 0; i < BURST; i++) {
+		answered += flood_answer(fds[i], deadline) != 0;
+		close(fds[i]);
+	}
+	printf("denied burst: %d connections held at once, %d refused, %d "
+	    "of them after lingering 50 ms or more (max %lld ms), %d got a "
+	    "whole 403\n", BURST, n, slow, max, answered);
+	fflush(stdout);
+	EXPECT(&p, n == BURST && other == 0, "%d refusals logged, %d other "
+	    "records", n, other);
+	/* Two linger; a race between workers may let one or two more. */
+	EXPECT(&p, slow >= 1 && slow <= 4, "%d of %d refusals lingered", slow,
+	    BURST);
+	EXPECT(&p, max < 1000, "a refusal held its worker %lld ms", max);
+	EXPECT(&p, answered == BURST, "%d of %d got a whole 403", answered,
+	    BURST);
+	expect_no_crash(&p, "denied burst");
+	harness_proxy_free(&p);
+}
+END_TEST
+
 Suite *
 robust_suite(void)
 {
@@ -879,6 +1164,9 @@ robust_suite(void)
 	tcase_add_test(tc, test_target_reset_midstream);
 	tc = harness_tcase(s, "client_resets", 60);
 	tcase_add_loop_test(tc, test_client_resets, 0, NPHASES);
+	tc = harness_tcase(s, "denied_flood", 60);
+	tcase_add_test(tc, test_denied_flood);
+	tcase_add_test(tc, test_denied_burst);
 	tc = harness_tcase(s, "chaos", 150);
 	tcase_add_test(tc, test_chaos_kill);
 	return s;
