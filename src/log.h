@@ -4,7 +4,7 @@
  * startup and impossible states, and the access records (one per tunnel
  * or refusal, text or JSON).  Destinations: stderr (the journal under
  * systemd), syslog (LOG_DAEMON) or a file.  Workers never hold a log
- * file: they write file-bound lines through a pipe to the master, which
+ * file: they send file-bound lines, one datagram each, to the master, which
  * alone opens, writes and reopens the files (see log.c).
  */
 #ifndef LOG_H
