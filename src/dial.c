@@ -301,6 +301,37 @@ try_addrs(struct addrinfo **addrs, const int *self, size_t n,
 }
 
 /*
+ * getaddrinfo() for a destination or parent name, as given: never under a
+ * domain of the resolver's search list, so that a rule sees the name that
+ * is dialled.  glibc is kept from searching by the empty LOCALDOMAIN the
+ * master sets (see main.c); other C libraries (musl) ignore it, so there
+ * the name is made absolute with a trailing dot, which also stops them
+ * from reading /etc/hosts for it: documented in connectproxy.conf(5).
+ */
+static int
+resolve(const char *host, unsigned port, struct addrinfo **list)
+{
+	struct addrinfo	hints;
+	char		serv[8];
+#ifndef __GLIBC__
+	char		absolute[REQUEST_HOST_MAX + 2];
+	size_t		len = strlen(host);
+
+	if (len > 0 && host[len - 1] != '.' && len + 2 <= sizeof(absolute)) {
+		memcpy(absolute, host, len);
+		memcpy(absolute + len, ".", 2);
+		host = absolute;
+	}
+#endif
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(serv, sizeof(serv), "%u", port);
+	return getaddrinfo(host, serv, &hints, list);
+}
+
+/*
  * An IP literal needs no resolver: one address, built here, without the
  * allocation and the stack getaddrinfo() would cost every tunnel.
  */
@@ -332,9 +363,8 @@ int
 dial_connect(const struct config *cfg, const struct request *req,
     long long deadline, struct dial_result *res)
 {
-	struct addrinfo		 hints, lit, *list = &lit, *addrs[DIAL_MAX_ADDRS];
+	struct addrinfo		 lit, *list = &lit, *addrs[DIAL_MAX_ADDRS];
 	struct sockaddr_storage	 ss;
-	char			 port[8];
 	size_t			 n;
 	int			 rc = 0, fd, self[DIAL_MAX_ADDRS];
 
@@ -343,14 +373,8 @@ dial_connect(const struct config *cfg, const struct request *req,
 		if (literal_addr(req, &ss, &lit) == -1)
 			return fail(res, 502, "resolve_failed",
 			    "bad address");
-	} else {
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_family = AF_UNSPEC;
-		hints.ai_socktype = SOCK_STREAM;
-		hints.ai_flags = AI_NUMERICSERV;
-		snprintf(port, sizeof(port), "%u", (unsigned)req->port);
-		rc = getaddrinfo(req->host, port, &hints, &list);
-	}
+	} else
+		rc = resolve(req->host, req->port, &list);
 	if (rc != 0) {
 		if (rc == EAI_AGAIN || net_now_ms() >= deadline)
 			return fail(res, 504, "resolve_timeout",
@@ -389,17 +413,11 @@ static int
 connect_parent(const struct upstream *u, long long deadline,
     struct dial_result *res)
 {
-	struct addrinfo	 hints, *list, *ai, *addrs[DIAL_MAX_ADDRS];
-	char		 port[8];
+	struct addrinfo	 *list, *ai, *addrs[DIAL_MAX_ADDRS];
 	size_t		 n = 0;
 	int		 rc, fd;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%u", (unsigned)u->port);
-	if ((rc = getaddrinfo(u->host, port, &hints, &list)) != 0) {
+	if ((rc = resolve(u->host, u->port, &list)) != 0) {
 		log_warnx("upstream %s: %s", u->text, gai_strerror(rc));
 		return fail(res, rc == EAI_AGAIN ? 504 : 502,
 		    rc == EAI_AGAIN ? "upstream_timeout" : "upstream_failed",
