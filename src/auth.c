@@ -4,10 +4,17 @@
  * verification and a per-worker cache of verified credentials.  The
  * caller logs; nothing here ever sees a log line.
  */
-#ifdef __linux__
-/* glibc declares crypt() in unistd.h only for _DEFAULT_SOURCE. */
+/*
+ * crypt() is XSI: unistd.h declares it for _XOPEN_SOURCE (musl), glibc in
+ * crypt.h (libxcrypt), which musl does not have.
+ */
+#define _XOPEN_SOURCE	700
+#if defined(__has_include)
+#if __has_include(<crypt.h>)
 #include <crypt.h>
 #endif
+#endif
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -19,6 +26,22 @@
 #include <unistd.h>
 
 #include "auth.h"
+
+#ifdef CONNECTPROXY_NO_CRYPT
+/*
+ * Built against a C library without crypt(3) (see the Makefile): no hash
+ * can be checked, and auth_parse_file() refuses every auth_file.
+ */
+static char *
+no_crypt(const char *key, const char *setting)
+{
+	(void)key;
+	(void)setting;
+	errno = ENOSYS;
+	return NULL;
+}
+#define crypt(key, setting)	no_crypt(key, setting)
+#endif
 
 #define AUTH_LINE_MAX		1024
 #define AUTH_USERS_MAX		10000
@@ -271,6 +294,16 @@ auth_parse_file(const char *file, const char *text, struct auth_entry **out,
 
 	*out = NULL;
 	*n = 0;
+#ifdef CONNECTPROXY_NO_CRYPT
+	(void)text;
+	(void)lineno;
+	(void)len;
+	(void)line;
+	(void)eol;
+	snprintf(err, errlen, "%s: this build has no crypt(3) to check "
+	    "passwords with (its C library lacks it)", file);
+	return -1;
+#endif
 	for (; *text != '\0'; text = *eol == '\0' ? eol : eol + 1) {
 		lineno++;
 		if ((eol = strchr(text, '\n')) == NULL)

@@ -4,7 +4,7 @@
  * is closed, and a bind failure leaves the running set as it was.
  */
 #ifdef __linux__
-#define _DEFAULT_SOURCE		/* struct tcp_info */
+#define _GNU_SOURCE		/* struct tcp_info (musl: only with _GNU_SOURCE) */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #endif
