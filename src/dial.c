@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -304,10 +305,33 @@ try_addrs(struct addrinfo **addrs, const int *self, size_t n,
  * getaddrinfo() for a destination or parent name, as given: never under a
  * domain of the resolver's search list, so that a rule sees the name that
  * is dialled.  glibc is kept from searching by the empty LOCALDOMAIN the
- * master sets (see main.c); other C libraries (musl) ignore it, so there
- * the name is made absolute with a trailing dot, which also stops them
- * from reading /etc/hosts for it: documented in connectproxy.conf(5).
+ * master sets (see main.c).  Other C libraries (musl) ignore it; there a
+ * name is made absolute with a trailing dot, unless /etc/hosts names it:
+ * those libraries read /etc/hosts first, with the name as given, and an
+ * absolute name would miss it.
  */
+#ifndef __GLIBC__
+static int
+in_hosts_file(const char *host)
+{
+	char	 line[512], *tok, *save;
+	FILE	*f;
+	int	 found = 0;
+
+	if ((f = fopen("/etc/hosts", "re")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "#\n")] = '\0';
+		if ((tok = strtok_r(line, " \t", &save)) == NULL)
+			continue;
+		while (!found && (tok = strtok_r(NULL, " \t", &save)) != NULL)
+			found = strcasecmp(tok, host) == 0;
+	}
+	fclose(f);
+	return found;
+}
+#endif
+
 static int
 resolve(const char *host, unsigned port, struct addrinfo **list)
 {
@@ -315,9 +339,13 @@ resolve(const char *host, unsigned port, struct addrinfo **list)
 	char		serv[8];
 #ifndef __GLIBC__
 	char		absolute[REQUEST_HOST_MAX + 2];
+	unsigned char	addr[sizeof(struct in6_addr)];
 	size_t		len = strlen(host);
 
-	if (len > 0 && host[len - 1] != '.' && len + 2 <= sizeof(absolute)) {
+	/* A parent may be an IP literal, which a trailing dot would spoil. */
+	if (len > 0 && host[len - 1] != '.' && len + 2 <= sizeof(absolute) &&
+	    inet_pton(AF_INET, host, addr) != 1 &&
+	    inet_pton(AF_INET6, host, addr) != 1 && !in_hosts_file(host)) {
 		memcpy(absolute, host, len);
 		memcpy(absolute + len, ".", 2);
 		host = absolute;
