@@ -1009,14 +1009,15 @@ master_start(struct master *m)
 	if (sdnotify_init() == -1)
 		log_warn("NOTIFY_SOCKET");
 	m->watchdog_ms = sdnotify_watchdog_usec() / 1000;
+	/* Before the listeners: once the port answers, so does status. */
+	if (control_open(&m->ctl, m->cfg) == -1)
+		return -1;
 	if (take_activated(m, err, sizeof(err)) == -1 || (!m->ls.inherited &&
 	    listeners_open(m->cfg, NULL, &m->ls, err, sizeof(err)) == -1)) {
 		log_error("%s", err);
 		return -1;
 	}
 	log_listeners(NULL, &m->ls);
-	if (control_open(&m->ctl, m->cfg) == -1)
-		return -1;
 	if (m->cfg->pidfile[0] != '\0') {
 		if (write_pidfile(m->cfg->pidfile) == -1)
 			return -1;
