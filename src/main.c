@@ -137,7 +137,12 @@ main(int argc, char *argv[])
 			debug = 1;
 			break;
 		case 'V':
+#ifdef CONNECTPROXY_NO_CRYPT
+			printf("connectproxy %s (built without crypt(3): "
+			    "no auth_file)\n", CONNECTPROXY_VERSION);
+#else
 			printf("connectproxy %s\n", CONNECTPROXY_VERSION);
+#endif
 			return 0;
 		case 'h':
 			usage(stdout);

@@ -173,6 +173,8 @@ START_TEST(test_auth_raw)
 	size_t			 i;
 	int			 fd, n = 0;
 
+	if (!harness_bin_has_crypt())
+		SKIP("built without crypt(3)");
 	ck_assert_int_eq(harness_tmpdir(dir, sizeof(dir)), 0);
 	write_users(dir, users, sizeof(users));
 	ck_assert_int_eq(harness_target_start(&t, AF_INET, NULL, 0,
@@ -274,6 +276,8 @@ START_TEST(test_auth_curl)
 	char			conf[CONF_MAX];
 	int			code;
 
+	if (!harness_bin_has_crypt())
+		SKIP("built without crypt(3)");
 	if (!harness_have("curl") || !harness_have("openssl"))
 		SKIP("curl or openssl not installed");
 	ck_assert_int_eq(harness_tmpdir(dir, sizeof(dir)), 0);
@@ -309,6 +313,8 @@ START_TEST(test_plaintext_refused)
 	char			*log;
 	int			port = harness_free_port(AF_INET);
 
+	if (!harness_bin_has_crypt())
+		SKIP("built without crypt(3)");
 	ck_assert_int_eq(harness_tmpdir(dir, sizeof(dir)), 0);
 	make_hash("-6", "secret", h6, sizeof(h6));
 	snprintf(users, sizeof(users), "%s/users", dir);
@@ -952,6 +958,8 @@ START_TEST(test_upstream_fake_parent)
 	ssize_t			n;
 	pid_t			pid;
 
+	if (!harness_bin_has_crypt())
+		SKIP("built without crypt(3)");
 	ck_assert_int_eq(harness_tmpdir(dir, sizeof(dir)), 0);
 	write_users(dir, users, sizeof(users));
 	snprintf(cred, sizeof(cred), "%s/cred", dir);
@@ -1018,6 +1026,8 @@ START_TEST(test_auth_password_bound)
 	size_t			 len;
 	int			 fd;
 
+	if (!harness_bin_has_crypt())
+		SKIP("built without crypt(3)");
 	if (!harness_have("openssl"))
 		SKIP("openssl not installed");
 	memset(pass, 'p', AUTH_PASS_MAX);

@@ -2010,3 +2010,14 @@ harness_netns_ip(const char *args)
 {
 	return ip_cmd(args, 0);
 }
+
+int
+harness_bin_has_crypt(void)
+{
+	char	*argv[] = { (char *)harness_bin(), "-V", NULL };
+	char	 out[256];
+
+	if (harness_run(argv, NULL, out, sizeof(out), harness_ms(10000)) != 0)
+		return 1;	/* let the test fail and say why */
+	return strstr(out, "without crypt") == NULL;
+}

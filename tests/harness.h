@@ -329,4 +329,10 @@ pid_t	harness_ns_pid(pid_t pid);
  */
 int	harness_netns_ip(const char *args);
 
+/*
+ * Whether the binary under test can check passwords: a build against a C
+ * library without crypt(3) refuses every auth_file (its -V says so).
+ */
+int	harness_bin_has_crypt(void);
+
 #endif
