@@ -153,7 +153,8 @@ uninstall:
 	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
-	rm -rf build connectproxy connectproxy-debug connectproxy-musl
+	rm -rf build connectproxy connectproxy-debug connectproxy-musl \
+	    connectproxy-clang
 
 -include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d)
 
