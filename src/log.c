@@ -134,16 +134,6 @@ log_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void
-log_format_time(char *buf, size_t len, long long ms)
-{
-	struct utc	u;
-
-	utc_civil(ms / 1000, &u);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", u.year,
-	    u.mon, u.mday, u.hour, u.min, u.sec, (int)(ms % 1000));
-}
-
 /* Write all of buf; EINTR retried.  Returns 0 or -1. */
 static int
 write_all(int fd, const char *buf, size_t len)
@@ -183,7 +173,7 @@ deliver(struct log_sink_state *sink, char tag, int prio, const char *prefix,
 		return;
 	case LOG_SINK_FILE:
 		if (tag == 'E') {
-			log_format_time(now, sizeof(now), log_now_ms());
+			utc_format_ms(now, sizeof(now), log_now_ms());
 			n = snprintf(line, sizeof(line), "%c%s %s[%ld]: %s\n",
 			    tag, now, role_name(), (long)log_pid, body);
 		} else
@@ -506,7 +496,7 @@ log_format_record(char *buf, size_t len, enum log_format format,
 	struct out	o = { buf, 0, len > 0 ? len - 1 : 0, len == 0 };
 	char		now[32];
 
-	log_format_time(now, sizeof(now), r->time_ms);
+	utc_format_ms(now, sizeof(now), r->time_ms);
 	if (format == LOG_FORMAT_JSON)
 		out_raw(&o, "{", 1);
 	out_string_field(&o, format, "time", now, 1);

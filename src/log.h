@@ -62,8 +62,6 @@ struct log_record {
  */
 size_t	log_format_record(char *buf, size_t len, enum log_format format,
 	    const struct log_record *r);
-/* "2026-11-27T12:24:38.070Z" for ms since the epoch, into buf (>= 25). */
-void	log_format_time(char *buf, size_t len, long long ms);
 /* The realtime clock in ms. */
 long long log_now_ms(void);
 

@@ -46,11 +46,11 @@ START_TEST(test_time)
 {
 	char	buf[32];
 
-	log_format_time(buf, sizeof(buf), 0);
+	utc_format_ms(buf, sizeof(buf), 0);
 	ck_assert_str_eq(buf, "1970-01-01T00:00:00.000Z");
-	log_format_time(buf, sizeof(buf), T0);
+	utc_format_ms(buf, sizeof(buf), T0);
 	ck_assert_str_eq(buf, "2026-11-27T12:24:38.070Z");
-	log_format_time(buf, sizeof(buf), 951782400999LL);
+	utc_format_ms(buf, sizeof(buf), 951782400999LL);
 	ck_assert_str_eq(buf, "2000-02-29T00:00:00.999Z");
 }
 END_TEST
