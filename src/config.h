@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "policy.h"
+#include "record.h"
 
 struct auth_dummy;
 struct auth_entry;
@@ -36,11 +37,6 @@ enum log_sink {
 	LOG_SINK_SYSLOG,	/* LOG_DAEMON */
 	LOG_SINK_OFF,
 	LOG_SINK_FILE		/* the *_path beside it */
-};
-
-enum log_format {
-	LOG_FORMAT_TEXT,	/* key=value */
-	LOG_FORMAT_JSON		/* one object per line */
 };
 
 enum when_full {
@@ -86,7 +82,7 @@ struct config {
 	enum log_level		 log_level;
 	enum log_sink		 access_log;
 	char			 access_log_path[CONFIG_PATH_MAX];
-	enum log_format		 access_log_format;
+	enum record_format	 access_log_format;
 	enum log_sink		 error_log;
 	char			 error_log_path[CONFIG_PATH_MAX];
 	/* "" the runtime directory's connectproxy.sock; "off" none. */

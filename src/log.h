@@ -13,10 +13,9 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "record.h"
 
 #define LOG_PRINTF(a, b)	__attribute__((format(printf, a, b)))
-/* Longest record sent through the pipe (one message). */
-#define LOG_RECORD_MAX		4000
 
 /* Set the process role shown in each line ("master", "worker"). */
 void	log_init(enum log_level level, const char *role);
@@ -31,42 +30,11 @@ void	log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	fatal(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
 void	fatalx(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
 
-/*
- * One access record.  A NULL or empty user, dialed, upstream or rule is
- * left out of the record; a NULL or empty target is written "-" (text)
- * or null (JSON).  The caller owns every string.
- */
-struct log_record {
-	long long		 time_ms;	/* CLOCK_REALTIME, ms */
-	const char		*id;
-	long			 worker;	/* pid */
-	const char		*client;
-	const char		*user;
-	const char		*target;
-	const char		*dialed;
-	const char		*upstream;
-	int			 status;
-	unsigned long long	 bytes_up;	/* client to target */
-	unsigned long long	 bytes_down;
-	long long		 duration_ms;
-	const char		*reason;
-	const char		*rule;		/* the policy rule that denied */
-};
-
-/*
- * Format r into buf (without a newline) as `format` says, NUL-terminated.
- * Each value is escaped (text: quoted when it holds a space, quote,
- * backslash, '=' or a non-printable byte; JSON: a valid string) and cut
- * at 400 bytes, so that a record always fits LOG_RECORD_MAX.  Returns
- * the length, or 0 when len is too small.  Pure: no I/O.
- */
-size_t	log_format_record(char *buf, size_t len, enum log_format format,
-	    const struct log_record *r);
 /* The realtime clock in ms. */
 long long log_now_ms(void);
 
 /* Write one access record to the access_log, in its format. */
-void	log_access_record(const struct log_record *r);
+void	log_access_record(const struct record *r);
 
 /*
  * Master, before privileges drop: open access_log and error_log as cfg
