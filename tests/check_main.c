@@ -28,7 +28,7 @@ main(void)
 	srunner_add_suite(sr, e2e_suite());
 	srunner_add_suite(sr, pool_e2e_suite());
 	srunner_add_suite(sr, access_suite());
-	srunner_add_suite(sr, log_suite());
+	srunner_add_suite(sr, logger_suite());
 	srunner_add_suite(sr, observe_suite());
 	srunner_add_suite(sr, reload_suite());
 	srunner_add_suite(sr, robust_suite());

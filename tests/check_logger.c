@@ -1,8 +1,8 @@
 /*
- * Tests for the master's side of logging: how it reads what workers send
- * on the log socket, and how it opens log files (no link followed, no
- * FIFO waited on, only a plain file).  The records are record.c's, tested
- * in check_record.c.
+ * Tests for logger.c, the master's side of logging: how it reads what
+ * workers send on the log socket, and how it opens log files (no link
+ * followed, no FIFO waited on, only a plain file).  The records are
+ * record.c's, tested in check_record.c.
  */
 #include <sys/stat.h>
 
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "log.h"
+#include "logger.h"
 #include "suites.h"
 
 /* --- opening the files: no link followed, no FIFO waited on ---------- */
@@ -38,16 +38,16 @@ file_env(struct file_env *e, struct config *cfg)
 	    e->path);
 }
 
-/* log_files_open() fails naming the file and `cause`; victim intact. */
+/* logger_files_open() fails naming the file and `cause`; victim intact. */
 static void
 open_refused(const struct file_env *e, const struct config *cfg,
     const char *cause)
 {
-	struct log_files	 f;
+	struct logger_files	 f;
 	char			 err[CONFIG_PATH_MAX + 128], *text;
 
 	err[0] = '\0';
-	ck_assert_int_eq(log_files_open(cfg, &f, err, sizeof(err)), -1);
+	ck_assert_int_eq(logger_files_open(cfg, &f, err, sizeof(err)), -1);
 	ck_assert_int_eq(f.access, -1);
 	ck_assert_msg(strstr(err, "access_log ") != NULL && strstr(err,
 	    e->path) != NULL && strstr(err, cause) != NULL,
@@ -107,14 +107,14 @@ START_TEST(test_file_regular)
 {
 	struct file_env		 e;
 	struct config		 cfg;
-	struct log_files	 f;
+	struct logger_files	 f;
 	struct stat		 st;
 	char			 err[CONFIG_PATH_MAX + 128], *text;
 	mode_t			 old = umask(022);
 	int			 fl;
 
 	file_env(&e, &cfg);
-	ck_assert_int_eq(log_files_open(&cfg, &f, err, sizeof(err)), 0);
+	ck_assert_int_eq(logger_files_open(&cfg, &f, err, sizeof(err)), 0);
 	umask(old);
 	ck_assert_int_ge(f.access, 0);
 	ck_assert_int_eq(f.error, -1);
@@ -125,11 +125,11 @@ START_TEST(test_file_regular)
 	ck_assert_int_ne(fl & O_APPEND, 0);
 	ck_assert_int_eq(fl & O_NONBLOCK, 0);
 	ck_assert_int_eq(write(f.access, "a\n", 2), 2);
-	log_files_close(&f);
+	logger_files_close(&f);
 	/* Again: appended, not truncated. */
-	ck_assert_int_eq(log_files_open(&cfg, &f, err, sizeof(err)), 0);
+	ck_assert_int_eq(logger_files_open(&cfg, &f, err, sizeof(err)), 0);
 	ck_assert_int_eq(write(f.access, "b\n", 2), 2);
-	log_files_close(&f);
+	logger_files_close(&f);
 	ck_assert_ptr_nonnull(text = harness_read_file(e.path));
 	ck_assert_str_eq(text, "a\nb\n");
 	free(text);
@@ -138,7 +138,7 @@ START_TEST(test_file_regular)
 END_TEST
 
 /*
- * The master's reading of what workers send through the log pipe.  A
+ * The master's reading of what workers send on the log socket.  A
  * worker may be compromised, so any bytes at all: each message gives at
  * most one line, of printable bytes, never longer than the buffer, and
  * never touches a byte past it.
@@ -165,14 +165,14 @@ static const struct {
 	{ "Aj\xc3\xb6rg \xff\n", 9, 1, "j\xc3\xb6rg \xff" },
 };
 
-START_TEST(test_pipe_record)
+START_TEST(test_message)
 {
 	char	out[64];
 	size_t	n;
 	int	access = -1;
 
 	memset(out, 'z', sizeof(out));
-	n = log_pipe_record(records[_i].msg, records[_i].len, &access, out,
+	n = logger_message(records[_i].msg, records[_i].len, &access, out,
 	    sizeof(out));
 	ck_assert_int_eq(access, records[_i].access);
 	ck_assert_str_eq(out, records[_i].line);
@@ -181,7 +181,7 @@ START_TEST(test_pipe_record)
 END_TEST
 
 /* In place, as the master does it: the same lines as a copy gives. */
-START_TEST(test_pipe_record_in_place)
+START_TEST(test_message_in_place)
 {
 	char	buf[64], copy[64];
 	size_t	n, m;
@@ -189,9 +189,9 @@ START_TEST(test_pipe_record_in_place)
 
 	memset(buf, 'z', sizeof(buf));
 	memcpy(buf, records[_i].msg, records[_i].len);
-	n = log_pipe_record(buf, records[_i].len, &access, copy,
+	n = logger_message(buf, records[_i].len, &access, copy,
 	    sizeof(copy));
-	m = log_pipe_record(buf, records[_i].len, &access2, buf, sizeof(buf));
+	m = logger_message(buf, records[_i].len, &access2, buf, sizeof(buf));
 	ck_assert_uint_eq(n, m);
 	ck_assert_int_eq(access, access2);
 	ck_assert_str_eq(buf, copy);
@@ -199,7 +199,7 @@ START_TEST(test_pipe_record_in_place)
 END_TEST
 
 /* Longer than the buffer: cut, terminated, nothing written past it. */
-START_TEST(test_pipe_record_long)
+START_TEST(test_message_long)
 {
 	static char	msg[70000];
 	char		out[128];
@@ -209,24 +209,24 @@ START_TEST(test_pipe_record_long)
 	memset(msg, 'x', sizeof(msg));
 	msg[0] = 'E';
 	memset(out, 'z', sizeof(out));
-	n = log_pipe_record(msg, sizeof(msg), &access, out, 100);
+	n = logger_message(msg, sizeof(msg), &access, out, 100);
 	ck_assert_uint_eq(n, 99);
 	ck_assert_uint_eq(strlen(out), 99);
 	ck_assert_int_eq(out[100], 'z');
 	ck_assert_int_eq(access, 0);
 	/* No room at all: nothing written. */
 	memset(out, 'z', sizeof(out));
-	ck_assert_uint_eq(log_pipe_record(msg, sizeof(msg), &access, out, 0),
+	ck_assert_uint_eq(logger_message(msg, sizeof(msg), &access, out, 0),
 	    0);
 	ck_assert_int_eq(out[0], 'z');
-	ck_assert_uint_eq(log_pipe_record(msg, sizeof(msg), &access, out, 1),
+	ck_assert_uint_eq(logger_message(msg, sizeof(msg), &access, out, 1),
 	    0);
 	ck_assert_str_eq(out, "");
 }
 END_TEST
 
 /* Every byte value in every position, a few lengths: stays in bounds. */
-START_TEST(test_pipe_record_every_byte)
+START_TEST(test_message_every_byte)
 {
 	char	msg[4], out[4];
 	size_t	len, n, k;
@@ -236,7 +236,7 @@ START_TEST(test_pipe_record_every_byte)
 		for (len = 0; len <= sizeof(msg); len++) {
 			memset(msg, b, sizeof(msg));
 			memset(out, 'z', sizeof(out));
-			n = log_pipe_record(msg, len, &access, out, 3);
+			n = logger_message(msg, len, &access, out, 3);
 			ck_assert_uint_le(n, 2);
 			ck_assert_uint_eq(strlen(out), n);
 			ck_assert_int_eq(out[3], 'z');
@@ -249,17 +249,17 @@ START_TEST(test_pipe_record_every_byte)
 END_TEST
 
 Suite *
-log_suite(void)
+logger_suite(void)
 {
-	Suite	*s = suite_create("log");
-	TCase	*tc = tcase_create("records");
+	Suite	*s = suite_create("logger");
+	TCase	*tc = tcase_create("messages");
 
-	tcase_add_loop_test(tc, test_pipe_record, 0,
+	tcase_add_loop_test(tc, test_message, 0,
 	    (int)(sizeof(records) / sizeof(records[0])));
-	tcase_add_loop_test(tc, test_pipe_record_in_place, 0,
+	tcase_add_loop_test(tc, test_message_in_place, 0,
 	    (int)(sizeof(records) / sizeof(records[0])));
-	tcase_add_test(tc, test_pipe_record_long);
-	tcase_add_test(tc, test_pipe_record_every_byte);
+	tcase_add_test(tc, test_message_long);
+	tcase_add_test(tc, test_message_every_byte);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");
