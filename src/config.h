@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "log.h"
 #include "policy.h"
 #include "record.h"
 
@@ -23,21 +24,6 @@ struct upstream;
 #define CONFIG_REALM_MAX	64	/* AUTH_REALM_MAX */
 #define CONFIG_WORKERS_MAX	4096	/* scoreboard slots are sized by it */
 #define CONFIG_LISTEN_MAX	64	/* an idle worker polls every listener */
-
-enum log_level {
-	LOG_LEVEL_ERROR,
-	LOG_LEVEL_WARN,
-	LOG_LEVEL_INFO,
-	LOG_LEVEL_DEBUG
-};
-
-/* Where access_log and error_log write (error_log is never off). */
-enum log_sink {
-	LOG_SINK_STDERR,
-	LOG_SINK_SYSLOG,	/* LOG_DAEMON */
-	LOG_SINK_OFF,
-	LOG_SINK_FILE		/* the *_path beside it */
-};
 
 enum when_full {
 	WHEN_FULL_QUEUE,	/* connections wait in the listen backlog */

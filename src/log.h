@@ -12,8 +12,23 @@
 
 #include <stddef.h>
 
-#include "config.h"
 #include "record.h"
+
+/* Which lines are written (log_level); errors always are. */
+enum log_level {
+	LOG_LEVEL_ERROR,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG
+};
+
+/* Where access_log and error_log write (error_log is never off). */
+enum log_sink {
+	LOG_SINK_STDERR,
+	LOG_SINK_SYSLOG,	/* LOG_DAEMON */
+	LOG_SINK_OFF,
+	LOG_SINK_FILE		/* a file the master's logger opened */
+};
 
 #define LOG_PRINTF(a, b)	__attribute__((format(printf, a, b)))
 /*
