@@ -595,9 +595,9 @@ set_access_log_format(struct parse_ctx *ctx, const char *name, int argc,
 {
 	(void)argc;
 	if (strcmp(argv[0], "text") == 0)
-		ctx->cfg->access_log_format = LOG_FORMAT_TEXT;
+		ctx->cfg->access_log_format = RECORD_FORMAT_TEXT;
 	else if (strcmp(argv[0], "json") == 0)
-		ctx->cfg->access_log_format = LOG_FORMAT_JSON;
+		ctx->cfg->access_log_format = RECORD_FORMAT_JSON;
 	else
 		return bad_value(ctx, name, "format", argv[0],
 		    " (text or json)");
@@ -928,7 +928,7 @@ config_defaults(struct config *cfg)
 	cfg->when_full = WHEN_FULL_QUEUE;
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->access_log = LOG_SINK_STDERR;
-	cfg->access_log_format = LOG_FORMAT_TEXT;
+	cfg->access_log_format = RECORD_FORMAT_TEXT;
 	cfg->error_log = LOG_SINK_STDERR;
 	memcpy(cfg->auth_realm, "connectproxy", sizeof("connectproxy"));
 }

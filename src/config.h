@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "log.h"
 #include "policy.h"
+#include "record.h"
 
 struct auth_dummy;
 struct auth_entry;
@@ -22,26 +24,6 @@ struct upstream;
 #define CONFIG_REALM_MAX	64	/* AUTH_REALM_MAX */
 #define CONFIG_WORKERS_MAX	4096	/* scoreboard slots are sized by it */
 #define CONFIG_LISTEN_MAX	64	/* an idle worker polls every listener */
-
-enum log_level {
-	LOG_LEVEL_ERROR,
-	LOG_LEVEL_WARN,
-	LOG_LEVEL_INFO,
-	LOG_LEVEL_DEBUG
-};
-
-/* Where access_log and error_log write (error_log is never off). */
-enum log_sink {
-	LOG_SINK_STDERR,
-	LOG_SINK_SYSLOG,	/* LOG_DAEMON */
-	LOG_SINK_OFF,
-	LOG_SINK_FILE		/* the *_path beside it */
-};
-
-enum log_format {
-	LOG_FORMAT_TEXT,	/* key=value */
-	LOG_FORMAT_JSON		/* one object per line */
-};
 
 enum when_full {
 	WHEN_FULL_QUEUE,	/* connections wait in the listen backlog */
@@ -86,7 +68,7 @@ struct config {
 	enum log_level		 log_level;
 	enum log_sink		 access_log;
 	char			 access_log_path[CONFIG_PATH_MAX];
-	enum log_format		 access_log_format;
+	enum record_format	 access_log_format;
 	enum log_sink		 error_log;
 	char			 error_log_path[CONFIG_PATH_MAX];
 	/* "" the runtime directory's connectproxy.sock; "off" none. */

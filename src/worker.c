@@ -136,7 +136,7 @@ worker_signals(void)
 static void
 log_tunnel(struct worker *w, const struct tunnel *t)
 {
-	struct log_record	r;
+	struct record		r;
 	char			id[48];
 
 	memset(&r, 0, sizeof(r));
