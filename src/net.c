@@ -17,6 +17,9 @@
 
 #include "net.h"
 
+/* The longest single poll() of net_wait(). */
+#define NET_WAIT_SLICE_MS	1000
+
 static int
 parse_port(const char *s, in_port_t *port)
 {
@@ -143,21 +146,25 @@ net_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Poll fd for `events` until the deadline; 1 ready, 0 timeout, -1 error. */
-static int
-wait_fd(int fd, short events, long long deadline)
+int
+net_wait(int fd, short events, long long deadline,
+    const volatile sig_atomic_t *stop)
 {
 	struct pollfd	pfd = { .fd = fd, .events = events };
 	long long	left;
 	int		n;
 
 	for (;;) {
-		left = deadline - net_now_ms();
-		if (left <= 0)
+		if (stop != NULL && *stop) {
+			errno = EINTR;
+			return -1;
+		}
+		if ((left = deadline - net_now_ms()) <= 0)
 			return 0;
-		n = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+		n = poll(&pfd, 1, left > NET_WAIT_SLICE_MS ? NET_WAIT_SLICE_MS :
+		    (int)left);
 		if (n > 0)
-			return 1;
+			return pfd.revents;
 		if (n == -1 && errno != EINTR)
 			return -1;
 	}
@@ -180,7 +187,7 @@ net_write_all(int fd, const void *buf, size_t len, long long deadline)
 		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR)
 			return -1;
-		if ((r = wait_fd(fd, POLLOUT, deadline)) <= 0) {
+		if ((r = net_wait(fd, POLLOUT, deadline, NULL)) <= 0) {
 			if (r == 0)
 				errno = ETIMEDOUT;
 			return -1;
@@ -212,7 +219,7 @@ net_lingering_close(int fd, long long linger_ms)
 			}
 			if (n == 0 || (errno != EAGAIN &&
 			    errno != EWOULDBLOCK && errno != EINTR) ||
-			    wait_fd(fd, POLLIN, deadline) != 1)
+			    net_wait(fd, POLLIN, deadline, NULL) <= 0)
 				break;
 		}
 	}

@@ -5,6 +5,7 @@
 #ifndef NET_H
 #define NET_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -33,6 +34,18 @@ void	net_set_nodelay(int fd);
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 long long net_now_ms(void);
+
+/*
+ * Wait until fd reports one of `events` (POLLIN, POLLOUT) or an error,
+ * until the monotonic deadline (ms) passes, or until *stop is set (stop
+ * may be NULL).  poll() runs in slices of at most a second, so a flag
+ * set by a signal that came just before a poll() is still seen within a
+ * second; a signal that interrupts poll() (EINTR) is otherwise ridden
+ * out.  Returns the revents seen (> 0), 0 at the deadline, or -1 with
+ * errno: EINTR when *stop was set, poll()'s own error otherwise.
+ */
+int	net_wait(int fd, short events, long long deadline,
+	    const volatile sig_atomic_t *stop);
 
 /*
  * Write all of buf before the monotonic deadline (ms), polling on
