@@ -255,14 +255,12 @@ read_head(struct worker *w, struct tunnel *t, struct request *req,
 {
 	struct request_limits	 lim = { w->cfg->max_header_size,
 	    w->cfg->max_header_fields };
-	struct pollfd		 pfd = { .fd = t->client, .events = POLLIN };
 	long long		 deadline = t->start + w->cfg->header_timeout_ms;
-	long long		 left;
 	ssize_t			 n;
 
 	*len = 0;
 	for (;;) {
-		if (worker_stop || (left = deadline - net_now_ms()) <= 0)
+		if (worker_stop || deadline - net_now_ms() <= 0)
 			return HEAD_TIMEOUT;
 		/* Read first: the head has usually arrived with the SYN's ACK. */
 		n = recv(t->client, w->head + *len,
@@ -271,7 +269,9 @@ read_head(struct worker *w, struct tunnel *t, struct request *req,
 		    errno != EWOULDBLOCK && errno != EINTR))
 			return HEAD_CLOSED;
 		if (n < 0) {
-			(void)poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+			/* Back here to look at worker_stop when TERM comes. */
+			(void)net_wait(t->client, POLLIN, deadline,
+			    &worker_stop);
 			continue;
 		}
 		*len += (size_t)n;
