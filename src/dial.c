@@ -249,7 +249,7 @@ try_addrs(struct addrinfo **addrs, const int *self, size_t n,
 	char		text[NET_ADDRSTR];
 
 	for (i = 0; i < n; i++) {
-		now = net_now_ms();
+		now = net_mono_ms();
 		if (now >= deadline)
 			break;
 		if (self != NULL && self[i] &&
@@ -345,7 +345,7 @@ dial_connect(const struct config *cfg, const struct request *req,
 		rc = getaddrinfo(req->host, port, &hints, &list);
 	}
 	if (rc != 0) {
-		if (rc == EAI_AGAIN || net_now_ms() >= deadline)
+		if (rc == EAI_AGAIN || net_mono_ms() >= deadline)
 			return fail(res, 504, "resolve_timeout",
 			    "name resolution timed out");
 		return fail(res, 502, "resolve_failed",
@@ -455,7 +455,7 @@ dial_upstream(const char *target, const struct upstream *const *chain,
 	for (i = 0; i < n; i++) {
 		res->upstream = chain[i]->text;
 		res->upstream_status = 0;
-		if ((now = net_now_ms()) >= deadline) {
+		if ((now = net_mono_ms()) >= deadline) {
 			timedout = 1;
 			break;
 		}

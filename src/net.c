@@ -137,13 +137,25 @@ net_set_nodelay(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
-long long
-net_now_ms(void)
+static long long
+clock_ms(clockid_t clock)
 {
 	struct timespec	ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long
+net_mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
+long long
+net_wall_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
 }
 
 int
@@ -159,7 +171,7 @@ net_wait(int fd, short events, long long deadline,
 			errno = EINTR;
 			return -1;
 		}
-		if ((left = deadline - net_now_ms()) <= 0)
+		if ((left = deadline - net_mono_ms()) <= 0)
 			return 0;
 		n = poll(&pfd, 1, left > NET_WAIT_SLICE_MS ? NET_WAIT_SLICE_MS :
 		    (int)left);
@@ -200,7 +212,7 @@ void
 net_lingering_close(int fd, long long linger_ms)
 {
 	char		buf[4096];
-	long long	deadline = net_now_ms() + linger_ms;
+	long long	deadline = net_mono_ms() + linger_ms;
 	size_t		total = 0;
 	ssize_t		n;
 

@@ -32,8 +32,19 @@ int	net_listen(const struct sockaddr *sa, socklen_t len, int backlog);
 int	net_set_nonblock(int fd, int on);
 void	net_set_nodelay(int fd);
 
-/* Milliseconds on CLOCK_MONOTONIC. */
-long long net_now_ms(void);
+/*
+ * The two clocks, named by kind.  net_mono_ms(): milliseconds on
+ * CLOCK_MONOTONIC, for every deadline and duration (it never jumps).
+ * net_wall_ms(): milliseconds since the epoch on CLOCK_REALTIME, for
+ * what a person or another process reads as a date (access records, the
+ * status table); never for a deadline, since setting the clock moves it.
+ */
+long long net_mono_ms(void);
+long long net_wall_ms(void);
+
+/* The monotonic clock's former name, still used by src/master.c: to go
+ * with its last use. */
+#define net_now_ms()	net_mono_ms()
 
 /*
  * Wait until fd reports one of `events` (POLLIN, POLLOUT) or an error,

@@ -142,7 +142,7 @@ log_tunnel(struct worker *w, const struct tunnel *t)
 	memset(&r, 0, sizeof(r));
 	snprintf(id, sizeof(id), "%ld-%llu", (long)w->env->self,
 	    scoreboard_next_id(w->sb));
-	r.time_ms = log_now_ms();
+	r.time_ms = net_wall_ms();
 	r.id = id;
 	r.worker = (long)w->env->self;
 	r.client = t->client_text;
@@ -153,7 +153,7 @@ log_tunnel(struct worker *w, const struct tunnel *t)
 	r.status = t->status;
 	r.bytes_up = (unsigned long long)t->st->up;
 	r.bytes_down = (unsigned long long)t->st->down;
-	r.duration_ms = net_now_ms() - t->start;
+	r.duration_ms = net_mono_ms() - t->start;
 	r.reason = t->reason;
 	r.rule = t->rule;
 	log_access_record(&r);
@@ -193,7 +193,7 @@ refuse_linger(struct worker *w, struct tunnel *t, int status,
 	len = response_error(buf, sizeof(buf), status, detail,
 	    status == 405 ? "Allow: CONNECT\r\n" : status == 429 ||
 	    status == 503 ? RETRY_AFTER : NULL, time(NULL));
-	(void)net_write_all(t->client, buf, len, net_now_ms() + LINGER_MS);
+	(void)net_write_all(t->client, buf, len, net_mono_ms() + LINGER_MS);
 	net_lingering_close(t->client, linger_ms);
 	t->status = status;
 	t->reason = reason;
@@ -260,7 +260,7 @@ read_head(struct worker *w, struct tunnel *t, struct request *req,
 
 	*len = 0;
 	for (;;) {
-		if (worker_stop || deadline - net_now_ms() <= 0)
+		if (worker_stop || deadline - net_mono_ms() <= 0)
 			return HEAD_TIMEOUT;
 		/* Read first: the head has usually arrived with the SYN's ACK. */
 		n = recv(t->client, w->head + *len,
@@ -319,7 +319,7 @@ dial_target(struct worker *w, struct tunnel *t, const struct request *req,
 		refuse(w, t, 403, "dest_denied", "destination not allowed");
 		return -1;
 	}
-	deadline = net_now_ms() + w->cfg->connect_timeout_ms;
+	deadline = net_mono_ms() + w->cfg->connect_timeout_ms;
 	n = upstream_select(w->cfg->upstreams, w->cfg->nupstreams, req->host,
 	    chain, UPSTREAM_CHAIN_MAX);
 	if (n > 0)
@@ -373,9 +373,9 @@ open_tunnel(struct worker *w, struct tunnel *t, const struct request *req,
 	scoreboard_set_state(w->sb, w->slot, SB_RELAYING);
 	/* Bytes a parent sent after its 2xx head belong to the client. */
 	t->st->down += res.early_len;
-	if (net_write_all(t->client, buf, n, net_now_ms() +
+	if (net_write_all(t->client, buf, n, net_mono_ms() +
 	    w->cfg->idle_timeout_ms) == 0 && net_write_all(t->client,
-	    res.early, res.early_len, net_now_ms() +
+	    res.early, res.early_len, net_mono_ms() +
 	    w->cfg->idle_timeout_ms) == 0)
 		t->reason = end_reason(relay_run(t->client, server,
 		    w->head + req->head_len, len - req->head_len, &w->bufs,
@@ -416,7 +416,7 @@ authorized(struct worker *w, struct tunnel *t, const struct request *req)
 	(void)auth_challenge(extra, sizeof(extra), w->cfg->auth_realm);
 	len = response_error(buf, sizeof(buf), 407,
 	    "proxy authentication required", extra, time(NULL));
-	(void)net_write_all(t->client, buf, len, net_now_ms() + LINGER_MS);
+	(void)net_write_all(t->client, buf, len, net_mono_ms() + LINGER_MS);
 	net_lingering_close(t->client, LINGER_MS);
 	t->status = 407;
 	t->reason = r == AUTH_MISSING ? "auth_required" : "auth_failed";
@@ -559,7 +559,7 @@ take_client(struct worker *w, struct tunnel *t)
 {
 	const struct worker_env	*env = w->env;
 
-	t->start = net_now_ms();
+	t->start = net_mono_ms();
 	t->st = &w->slot->bytes;
 	net_format((struct sockaddr *)&t->peer, t->client_text,
 	    sizeof(t->client_text));
@@ -649,7 +649,7 @@ worker_main(const struct worker_env *env)
 		}
 		sick = 0;
 		if (env->reserve) {
-			t.start = net_now_ms();
+			t.start = net_mono_ms();
 			t.st = &w.slot->bytes;
 			serve_reserve(&w, &t);
 			continue;
