@@ -1,7 +1,8 @@
 /*
- * Socket helpers: numeric address parsing and formatting, listeners,
- * non-blocking and Nagle switches, deadline-bound writes and the lingering
- * close that lets a client read our last answer.
+ * The socket module: numeric address parsing and formatting, listeners,
+ * non-blocking and Nagle switches, the monotonic and wall clocks,
+ * net_wait() (the one poll() loop up to a deadline), deadline-bound
+ * writes and the lingering close that lets a client read our last answer.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,6 +1,8 @@
 /*
- * Socket helpers shared by the master, the workers and the dialer:
- * address parsing and formatting, listeners, deadlines, lingering close.
+ * The socket module, shared by the master, the workers and the dialer:
+ * address parsing and formatting, listeners, the non-blocking and Nagle
+ * switches, the clocks, the one wait every deadline on a socket goes
+ * through, deadline-bound writes, the lingering close.
  */
 #ifndef NET_H
 #define NET_H
