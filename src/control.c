@@ -623,18 +623,15 @@ query_fail(char *err, size_t errlen, const char *what, const char *path)
 static int
 copy_answer(int fd, int out, long long deadline)
 {
-	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
 	char		buf[8192];
-	long long	left;
 	ssize_t		n;
 
 	for (;;) {
-		if ((left = deadline - net_mono_ms()) <= 0) {
+		/* A poll() error is left for read() to report. */
+		if (net_wait(fd, POLLIN, deadline, NULL) == 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		if (poll(&pfd, 1, (int)left) <= 0)
-			continue;
 		if ((n = read(fd, buf, sizeof(buf))) == 0)
 			return 0;
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
