@@ -18,6 +18,7 @@
 #include "auth.h"
 #include "config.h"
 #include "net.h"
+#include "request.h"
 #include "upstream.h"
 
 #define CONFIG_LINE_MAX		4096	/* bytes, without the line end */
@@ -390,37 +391,29 @@ is_name_char(char c)
 }
 
 /*
- * Lowercase a host name into dst (at most dstsize - 1 bytes) without its
- * trailing dot: LDH labels plus '_', 1-63 bytes each.  A last label of
- * digits only is refused: resolvers read "127.1" as an address, and the
- * request parser never hands such a name to the name rules.
+ * Lowercase a host name (request_name_check(), the request parser's own
+ * rule) into dst (at most dstsize - 1 bytes) without its trailing dot;
+ * dst may be src.  A last label of digits only is refused as well:
+ * resolvers read "127.1" as an address, and the request parser never
+ * hands such a name to the name rules.
  */
 static int
 normalize_name(const char *src, char *dst, size_t dstsize)
 {
-	size_t	i, len, label = 0;
-	int	digits = 1;
+	size_t	i, len, last;
 
 	len = strlen(src);
 	if (len > 0 && src[len - 1] == '.')
 		len--;
-	if (len == 0 || len >= dstsize)
+	if (len == 0 || len >= dstsize || request_name_check(src, len) != NULL)
 		return -1;
-	for (i = 0; i < len; i++) {
-		if (src[i] == '.') {
-			if (label == 0)
-				return -1;
-			label = 0;
-			digits = 1;
-		} else if (!is_name_char(src[i]) || ++label > 63)
-			return -1;
-		else if (src[i] < '0' || src[i] > '9')
-			digits = 0;
+	for (i = 0; i < len; i++)
 		dst[i] = (src[i] >= 'A' && src[i] <= 'Z') ?
 		    (char)(src[i] - 'A' + 'a') : src[i];
-	}
 	dst[len] = '\0';
-	return (label == 0 || digits) ? -1 : 0;
+	for (last = len; last > 0 && dst[last - 1] != '.'; last--)
+		continue;
+	return dst[last + strspn(dst + last, "0123456789")] == '\0' ? -1 : 0;
 }
 
 static int
