@@ -38,7 +38,6 @@
 
 #include "harness.h"
 
-#define POLL_STEP_MS	20
 #define REGISTRY_MAX	64
 
 /* Proxies started by this process, stopped by the atexit handler. */
@@ -90,9 +89,8 @@ registry_del(pid_t pid)
 			registry[i] = 0;
 }
 
-/* In a fresh child: die with the parent, default signals. */
-static void
-child_setup(void)
+void
+harness_child_setup(void)
 {
 	sigset_t	set;
 
@@ -101,17 +99,6 @@ child_setup(void)
 	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec	ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 long long
@@ -123,8 +110,8 @@ harness_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int
-remaining_ms(long long deadline)
+int
+harness_remaining_ms(long long deadline)
 {
 	long long	left;
 
@@ -263,8 +250,8 @@ harness_rmdir(const char *dir)
 
 /* Addresses and ports */
 
-static int
-make_sockaddr(const char *addr, int port, struct sockaddr_storage *ss,
+int
+harness_sockaddr(const char *addr, int port, struct sockaddr_storage *ss,
     socklen_t *len)
 {
 	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
@@ -286,21 +273,20 @@ make_sockaddr(const char *addr, int port, struct sockaddr_storage *ss,
 	return -1;
 }
 
-static const char *
-loopback(int family)
+const char *
+harness_loopback(int family)
 {
 	return family == AF_INET6 ? "::1" : "127.0.0.1";
 }
 
-/* A bound (not listening) socket on addr:port; *bound gets the port. */
-static int
-bind_socket(const char *addr, int port, int *bound)
+int
+harness_bind(const char *addr, int port, int *bound)
 {
 	struct sockaddr_storage	ss;
 	socklen_t		len;
 	int			fd, family, on = 1;
 
-	if ((family = make_sockaddr(addr, port, &ss, &len)) == -1)
+	if ((family = harness_sockaddr(addr, port, &ss, &len)) == -1)
 		return -1;
 	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
@@ -322,7 +308,7 @@ harness_free_port(int family)
 {
 	int	fd, port;
 
-	if ((fd = bind_socket(loopback(family), 0, &port)) == -1)
+	if ((fd = harness_bind(harness_loopback(family), 0, &port)) == -1)
 		return -1;
 	close(fd);
 	return port;
@@ -341,7 +327,7 @@ harness_closed_port(int family, int *holder)
 	 * listener included), and the kernel never picks it as the source
 	 * port of a connect(), which would connect the socket to itself.
 	 */
-	if (make_sockaddr(loopback(family), 0, &ss, &len) == -1)
+	if (harness_sockaddr(harness_loopback(family), 0, &ss, &len) == -1)
 		return -1;
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
@@ -362,7 +348,7 @@ harness_have_ipv6(void)
 {
 	int	fd, port;
 
-	if ((fd = bind_socket("::1", 0, &port)) == -1)
+	if ((fd = harness_bind("::1", 0, &port)) == -1)
 		return 0;
 	close(fd);
 	return 1;
@@ -400,7 +386,7 @@ harness_wait_listen(int port, int timeout_ms)
 		if (proc_listens("/proc/net/tcp", port) ||
 		    proc_listens("/proc/net/tcp6", port))
 			return 0;
-		sleep_ms(POLL_STEP_MS);
+		harness_pause_ms(HARNESS_POLL_STEP_MS);
 	} while (harness_now_ms() < deadline);
 	return -1;
 }
@@ -430,7 +416,7 @@ harness_wait_pid_gone(pid_t pid, int timeout_ms)
 	do {
 		if (harness_pid_gone(pid))
 			return 0;
-		sleep_ms(POLL_STEP_MS);
+		harness_pause_ms(HARNESS_POLL_STEP_MS);
 	} while (harness_now_ms() < deadline);
 	return -1;
 }
@@ -515,7 +501,7 @@ harness_spawn(char *const argv[], const char *logpath)
 	if ((pid = fork()) == -1)
 		return -1;
 	if (pid == 0) {
-		child_setup();
+		harness_child_setup();
 		/* The proxy stops cleanly when the test process dies. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (redirect_output(logpath) == -1)
@@ -525,9 +511,8 @@ harness_spawn(char *const argv[], const char *logpath)
 	return pid;
 }
 
-/* waitpid with a bound.  Returns 0 with *st, or -1 on timeout. */
-static int
-wait_bounded(pid_t pid, int *st, int timeout_ms)
+int
+harness_waitpid(pid_t pid, int *st, int timeout_ms)
 {
 	long long	deadline = harness_now_ms() + timeout_ms;
 	pid_t		r;
@@ -538,7 +523,7 @@ wait_bounded(pid_t pid, int *st, int timeout_ms)
 			return 0;
 		if (r == -1 && errno != EINTR)
 			return -1;
-		sleep_ms(r == 0 ? 10 : 0);
+		harness_pause_ms(r == 0 ? 10 : 0);
 	} while (harness_now_ms() < deadline);
 	return -1;
 }
@@ -551,10 +536,10 @@ harness_kill_wait(pid_t pid, int timeout_ms)
 	if (pid <= 0)
 		return -1;
 	kill(pid, SIGTERM);
-	if (wait_bounded(pid, &st, timeout_ms) == 0)
+	if (harness_waitpid(pid, &st, timeout_ms) == 0)
 		return st;
 	kill(pid, SIGKILL);
-	if (wait_bounded(pid, &st, 5000) == 0)
+	if (harness_waitpid(pid, &st, 5000) == 0)
 		return st;
 	return -1;
 }
@@ -577,7 +562,8 @@ collect_output(int in, int outfd, const char *input, char *out, size_t len,
 			{ .fd = outfd, .events = POLLIN },
 			{ .fd = in, .events = POLLOUT }
 		};
-		if (poll(pfd, in != -1 ? 2 : 1, remaining_ms(deadline)) <= 0) {
+		if (poll(pfd, in != -1 ? 2 : 1,
+		    harness_remaining_ms(deadline)) <= 0) {
 			if (in != -1)
 				close(in);
 			return -1;
@@ -629,7 +615,7 @@ harness_run(char *const argv[], const char *input, char *out, size_t len,
 	}
 	fflush(NULL);
 	if ((pid = fork()) == 0) {
-		child_setup();
+		harness_child_setup();
 		if (dup2(inp[0], 0) == -1 || dup2(outp[1], 1) == -1 ||
 		    dup2(outp[1], 2) == -1)
 			_exit(127);
@@ -644,7 +630,8 @@ harness_run(char *const argv[], const char *input, char *out, size_t len,
 	}
 	rc = collect_output(inp[1], outp[0], input, out, len, deadline);
 	close(outp[0]);
-	if (rc == -1 || wait_bounded(pid, &st, remaining_ms(deadline)) == -1) {
+	if (rc == -1 ||
+	    harness_waitpid(pid, &st, harness_remaining_ms(deadline)) == -1) {
 		harness_kill_wait(pid, 1000);
 		return -1;
 	}
@@ -732,7 +719,7 @@ harness_proxy_wait_exit(struct harness_proxy *p, int timeout_ms)
 
 	if (p->pid <= 0)
 		return 0;
-	if (wait_bounded(p->pid, &st, timeout_ms) == -1)
+	if (harness_waitpid(p->pid, &st, timeout_ms) == -1)
 		return -1;
 	registry_del(p->pid);
 	p->pid = -1;
@@ -934,7 +921,7 @@ harness_proxy_wait_log(const struct harness_proxy *p, const char *needle,
 			if (rc == 0)
 				return 0;
 		}
-		sleep_ms(POLL_STEP_MS);
+		harness_pause_ms(HARNESS_POLL_STEP_MS);
 	} while (harness_now_ms() < deadline);
 	return -1;
 }
@@ -972,7 +959,7 @@ harness_proxy_wait_workers(const struct harness_proxy *p, int n,
 	do {
 		if (harness_proxy_workers(p, NULL, 0) == n)
 			return 0;
-		sleep_ms(POLL_STEP_MS * 2);
+		harness_pause_ms(HARNESS_POLL_STEP_MS * 2);
 	} while (harness_now_ms() < deadline);
 	return -1;
 }
@@ -1040,8 +1027,8 @@ harness_pattern_check(const unsigned char *buf, size_t len, size_t off)
 
 /* Sockets */
 
-static int
-wait_fd(int fd, short events, int timeout_ms)
+int
+harness_wait_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd	pfd = { .fd = fd, .events = events };
 	int		rc;
@@ -1059,14 +1046,14 @@ harness_connect(const char *addr, int port, int timeout_ms)
 	socklen_t		len, elen = sizeof(int);
 	int			fd, family, err = 0;
 
-	if ((family = make_sockaddr(addr, port, &ss, &len)) == -1)
+	if ((family = harness_sockaddr(addr, port, &ss, &len)) == -1)
 		return -1;
 	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd == -1)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&ss, len) == -1) {
 		if (errno != EINPROGRESS ||
-		    wait_fd(fd, POLLOUT, timeout_ms) <= 0 ||
+		    harness_wait_fd(fd, POLLOUT, timeout_ms) <= 0 ||
 		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1 ||
 		    err != 0) {
 			close(fd);
@@ -1111,7 +1098,8 @@ recv_some(int fd, void *buf, size_t len, long long deadline)
 	ssize_t	n;
 
 	for (;;) {
-		if (wait_fd(fd, POLLIN, remaining_ms(deadline)) <= 0)
+		if (harness_wait_fd(fd, POLLIN,
+		    harness_remaining_ms(deadline)) <= 0)
 			return -1;
 		n = recv(fd, buf, len, MSG_DONTWAIT);
 		if (n >= 0)
@@ -1275,9 +1263,8 @@ harness_tunnel(int proxy_port, const char *target, const char *early,
 
 /* Targets */
 
-/* One line to the report pipe. */
-static void
-report(int fd, const char *line)
+void
+harness_report(int fd, const char *line)
 {
 	/* One write under PIPE_BUF is atomic; a full pipe drops the line. */
 	if (write(fd, line, strlen(line)) == -1)
@@ -1379,7 +1366,7 @@ target_send_close(int c, size_t count)
 	for (i = 0; i < 1000; i++) {
 		if (ioctl(c, TIOCOUTQ, &queued) == -1 || queued == 0)
 			break;
-		sleep_ms(10);
+		harness_pause_ms(10);
 	}
 	return queued == 0;
 }
@@ -1399,14 +1386,14 @@ target_conn(int c, int rep, enum harness_target_mode mode, size_t count)
 		/* The drain after the send continues the same stream. */
 		total = target_send(c, count, &ok);
 		snprintf(line, sizeof(line), "done recv=%lld ok=%d\n", total, ok);
-		report(rep, line);
+		harness_report(rep, line);
 		break;
 	case HARNESS_TARGET_COUNT:
 		total = target_drain(c, 0, &ok);
 		snprintf(line, sizeof(line), "recv=%lld ok=%d\n", total, ok);
 		harness_send_str(c, line);
 		snprintf(line, sizeof(line), "done recv=%lld ok=%d\n", total, ok);
-		report(rep, line);
+		harness_report(rep, line);
 		break;
 	case HARNESS_TARGET_SILENT:
 		target_drain(c, 0, &ok);
@@ -1417,7 +1404,7 @@ target_conn(int c, int rep, enum harness_target_mode mode, size_t count)
 		close(c);
 		c = -1;
 		snprintf(line, sizeof(line), "done acked=%d\n", ok);
-		report(rep, line);
+		harness_report(rep, line);
 		break;
 	}
 	if (c != -1)
@@ -1453,7 +1440,7 @@ target_loop(int lfd, int rep, enum harness_target_mode mode, size_t count)
 			_exit(1);
 		}
 		snprintf(line, sizeof(line), "accept %d\n", peer_port(c));
-		report(rep, line);
+		harness_report(rep, line);
 		if ((pid = fork()) == 0) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			close(lfd);
@@ -1476,8 +1463,8 @@ harness_target_start(struct harness_target *t, int family, const char *addr,
 	t->report = -1;
 	t->family = family;
 	snprintf(t->addr, sizeof(t->addr), "%s",
-	    addr != NULL ? addr : loopback(family));
-	if ((lfd = bind_socket(t->addr, port, &t->port)) == -1)
+	    addr != NULL ? addr : harness_loopback(family));
+	if ((lfd = harness_bind(t->addr, port, &t->port)) == -1)
 		return -1;
 	if (listen(lfd, 1024) == -1 || pipe2(rep, O_CLOEXEC) == -1) {
 		close(lfd);
@@ -1485,7 +1472,7 @@ harness_target_start(struct harness_target *t, int family, const char *addr,
 	}
 	fflush(NULL);
 	if ((t->pid = fork()) == 0) {
-		child_setup();
+		harness_child_setup();
 		close(rep[0]);
 		fcntl(rep[1], F_SETFL, O_NONBLOCK);
 		target_loop(lfd, rep[1], mode, count);
@@ -1504,7 +1491,7 @@ harness_target_stop(struct harness_target *t)
 
 	if (t->pid > 0) {
 		kill(t->pid, SIGKILL);
-		wait_bounded(t->pid, &st, 5000);
+		harness_waitpid(t->pid, &st, 5000);
 		t->pid = -1;
 	}
 	if (t->report != -1)
@@ -1549,7 +1536,8 @@ harness_target_line(struct harness_target *t, const char *prefix,
 		}
 		if (t->rlen == sizeof(t->rbuf))
 			t->rlen = 0;
-		if (wait_fd(t->report, POLLIN, remaining_ms(deadline)) <= 0)
+		if (harness_wait_fd(t->report, POLLIN,
+		    harness_remaining_ms(deadline)) <= 0)
 			return -1;
 		n = read(t->report, t->rbuf + t->rlen,
 		    sizeof(t->rbuf) - t->rlen);
@@ -1749,7 +1737,7 @@ dns_loop(int fd, int rep, const char *const *names, const unsigned char a4[4])
 	int			i, k, known, qtype;
 
 	for (i = 0; i < 10000 && harness_now_ms() < deadline; i++) {
-		if (wait_fd(fd, POLLIN, 1000) <= 0)
+		if (harness_wait_fd(fd, POLLIN, 1000) <= 0)
 			continue;
 		slen = sizeof(ss);
 		n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&ss,
@@ -1758,7 +1746,7 @@ dns_loop(int fd, int rep, const char *const *names, const unsigned char a4[4])
 		    &qend, &qtype) == -1)
 			continue;
 		snprintf(line, sizeof(line), "query %s %d\n", name, qtype);
-		report(rep, line);
+		harness_report(rep, line);
 		for (k = 0, known = 0; names[k] != NULL && !known; k++)
 			known = strcasecmp(names[k], name) == 0;
 		sendto(fd, r, dns_answer(q, qend, known, qtype, a4, r), 0,
@@ -1797,7 +1785,7 @@ harness_dns_start(struct harness_target *t, const char *const *names,
 	}
 	fflush(NULL);
 	if ((t->pid = fork()) == 0) {
-		child_setup();
+		harness_child_setup();
 		close(rep[0]);
 		fcntl(rep[1], F_SETFL, O_NONBLOCK);
 		dns_loop(fd, rep[1], names, a4);
@@ -1912,8 +1900,8 @@ harness_echo_many_start(struct harness_target *t, int max)
 	t->pid = -1;
 	t->report = -1;
 	t->family = AF_INET;
-	snprintf(t->addr, sizeof(t->addr), "%s", loopback(AF_INET));
-	if ((lfd = bind_socket(t->addr, 0, &t->port)) == -1)
+	snprintf(t->addr, sizeof(t->addr), "%s", harness_loopback(AF_INET));
+	if ((lfd = harness_bind(t->addr, 0, &t->port)) == -1)
 		return -1;
 	if (listen(lfd, 4096) == -1) {
 		close(lfd);
@@ -1921,7 +1909,7 @@ harness_echo_many_start(struct harness_target *t, int max)
 	}
 	fflush(NULL);
 	if ((t->pid = fork()) == 0) {
-		child_setup();
+		harness_child_setup();
 		echo_many_loop(lfd, max);
 	}
 	close(lfd);
@@ -1965,11 +1953,11 @@ harness_pidns_enter(pid_t *init)
 	if ((pid = fork()) == -1)
 		return -1;
 	if (pid == 0) {
-		child_setup();
+		harness_child_setup();
 		/* Bounded by our parent: PR_SET_PDEATHSIG ends us with it. */
 		for (;;)
 			if (waitpid(-1, NULL, 0) == -1)
-				sleep_ms(100);
+				harness_pause_ms(100);
 	}
 	*init = pid;
 	return 0;

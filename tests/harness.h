@@ -8,6 +8,7 @@
 #define HARNESS_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <check.h>
@@ -328,5 +329,38 @@ pid_t	harness_ns_pid(pid_t pid);
  * WAN address is).  Returns 0, or -1 with ip's output on stderr.
  */
 int	harness_netns_ip(const char *args);
+
+/*
+ * Building blocks shared by the harness's own files; the suites need
+ * none of them.
+ */
+/* The step of the harness's polling waits, in milliseconds. */
+#define HARNESS_POLL_STEP_MS	20
+/* Milliseconds left until deadline (on harness_now_ms()), 0 once past. */
+int	harness_remaining_ms(long long deadline);
+/*
+ * In a fresh child: die with the parent (SIGKILL), SIGPIPE and SIGCHLD
+ * back to their defaults, no signal blocked.
+ */
+void	harness_child_setup(void);
+/* waitpid() with a bound.  Returns 0 with *st, or -1 (timeout, error). */
+int	harness_waitpid(pid_t pid, int *st, int timeout_ms);
+/*
+ * Numeric `addr` (IPv4 or IPv6) and port into *ss and *len.  Returns the
+ * address family, or -1 when addr is not numeric.
+ */
+int	harness_sockaddr(const char *addr, int port,
+	    struct sockaddr_storage *ss, socklen_t *len);
+/* The loopback address of `family`: "::1" or "127.0.0.1". */
+const char *harness_loopback(int family);
+/*
+ * A bound (not listening) socket on numeric addr:port (0 for any), with
+ * SO_REUSEADDR; *bound gets the port.  Returns the fd, or -1.
+ */
+int	harness_bind(const char *addr, int port, int *bound);
+/* poll() one fd, again on EINTR: >0 ready, 0 timed out, -1 error. */
+int	harness_wait_fd(int fd, short events, int timeout_ms);
+/* One line to a report pipe, in one write(); a full pipe drops it. */
+void	harness_report(int fd, const char *line);
 
 #endif
