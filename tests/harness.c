@@ -101,38 +101,6 @@ harness_child_setup(void)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
-long long
-harness_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int
-harness_remaining_ms(long long deadline)
-{
-	long long	left;
-
-	left = deadline - harness_now_ms();
-	return left < 0 ? 0 : (int)left;
-}
-
-int
-harness_ms(int ms)
-{
-	const char	*s;
-	int		 scale = 1;
-
-	s = getenv("HARNESS_TIMEOUT_SCALE");
-	if (s != NULL && atoi(s) > 0)
-		scale = atoi(s);
-	else if (strstr(harness_bin(), "debug") != NULL)
-		scale = 3;
-	return ms * scale;
-}
-
 const char *
 harness_bin(void)
 {
@@ -808,16 +776,6 @@ harness_echo_roundtrip(const struct harness_proxy *p, int fd,
 	    "echo of \"%s\": got %zd bytes", msg, n);
 }
 
-TCase *
-harness_tcase(Suite *s, const char *name, int timeout_s)
-{
-	TCase	*tc = tcase_create(name);
-
-	tcase_set_timeout(tc, timeout_s * harness_ms(1));
-	suite_add_tcase(s, tc);
-	return tc;
-}
-
 void
 harness_raise_nofile(void)
 {
@@ -827,15 +785,6 @@ harness_raise_nofile(void)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
-}
-
-void
-harness_pause_ms(int ms)
-{
-	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 /*

@@ -13,6 +13,8 @@
 
 #include <check.h>
 
+#include "harness_time.h"
+
 #define HARNESS_PATH_MAX	256
 #define HARNESS_HEAD_MAX	4096
 
@@ -66,10 +68,6 @@ struct harness_response {
 	long	content_length;		/* -1 when absent */
 };
 
-/* Timeouts: `ms` scaled for slow (sanitizer) builds. */
-int	harness_ms(int ms);
-/* Milliseconds on CLOCK_MONOTONIC. */
-long long harness_now_ms(void);
 /* The binary under test: $CONNECTPROXY_BIN or ./connectproxy. */
 const char *harness_bin(void);
 /* 1 when `cmd` is an executable found in $PATH. */
@@ -144,15 +142,8 @@ int	harness_connect_from(const char *src, int port, int timeout_ms);
  */
 void	harness_echo_roundtrip(const struct harness_proxy *p, int fd,
 	    const char *msg);
-/*
- * A test case named `name` added to s, with a timeout of timeout_s
- * seconds, stretched like every other wait for a sanitizer build.
- */
-TCase	*harness_tcase(Suite *s, const char *name, int timeout_s);
 /* The soft RLIMIT_NOFILE raised to the hard one, for many sockets. */
 void	harness_raise_nofile(void);
-/* Let ms pass: only where a rate or a duration is what is observed. */
-void	harness_pause_ms(int ms);
 /* Stop if still running, then remove the temporary directory. */
 void	harness_proxy_free(struct harness_proxy *p);
 /* The log so far; the caller frees. */
@@ -334,10 +325,6 @@ int	harness_netns_ip(const char *args);
  * Building blocks shared by the harness's own files; the suites need
  * none of them.
  */
-/* The step of the harness's polling waits, in milliseconds. */
-#define HARNESS_POLL_STEP_MS	20
-/* Milliseconds left until deadline (on harness_now_ms()), 0 once past. */
-int	harness_remaining_ms(long long deadline);
 /*
  * In a fresh child: die with the parent (SIGKILL), SIGPIPE and SIGCHLD
  * back to their defaults, no signal blocked.
