@@ -13,9 +13,9 @@
 
 #include <check.h>
 
+#include "harness_files.h"
 #include "harness_time.h"
 
-#define HARNESS_PATH_MAX	256
 #define HARNESS_HEAD_MAX	4096
 
 /* A running (or exited) proxy started by harness_proxy_start(). */
@@ -73,14 +73,6 @@ const char *harness_bin(void);
 /* 1 when `cmd` is an executable found in $PATH. */
 int	harness_have(const char *cmd);
 
-/* Create a private temporary directory into buf.  Returns 0 or -1. */
-int	harness_tmpdir(char *buf, size_t len);
-/* Write text to path (created or truncated).  Returns 0 or -1. */
-int	harness_write_file(const char *path, const char *text);
-/* Read a whole file; the caller frees.  NULL on failure. */
-char	*harness_read_file(const char *path);
-/* Remove a directory made by harness_tmpdir() and the files in it. */
-void	harness_rmdir(const char *dir);
 
 /* A port free on the loopback address of `family` (AF_INET, AF_INET6). */
 int	harness_free_port(int family);
