@@ -14,6 +14,7 @@
 #include <check.h>
 
 #include "harness_files.h"
+#include "harness_proc.h"
 #include "harness_time.h"
 
 #define HARNESS_HEAD_MAX	4096
@@ -70,8 +71,6 @@ struct harness_response {
 
 /* The binary under test: $CONNECTPROXY_BIN or ./connectproxy. */
 const char *harness_bin(void);
-/* 1 when `cmd` is an executable found in $PATH. */
-int	harness_have(const char *cmd);
 
 
 /* A port free on the loopback address of `family` (AF_INET, AF_INET6). */
@@ -134,8 +133,6 @@ int	harness_connect_from(const char *src, int port, int timeout_ms);
  */
 void	harness_echo_roundtrip(const struct harness_proxy *p, int fd,
 	    const char *msg);
-/* The soft RLIMIT_NOFILE raised to the hard one, for many sockets. */
-void	harness_raise_nofile(void);
 /* Stop if still running, then remove the temporary directory. */
 void	harness_proxy_free(struct harness_proxy *p);
 /* The log so far; the caller frees. */
@@ -157,12 +154,6 @@ int	harness_proxy_workers(const struct harness_proxy *p, pid_t *pids,
 int	harness_proxy_wait_workers(const struct harness_proxy *p, int n,
 	    int timeout_ms);
 
-/* Live (non-zombie) children of `pid`; pids may be NULL. */
-int	harness_children(pid_t pid, pid_t *pids, int max);
-/* 1 when pid is gone or a zombie. */
-int	harness_pid_gone(pid_t pid);
-/* Wait until harness_pid_gone(pid).  Returns 0 or -1. */
-int	harness_wait_pid_gone(pid_t pid, int timeout_ms);
 
 /* Value of `key=` in a "key=value ..." line into val.  Returns 0 or -1. */
 int	harness_field(const char *line, const char *key, char *val,
@@ -233,17 +224,6 @@ int	harness_header(const char *head, const char *name, char *val,
 int	harness_tunnel(int proxy_port, const char *target, const char *early,
 	    int *status, int timeout_ms);
 
-/*
- * Run argv[0] from $PATH with `input` on stdin (may be NULL) and stdout
- * plus stderr captured into out (NUL-terminated, truncated).  Killed
- * after timeout_ms.  Returns the wait status, or -1 (error or timeout).
- */
-int	harness_run(char *const argv[], const char *input, char *out,
-	    size_t len, int timeout_ms);
-/* Start argv in the background, output to logpath.  Returns pid or -1. */
-pid_t	harness_spawn(char *const argv[], const char *logpath);
-/* TERM the pid, bounded wait, then KILL.  Returns wait status or -1. */
-int	harness_kill_wait(pid_t pid, int timeout_ms);
 
 /*
  * Move this (forked test) process into a new network namespace with lo
@@ -317,13 +297,6 @@ int	harness_netns_ip(const char *args);
  * Building blocks shared by the harness's own files; the suites need
  * none of them.
  */
-/*
- * In a fresh child: die with the parent (SIGKILL), SIGPIPE and SIGCHLD
- * back to their defaults, no signal blocked.
- */
-void	harness_child_setup(void);
-/* waitpid() with a bound.  Returns 0 with *st, or -1 (timeout, error). */
-int	harness_waitpid(pid_t pid, int *st, int timeout_ms);
 /*
  * Numeric `addr` (IPv4 or IPv6) and port into *ss and *len.  Returns the
  * address family, or -1 when addr is not numeric.
