@@ -14,6 +14,7 @@
 #include <check.h>
 
 #include "harness_files.h"
+#include "harness_net.h"
 #include "harness_proc.h"
 #include "harness_time.h"
 
@@ -73,18 +74,6 @@ struct harness_response {
 const char *harness_bin(void);
 
 
-/* A port free on the loopback address of `family` (AF_INET, AF_INET6). */
-int	harness_free_port(int family);
-/*
- * A port that refuses connections for as long as *holder (which the
- * caller closes) stays open: unlike a free port, nothing can take it
- * in the meantime.
- */
-int	harness_closed_port(int family, int *holder);
-/* 1 when ::1 can be bound on this machine. */
-int	harness_have_ipv6(void);
-/* Wait until some socket listens on TCP `port`.  Returns 0 or -1. */
-int	harness_wait_listen(int port, int timeout_ms);
 
 /*
  * Write "listen 127.0.0.1:PORT" (a free port) plus `conf` into a fresh
@@ -297,21 +286,6 @@ int	harness_netns_ip(const char *args);
  * Building blocks shared by the harness's own files; the suites need
  * none of them.
  */
-/*
- * Numeric `addr` (IPv4 or IPv6) and port into *ss and *len.  Returns the
- * address family, or -1 when addr is not numeric.
- */
-int	harness_sockaddr(const char *addr, int port,
-	    struct sockaddr_storage *ss, socklen_t *len);
-/* The loopback address of `family`: "::1" or "127.0.0.1". */
-const char *harness_loopback(int family);
-/*
- * A bound (not listening) socket on numeric addr:port (0 for any), with
- * SO_REUSEADDR; *bound gets the port.  Returns the fd, or -1.
- */
-int	harness_bind(const char *addr, int port, int *bound);
-/* poll() one fd, again on EINTR: >0 ready, 0 timed out, -1 error. */
-int	harness_wait_fd(int fd, short events, int timeout_ms);
 /* One line to a report pipe, in one write(); a full pipe drops it. */
 void	harness_report(int fd, const char *line);
 
