@@ -14,6 +14,7 @@
 #include <check.h>
 
 #include "harness_client.h"
+#include "harness_dns.h"
 #include "harness_files.h"
 #include "harness_net.h"
 #include "harness_proc.h"
@@ -122,15 +123,6 @@ int	harness_netns_blackhole(const char *cidr);
  * Returns 0 or -1.
  */
 int	harness_netns_resolv_conf(const char *text);
-/*
- * A DNS server on 127.0.0.1:53 (UDP; for a namespace): A `addr` for the
- * names listed (NULL-terminated, case-insensitive), no data for their
- * other types, NXDOMAIN for any other name.  It reports each question as
- * "query NAME TYPE" (NAME lower-cased, TYPE numeric).  Stop it with
- * harness_target_stop().  Returns 0 or -1.
- */
-int	harness_dns_start(struct harness_target *t,
-	    const char *const *names, const char *addr);
 
 
 /*
