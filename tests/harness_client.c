@@ -23,9 +23,9 @@
 
 #include <check.h>
 
-#include "harness.h"
 #include "harness_client.h"
 #include "harness_net.h"
+#include "harness_proxy.h"
 #include "harness_time.h"
 
 int

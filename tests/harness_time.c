@@ -11,7 +11,7 @@
 
 #include <check.h>
 
-#include "harness.h"
+#include "harness_proxy.h"
 #include "harness_time.h"
 
 long long

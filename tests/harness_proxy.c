@@ -1,42 +1,28 @@
 /*
- * End-to-end test harness (see harness.h): processes, files, sockets and
- * bounded waits shared by the suites that drive the real binary.  Every
- * child started here dies with the test process (PR_SET_PDEATHSIG), and
- * the proxies a test started are stopped at exit even when an assertion
- * ends the test early.
+ * The proxy under test, for the end-to-end harness (see harness_proxy.h):
+ * started with a temporary config, signalled, stopped, its workers and
+ * its log watched.  The proxies a test started are stopped at exit even
+ * when an assertion ends the test early.
  */
 #define _GNU_SOURCE
 
-#include <sys/ioctl.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
-#include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
 
-#include "harness.h"
+#include "harness_files.h"
+#include "harness_net.h"
+#include "harness_proc.h"
+#include "harness_proxy.h"
+#include "harness_time.h"
 
 #define REGISTRY_MAX	64
 
@@ -97,8 +83,6 @@ harness_bin(void)
 	s = getenv("CONNECTPROXY_BIN");
 	return s != NULL && *s != '\0' ? s : "./connectproxy";
 }
-
-/* The proxy */
 
 static int
 proxy_prepare(struct harness_proxy *p, const char *conf_text)
@@ -162,6 +146,27 @@ harness_proxy_start(struct harness_proxy *p, const char *conf)
 			return -1;
 	} while (harness_now_ms() < deadline);
 	return -1;
+}
+
+int
+harness_proxy_rewrite_config(struct harness_proxy *p, const char *conf)
+{
+	char	 tmp[sizeof(p->conf) + 8], *text;
+	size_t	 len;
+	int	 rc;
+
+	len = strlen(conf) + 64;
+	if ((text = malloc(len)) == NULL)
+		return -1;
+	snprintf(text, len, "listen 127.0.0.1:%d\n%s\n", p->port, conf);
+	snprintf(tmp, sizeof(tmp), "%s.new", p->conf);
+	rc = harness_write_file(tmp, text);
+	free(text);
+	if (rc == 0 && rename(tmp, p->conf) == -1)
+		rc = -1;
+	if (rc == -1)
+		unlink(tmp);
+	return rc;
 }
 
 int
@@ -371,25 +376,4 @@ harness_field_num(const char *line, const char *key)
 		return -1;
 	v = strtoll(val, &end, 10);
 	return *end == '\0' && end != val ? v : -1;
-}
-
-int
-harness_proxy_rewrite_config(struct harness_proxy *p, const char *conf)
-{
-	char	 tmp[sizeof(p->conf) + 8], *text;
-	size_t	 len;
-	int	 rc;
-
-	len = strlen(conf) + 64;
-	if ((text = malloc(len)) == NULL)
-		return -1;
-	snprintf(text, len, "listen 127.0.0.1:%d\n%s\n", p->port, conf);
-	snprintf(tmp, sizeof(tmp), "%s.new", p->conf);
-	rc = harness_write_file(tmp, text);
-	free(text);
-	if (rc == 0 && rename(tmp, p->conf) == -1)
-		rc = -1;
-	if (rc == -1)
-		unlink(tmp);
-	return rc;
 }
