@@ -39,7 +39,8 @@ NO_CRYPT := $(shell $(CRYPT_PROBE) $(LDLIBS) >/dev/null 2>&1 || \
 # Bind every symbol at start, in the master: a lazily bound call would
 # write the GOT in each worker and cost every worker a private page.
 LINK_FLAGS = -Wl,-z,now -Wl,-z,relro
-TEST_SRCS = $(wildcard tests/check_*.c) tests/harness.c
+# The suites, and the end-to-end harness split by concern.
+TEST_SRCS = $(wildcard tests/check_*.c tests/harness*.c)
 
 # SANITIZE=1 builds everything (binary and tests) with ASan and UBSan into a
 # separate tree, so the two builds never mix objects.
