@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness_net.h"
@@ -74,11 +75,56 @@ harness_bind(const char *addr, int port, int *bound)
 	return fd;
 }
 
+#define FREE_PORT_WINDOW	16384	/* ports below the ephemeral range */
+#define FREE_PORT_TRIES		200
+#define FREE_PORT_RECENT	64
+
+/* The first port the kernel picks for connect() and bind(0), or -1. */
+static int
+ephemeral_low(void)
+{
+	FILE	*f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	int	 lo = -1;
+
+	if (f != NULL) {
+		if (fscanf(f, "%d", &lo) != 1)
+			lo = -1;
+		fclose(f);
+	}
+	return lo;
+}
+
+/*
+ * A port from bind(0) lies in the ephemeral range, where any connect()
+ * on the machine may take it as its source port between our close() and
+ * the proxy's bind(): "Address already in use", seen often on a busy
+ * machine.  So pick below that range, where only an explicit bind() can
+ * collide, and never hand out a port twice in a row of FREE_PORT_RECENT.
+ */
 int
 harness_free_port(int family)
 {
-	int	fd, port;
+	static int	 recent[FREE_PORT_RECENT];
+	static unsigned	 nrecent, seed;
+	int		 lo = ephemeral_low(), fd, port, i, k, bound;
 
+	if (seed == 0)
+		seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
+	for (i = 0; lo > 1024 + 1024 && i < FREE_PORT_TRIES; i++) {
+		seed = seed * 1103515245u + 12345u;
+		port = lo - 1 - (int)((seed >> 8) % (unsigned)(lo - 1024 <
+		    FREE_PORT_WINDOW ? lo - 1024 : FREE_PORT_WINDOW));
+		for (k = 0; k < FREE_PORT_RECENT && recent[k] != port; k++)
+			continue;
+		if (k < FREE_PORT_RECENT)
+			continue;
+		if ((fd = harness_bind(harness_loopback(family), port,
+		    &bound)) == -1)
+			continue;
+		close(fd);
+		recent[nrecent++ % FREE_PORT_RECENT] = port;
+		return port;
+	}
 	if ((fd = harness_bind(harness_loopback(family), 0, &port)) == -1)
 		return -1;
 	close(fd);

@@ -8,7 +8,11 @@
 
 #include <sys/socket.h>
 
-/* A port free on the loopback address of `family` (AF_INET, AF_INET6). */
+/*
+ * A port free on the loopback address of `family` (AF_INET, AF_INET6),
+ * below the kernel's ephemeral range, so that no connect() takes it before
+ * the caller binds it; not one of the last 64 this process handed out.
+ */
 int	harness_free_port(int family);
 /*
  * A port that refuses connections for as long as *holder (which the
