@@ -367,7 +367,7 @@ relay_abort(int client, int server)
 	static const struct linger	 lg = { .l_onoff = 1, .l_linger = 0 };
 	int				 saved = errno;
 
-	/* Fails only on a socket the kernel already closed: nothing to do. */
+	/* Fails only for a descriptor that is no socket: nothing to reset. */
 	(void)setsockopt(client, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	(void)setsockopt(server, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	errno = saved;
