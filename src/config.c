@@ -946,23 +946,50 @@ list_defaults(struct parse_ctx *ctx)
 	return 0;
 }
 
-/* Pool sizes that only make sense together, checked after the last line. */
+/*
+ * The line where the later of two directives was given (0 when both have
+ * their defaults): where the pair stopped making sense.
+ */
+static unsigned
+pair_line(const unsigned *seen, const char *a, const char *b)
+{
+	unsigned	line = 0;
+	size_t		i;
+
+	for (i = 0; i < NITEMS(directives); i++)
+		if ((strcmp(directives[i].name, a) == 0 ||
+		    strcmp(directives[i].name, b) == 0) && seen[i] > line)
+			line = seen[i];
+	return line;
+}
+
+/*
+ * Pool sizes that only make sense together, checked after the last line.
+ * On an error, *lineno gets the line to blame.
+ */
 static int
-check_pool(struct parse_ctx *ctx)
+check_pool(struct parse_ctx *ctx, const unsigned *seen, unsigned *lineno)
 {
 	const struct config	*cfg = ctx->cfg;
 
-	if (cfg->workers_start > cfg->workers_max)
+	if (cfg->workers_start > cfg->workers_max) {
+		*lineno = pair_line(seen, "workers_start", "workers_max");
 		return ctx_err(ctx, "workers_start %u is above workers_max %u",
 		    cfg->workers_start, cfg->workers_max);
-	if (cfg->workers_min_spare > cfg->workers_max_spare)
+	}
+	if (cfg->workers_min_spare > cfg->workers_max_spare) {
+		*lineno = pair_line(seen, "workers_min_spare",
+		    "workers_max_spare");
 		return ctx_err(ctx, "workers_min_spare %u is above "
 		    "workers_max_spare %u", cfg->workers_min_spare,
 		    cfg->workers_max_spare);
-	if (cfg->workers_min_spare > cfg->workers_max)
+	}
+	if (cfg->workers_min_spare > cfg->workers_max) {
+		*lineno = pair_line(seen, "workers_min_spare", "workers_max");
 		return ctx_err(ctx, "workers_min_spare %u is above "
 		    "workers_max %u", cfg->workers_min_spare,
 		    cfg->workers_max);
+	}
 	return 0;
 }
 
@@ -996,9 +1023,9 @@ config_parse_buffer(const char *file, const char *text, struct config *cfg,
 		if (parse_line(&ctx, seen, lineno, line) == -1)
 			goto fail;
 	}
-	if (list_defaults(&ctx) == 0 && check_pool(&ctx) == 0)
-		return 0;
 	lineno = 0;
+	if (list_defaults(&ctx) == 0 && check_pool(&ctx, seen, &lineno) == 0)
+		return 0;
 fail:
 	if (lineno == 0)
 		snprintf(err, errlen, "%s: %s", file, ctx.msg);

@@ -356,6 +356,25 @@ idle_left(long long last, long long idle_ms)
 }
 
 /*
+ * The tunnel failed: a reset without an orderly close first, or a read,
+ * write or poll() error.  Bytes were lost, so neither peer may be told
+ * the stream ended in order: a FIN would make a transfer cut short look
+ * complete.  With SO_LINGER 0, the caller's close() sends a reset.
+ */
+static enum relay_end
+relay_abort(int client, int server)
+{
+	static const struct linger	 lg = { .l_onoff = 1, .l_linger = 0 };
+	int				 saved = errno;
+
+	/* Fails only for a descriptor that is no socket: nothing to reset. */
+	(void)setsockopt(client, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	(void)setsockopt(server, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	errno = saved;
+	return RELAY_ERROR;
+}
+
+/*
  * Both directions for one poll() result.  Returns HALF_IDLE/HALF_MOVED,
  * or -1 when a read or write failed.  *first records which side sent
  * EOF first.
@@ -405,7 +424,7 @@ relay_run(int client, int server, const char *early, size_t early_len,
 		st = &dummy;
 	if (bufs->size == 0 || set_nonblock(client) == -1 ||
 	    set_nonblock(server) == -1)
-		return RELAY_ERROR;
+		return relay_abort(client, server);
 	half_init(&up, client, server, bufs->up, bufs->size, &st->up);
 	half_init(&down, server, client, bufs->down, bufs->size, &st->down);
 	up.early = early;
@@ -424,11 +443,11 @@ relay_run(int client, int server, const char *early, size_t early_len,
 		    &released);
 		set_events(pfd, &up, &down);
 		if ((r = poll(pfd, 2, timeout)) == -1 && errno != EINTR)
-			return RELAY_ERROR;
+			return relay_abort(client, server);
 		if (r <= 0)
 			continue;
 		if ((r = relay_step(&up, &down, pfd, &first)) == -1)
-			return RELAY_ERROR;
+			return relay_abort(client, server);
 		if (r == HALF_MOVED) {
 			last = now_ms();
 			released = 0;

@@ -55,7 +55,11 @@ struct relay_buffers {
  * held per direction.  *st is updated as bytes are written.  Returns why
  * the relay ended; *linger gets RELAY_LINGER_CLIENT/SERVER for a side
  * that may still be sending, which a plain close() would reset, losing
- * what is queued toward it (0 for a tunnel that ended otherwise).
+ * what is queued toward it (0 for a tunnel that ended otherwise).  A
+ * reset without an orderly close first, or any other failure, ends the
+ * relay as RELAY_ERROR with both sockets set to reset when closed
+ * (SO_LINGER 0): bytes were lost, and a FIN would tell a peer its stream
+ * ended complete.
  */
 enum relay_end relay_run(int client, int server, const char *early,
 	    size_t early_len, const struct relay_buffers *bufs,

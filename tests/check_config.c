@@ -173,6 +173,38 @@ START_TEST(test_pool)
 }
 END_TEST
 
+/*
+ * Each pool bound holds with equality: a pool that starts at its maximum,
+ * a spare range of one value, spares as many as the maximum.
+ */
+static const struct {
+	const char	*text;
+	unsigned	 start, min_spare, max_spare, max;
+} pool_bounds[] = {
+	{ "workers_start 16\nworkers_max 16\n", 16, 2, 8, 16 },
+	{ "workers_max 16\nworkers_start 16\n", 16, 2, 8, 16 },
+	{ "workers_max 4\n", 4, 2, 8, 4 },
+	{ "workers_start 4096\nworkers_max 4096\n", 4096, 2, 8, 4096 },
+	{ "workers_start 1\nworkers_max 1\nworkers_min_spare 1\n"
+	  "workers_max_spare 1\n", 1, 1, 1, 1 },
+	{ "workers_min_spare 8\n", 4, 8, 8, 256 },
+	{ "workers_start 2\nworkers_max 5\nworkers_min_spare 5\n"
+	  "workers_max_spare 9\n", 2, 5, 9, 5 },
+};
+
+START_TEST(test_pool_bounds)
+{
+	struct config	cfg;
+
+	parse_ok(pool_bounds[_i].text, &cfg);
+	ck_assert_uint_eq(cfg.workers_start, pool_bounds[_i].start);
+	ck_assert_uint_eq(cfg.workers_min_spare, pool_bounds[_i].min_spare);
+	ck_assert_uint_eq(cfg.workers_max_spare, pool_bounds[_i].max_spare);
+	ck_assert_uint_eq(cfg.workers_max, pool_bounds[_i].max);
+	config_free(&cfg);
+}
+END_TEST
+
 START_TEST(test_listen)
 {
 	struct config			 cfg;
@@ -500,16 +532,28 @@ static const struct bad_case bad_cases[] = {
 	  "out of range (1 to 4096)" },
 	{ "workers_start 4097\n", "test.conf:1: workers_start: \"4097\" "
 	  "out of range (1 to 4096)" },
-	/* the pool's sizes, checked together after the last line */
-	{ "workers_start 300\n", "test.conf: workers_start 300 is above "
+	/*
+	 * The pool's sizes, checked together after the last line: the line
+	 * blamed is the later of the two (a default has none).  One above
+	 * the bound is refused; test_pool_bounds accepts the bound itself.
+	 */
+	{ "workers_start 300\n", "test.conf:1: workers_start 300 is above "
 	  "workers_max 256" },
-	{ "workers_max 8\nworkers_start 9\n", "test.conf: workers_start 9 "
+	{ "workers_max 8\nworkers_start 9\n", "test.conf:2: workers_start 9 "
 	  "is above workers_max 8" },
-	{ "workers_min_spare 9\n", "test.conf: workers_min_spare 9 is above "
-	  "workers_max_spare 8" },
+	{ "workers_start 17\n# sized for the office\nworkers_max 16\n",
+	  "test.conf:3: workers_start 17 is above workers_max 16" },
+	{ "workers_max 3\n", "test.conf:1: workers_start 4 is above "
+	  "workers_max 3" },
+	{ "workers_start 4096\nworkers_max 4095\n", "test.conf:2: "
+	  "workers_start 4096 is above workers_max 4095" },
+	{ "workers_min_spare 9\n", "test.conf:1: workers_min_spare 9 is "
+	  "above workers_max_spare 8" },
+	{ "workers_max_spare 5\nworkers_min_spare 6\n", "test.conf:2: "
+	  "workers_min_spare 6 is above workers_max_spare 5" },
 	{ "workers_max 4\nworkers_start 1\nworkers_min_spare 5\n"
-	  "workers_max_spare 6\n", "test.conf: workers_min_spare 5 is above "
-	  "workers_max 4" },
+	  "workers_max_spare 6\n", "test.conf:3: workers_min_spare 5 is "
+	  "above workers_max 4" },
 	{ "workers_max 0\n", "test.conf:1: workers_max: \"0\" "
 	  "out of range (1 to 4096)" },
 	{ "workers_max_spare 0\n", "test.conf:1: workers_max_spare: \"0\" "
@@ -999,6 +1043,8 @@ config_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_scalars);
 	tcase_add_test(tc, test_pool);
+	tcase_add_loop_test(tc, test_pool_bounds, 0,
+	    (int)(sizeof(pool_bounds) / sizeof(pool_bounds[0])));
 	tcase_add_test(tc, test_listen);
 	tcase_add_test(tc, test_lists);
 	tcase_add_test(tc, test_dests);

@@ -5,9 +5,11 @@
  */
 #define _DEFAULT_SOURCE		/* mincore(2) */
 
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <alloca.h>
@@ -746,6 +748,202 @@ START_TEST(test_side_gone_with_data_held)
 }
 END_TEST
 
+/* Both pairs of rt as loopback TCP, whose resets a test can observe. */
+static void
+rt_use_tcp(struct rt *rt)
+{
+	close(rt->cli);
+	close(rt->rcli);
+	close(rt->rsrv);
+	close(rt->srv);
+	tcp_pair(&rt->cli, &rt->rcli);
+	tcp_pair(&rt->rsrv, &rt->srv);
+	/* As the worker does: one-byte pings go out at once. */
+	ck_assert_int_eq(setsockopt(rt->rsrv, IPPROTO_TCP, TCP_NODELAY,
+	    &(int){ 1 }, sizeof(int)), 0);
+	ck_assert_int_eq(setsockopt(rt->cli, IPPROTO_TCP, TCP_NODELAY,
+	    &(int){ 1 }, sizeof(int)), 0);
+	ck_assert_int_eq(setsockopt(rt->srv, IPPROTO_TCP, TCP_NODELAY,
+	    &(int){ 1 }, sizeof(int)), 0);
+}
+
+/* Bytes waiting in fd's receive queue. */
+static int
+inq(int fd)
+{
+	int	 n = -1;
+
+	ck_assert_int_eq(ioctl(fd, FIONREAD, &n), 0);
+	return n;
+}
+
+/*
+ * Bytes sent on fd that its peer has not taken (SIOCOUTQ); for TCP, a FIN
+ * counts until it is acknowledged.
+ */
+static int
+outq(int fd)
+{
+	int	 n = -1;
+
+	ck_assert_int_eq(ioctl(fd, TIOCOUTQ, &n), 0);
+	return n;
+}
+
+/*
+ * One byte from `from` through the relay to `to`.  The relay reads the
+ * byte in a poll() round after the one that wrote the previous byte, so
+ * once it arrives, the relay has finished every round begun before.
+ */
+static void
+ping(int from, int to)
+{
+	char	 c = 'p';
+
+	send_all(from, &c, 1);
+	recv_exact(to, &c, 1);
+	ck_assert_int_eq(c, 'p');
+}
+
+/*
+ * Read pattern bytes until the stream ends, within WAIT_MS.  Returns the
+ * count; *err is 0 for a clean EOF, or the errno that ended the stream.
+ */
+static size_t
+read_to_end(int fd, unsigned seed, int *err)
+{
+	unsigned char	 buf[65536];
+	long long	 deadline = mono_ms() + WAIT_MS;
+	size_t		 n = 0;
+	ssize_t		 r;
+
+	nonblock(fd);
+	for (;;) {
+		ck_assert_msg(mono_ms() < deadline, "stream did not end "
+		    "(%zu bytes read)", n);
+		(void)wait_fd(fd, POLLIN, 100);
+		if ((r = read(fd, buf, sizeof(buf))) == -1 &&
+		    (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (r <= 0)
+			break;
+		ck_assert_msg(check_pat(buf, (size_t)r, seed, n),
+		    "corrupt data at %zu", n);
+		n += (size_t)r;
+	}
+	*err = r == 0 ? 0 : errno;
+	return n;
+}
+
+/*
+ * An EOF that arrives while the relay holds bytes is passed on only once
+ * they are written: the side that stays does not read, its socket is
+ * full and the relay's buffer holds the rest with room to spare, so the
+ * relay reads the EOF with bytes still held.  Then the side reads, and
+ * must get every byte before the EOF.  _i bit 0: 0 the target sends and
+ * half-closes, 1 the client; bit 1: socket pairs (0) or TCP (1).
+ */
+START_TEST(test_eof_with_data_held)
+{
+	struct rt	 rt;
+	unsigned char	*buf;
+	const size_t	 total = 512 * 1024;
+	size_t		 held, got;
+	long long	 deadline;
+	int		 small = 16 * 1024, eof, stays, rfrom, rto, err, i;
+
+	rt_init(&rt, 2 * total);
+	if (_i & 2)
+		rt_use_tcp(&rt);
+	eof = _i & 1 ? rt.cli : rt.srv;
+	stays = _i & 1 ? rt.srv : rt.cli;
+	rfrom = _i & 1 ? rt.rcli : rt.rsrv;
+	rto = _i & 1 ? rt.rsrv : rt.rcli;
+	/* A small socket buffer toward `stays`: most bytes stay in the relay. */
+	ck_assert_int_eq(setsockopt(rto, SOL_SOCKET, SO_SNDBUF, &small,
+	    sizeof(small)), 0);
+	rt_start(&rt);
+	ck_assert((buf = malloc(total)) != NULL);
+	fill(buf, total, 13, 0);
+	send_all(eof, buf, total);
+	free(buf);
+	ck_assert_int_eq(shutdown(eof, SHUT_WR), 0);
+	/*
+	 * Each ping is a relay round, which reads what has come: on until
+	 * the EOF is all that is left of `eof`'s stream, and two rounds more
+	 * have read that.
+	 */
+	deadline = mono_ms() + WAIT_MS;
+	for (i = 0; inq(rfrom) > 0 || outq(eof) > 0; i++) {
+		ck_assert_msg(i < 100000 && mono_ms() < deadline,
+		    "the relay stopped reading");
+		ping(stays, eof);
+	}
+	ping(stays, eof);
+	ping(stays, eof);
+	held = total - (size_t)(_i & 1 ? rt.st.up : rt.st.down);
+	ck_assert_msg(held > 0 && held < total, "%zu bytes held at EOF: the "
+	    "test does not reach its case", held);
+	got = read_to_end(stays, 13, &err);
+	ck_assert_msg(got == total && err == 0, "%zu of %zu bytes, then %s: "
+	    "the EOF was passed on with %zu bytes still held", got, total,
+	    err == 0 ? "EOF" : strerror(err), held);
+	ck_assert_int_eq(shutdown(stays, SHUT_WR), 0);
+	expect_eof(eof);
+	ck_assert_int_eq(rt_join(&rt), _i & 1 ? RELAY_CLIENT_EOF :
+	    RELAY_SERVER_EOF);
+	ck_assert_uint_eq(_i & 1 ? rt.st.up : rt.st.down, total);
+	ck_assert_uint_eq(_i & 1 ? rt.st.down : rt.st.up, i + 2);
+	rt_free(&rt);
+}
+END_TEST
+
+/*
+ * A reset while the other side is open and not reading, and bytes of the
+ * reset side are still held for it: the relay sees the reset only when it
+ * writes to the reset side what the open side sends next.  A reset
+ * without a FIN first ends the tunnel as an error, and the open side must
+ * not get a clean EOF: bytes are lost, and a FIN would make the stream it
+ * got look complete.  Closed as the worker closes it, it gets a reset.
+ * _i 0: the target resets; 1: the client.
+ */
+START_TEST(test_reset_with_data_held)
+{
+	struct rt	 rt;
+	struct linger	 lg = { .l_onoff = 1, .l_linger = 0 };
+	size_t		 total, got;
+	int		*gone, stays, rgone, err;
+
+	rt_init(&rt, 64 * 1024);
+	rt_use_tcp(&rt);
+	gone = _i == 0 ? &rt.srv : &rt.cli;
+	stays = _i == 0 ? rt.cli : rt.srv;
+	rgone = _i == 0 ? rt.rsrv : rt.rcli;
+	rt_start(&rt);
+	total = write_until_stalled(*gone, 17);
+	ck_assert_int_eq(setsockopt(*gone, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	close(*gone);
+	*gone = -1;
+	/* POLLERR: the relay's socket has the reset, nothing has read it. */
+	ck_assert_msg(wait_fd(rgone, 0, WAIT_MS), "no reset");
+	send_all(stays, "x", 1);
+	ck_assert_msg(rt_finished(&rt, WAIT_MS), "the reset did not end "
+	    "the relay");
+	ck_assert_int_eq(rt_join(&rt), RELAY_ERROR);
+	ck_assert_int_eq(rt.linger, 0);
+	close(rt.rcli);
+	close(rt.rsrv);
+	rt.rcli = rt.rsrv = -1;
+	got = read_to_end(stays, 17, &err);
+	ck_assert_msg(err != 0, "%zu of %zu bytes, then a clean EOF: a reset "
+	    "passed on as a FIN", got, total);
+	ck_assert_int_eq(err, ECONNRESET);
+	ck_assert_uint_lt(got, total);
+	rt_free(&rt);
+}
+END_TEST
+
 
 /* Pages of [p, p+n) that are resident (whole pages inside it only). */
 static size_t
@@ -894,6 +1092,8 @@ relay_suite(void)
 	tcase_add_test(tc, test_client_reset);
 	tcase_add_test(tc, test_server_full_close);
 	tcase_add_loop_test(tc, test_side_gone_with_data_held, 0, 2);
+	tcase_add_loop_test(tc, test_eof_with_data_held, 0, 4);
+	tcase_add_loop_test(tc, test_reset_with_data_held, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

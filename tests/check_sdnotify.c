@@ -591,6 +591,39 @@ await(struct receiver *r, const char *prefix, char *buf, size_t len)
 	return -1;
 }
 
+/*
+ * Start the proxy with NOTIFY_SOCKET at r, and wait for its READY=1.  The
+ * port harness_proxy_start() picks is free when picked only: should
+ * another process bind it first, the proxy exits at start (a port that
+ * listens, but not for it, may still satisfy harness_proxy_start()), and
+ * it is started again on another port.
+ */
+static void
+proxy_ready(struct harness_proxy *p, struct receiver *r, const char *conf)
+{
+	char		 buf[RECV_MAX];
+	long long	 deadline;
+	int		 tries;
+
+	ck_assert_int_eq(setenv("NOTIFY_SOCKET", r->env, 1), 0);
+	for (tries = 0; tries < 5; tries++) {
+		/* Freed below whatever harness_proxy_start() got to. */
+		memset(p, 0, sizeof(*p));
+		p->pid = -1;
+		deadline = harness_now_ms() + harness_ms(10000);
+		if (harness_proxy_start(p, conf) == -1)
+			deadline = 0;
+		while (harness_now_ms() < deadline &&
+		    harness_proxy_wait_exit(p, 0) == -1) {
+			if (receive(r, buf, sizeof(buf), 100) >= 0 &&
+			    strncmp(buf, "READY=1", 7) == 0)
+				return;
+		}
+		harness_proxy_free(p);
+	}
+	ck_abort_msg("no READY=1 from the master");
+}
+
 /* HUP, then RELOADING=1 stamped no earlier than the signal, then READY. */
 static void
 expect_reload(struct receiver *r, struct harness_proxy *p, char *buf,
@@ -619,10 +652,7 @@ START_TEST(test_binary_lifecycle)
 		receiver_path(&r);
 	else
 		receiver_abstract(&r);
-	ck_assert_int_eq(setenv("NOTIFY_SOCKET", r.env, 1), 0);
-	ck_assert_int_eq(harness_proxy_start(&p, "workers_start 2\n"), 0);
-	ck_assert_msg(await(&r, "READY=1", buf, sizeof(buf)) == 0,
-	    "no READY=1 from the master");
+	proxy_ready(&p, &r, "workers_start 2\n");
 	expect_reload(&r, &p, buf, sizeof(buf));
 	ck_assert_msg(strstr(buf, "\nSTATUS=generation 1 loaded") != NULL,
 	    "after a good reload: %s", buf);
@@ -655,10 +685,9 @@ START_TEST(test_binary_status_served)
 	ck_assert_int_eq(harness_target_start(&t, AF_INET, NULL, 0,
 	    HARNESS_TARGET_ECHO, 0), 0);
 	receiver_path(&r);
-	ck_assert_int_eq(setenv("NOTIFY_SOCKET", r.env, 1), 0);
 	snprintf(conf, sizeof(conf), "workers_start 1\nworker_max_tunnels 1\n"
 	    "allow_dest 127.0.0.0/8\nallow_port %d\n", t.port);
-	ck_assert_int_eq(harness_proxy_start(&p, conf), 0);
+	proxy_ready(&p, &r, conf);
 	snprintf(target, sizeof(target), "127.0.0.1:%d", t.port);
 	for (i = 0; i < 3; i++) {
 		fd = harness_tunnel(p.port, target, NULL, NULL,
@@ -696,14 +725,11 @@ START_TEST(test_binary_quit_drains)
 	int			fd, i, drained = 0;
 
 	receiver_path(&r);
-	ck_assert_int_eq(setenv("NOTIFY_SOCKET", r.env, 1), 0);
 	ck_assert_int_eq(harness_target_start(&t, AF_INET, NULL, 0,
 	    HARNESS_TARGET_ECHO, 0), 0);
 	snprintf(conf, sizeof(conf), "allow_dest 127.0.0.0/8\n"
 	    "allow_port %d\nworkers_start 2\n", t.port);
-	ck_assert_int_eq(harness_proxy_start(&p, conf), 0);
-	ck_assert_msg(await(&r, "READY=1", buf, sizeof(buf)) == 0,
-	    "no READY=1 from the master");
+	proxy_ready(&p, &r, conf);
 	snprintf(target, sizeof(target), "127.0.0.1:%d", t.port);
 	fd = harness_tunnel(p.port, target, NULL, NULL, harness_ms(10000));
 	EXPECT(&p, fd != -1, "no tunnel");
@@ -741,19 +767,80 @@ START_TEST(test_binary_quit_drains)
 }
 END_TEST
 
+/* A line of the file at path holds needle.  Returns 1 or 0. */
+static int
+file_has(const char *path, const char *needle)
+{
+	char	*text;
+	int	 found;
+
+	text = harness_read_file(path);
+	found = text != NULL && strstr(text, needle) != NULL;
+	free(text);
+	return found;
+}
+
+/*
+ * systemd-socket-activate listening at a free port, to exec the proxy on
+ * the first connection with NOTIFY_SOCKET `notify`, output to `log`.  A
+ * port is free when chosen only: another process may bind it before the
+ * tool does, which then exits, and another port is tried.  Returns the
+ * pid with *port set, or -1.
+ */
+static pid_t
+activate_spawn(const char *conf, const char *notify, const char *log,
+    int *port)
+{
+	char		 listen[64], env[HARNESS_PATH_MAX + 32];
+	long long	 deadline;
+	pid_t		 pid;
+	int		 tries, st, gone;
+
+	snprintf(env, sizeof(env), "NOTIFY_SOCKET=%s", notify);
+	for (tries = 0; tries < 5; tries++) {
+		if ((*port = harness_free_port(AF_INET)) == -1)
+			return -1;
+		snprintf(listen, sizeof(listen), "127.0.0.1:%d", *port);
+		pid = harness_spawn((char *[]){ "systemd-socket-activate",
+		    "-l", listen, "-E", env, (char *)harness_bin(), "-c",
+		    (char *)conf, NULL }, log);
+		if (pid == -1)
+			return -1;
+		/* Its own line: a listener at the port may be another's. */
+		snprintf(listen, sizeof(listen), "Listening on 127.0.0.1:%d ",
+		    *port);
+		deadline = harness_now_ms() + harness_ms(5000);
+		gone = 0;
+		while (!file_has(log, listen) && !gone &&
+		    harness_now_ms() < deadline) {
+			gone = waitpid(pid, &st, WNOHANG) == pid;
+			harness_pause_ms(20);
+		}
+		/* Reaped, its pid may be another's already: no signal. */
+		if (!gone && file_has(log, listen))
+			return pid;
+		if (!gone)
+			(void)harness_kill_wait(pid, harness_ms(5000));
+	}
+	return -1;
+}
+
 /*
  * systemd-socket-activate binds the port and execs the proxy on the first
  * connection: that connection is served through the inherited socket,
  * the `listen` line of the config is not bound, and a reload keeps the
- * inherited socket.
+ * inherited socket.  The `listen` port is held, bound but not listening,
+ * so no other process can take it while the test runs: a proxy that
+ * bound it would fail to start or to reload.
  */
 START_TEST(test_binary_activation)
 {
 	struct harness_target	t;
+	struct receiver		r;
 	char			conf[512], log[HARNESS_PATH_MAX + 16];
-	char			dir[HARNESS_PATH_MAX], listen[64], target[64];
-	char			echo[4], *text;
-	int			port, unused, fd, i;
+	char			dir[HARNESS_PATH_MAX], target[64], want[64];
+	char			buf[RECV_MAX], echo[4];
+	int			port, unused, holder, fd, i;
 	pid_t			pid;
 	FILE			*f;
 
@@ -761,20 +848,18 @@ START_TEST(test_binary_activation)
 		return;	/* not every machine has systemd's tools */
 	ck_assert_int_eq(harness_target_start(&t, AF_INET, NULL, 0,
 	    HARNESS_TARGET_ECHO, 0), 0);
+	receiver_path(&r);
 	ck_assert_int_eq(harness_tmpdir(dir, sizeof(dir)), 0);
-	port = harness_free_port(AF_INET);
-	unused = harness_free_port(AF_INET);
+	unused = harness_closed_port(AF_INET, &holder);
+	ck_assert_int_ne(unused, -1);
 	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
 	snprintf(log, sizeof(log), "%s/log", dir);
 	ck_assert_ptr_nonnull(f = fopen(conf, "w"));
 	fprintf(f, "listen 127.0.0.1:%d\nallow_dest 127.0.0.0/8\n"
 	    "allow_port %d\nworkers_start 2\n", unused, t.port);
 	fclose(f);
-	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	pid = harness_spawn((char *[]){ "systemd-socket-activate", "-l",
-	    listen, (char *)harness_bin(), "-c", conf, NULL }, log);
-	ck_assert_int_ne(pid, -1);
-	ck_assert_int_eq(harness_wait_listen(port, harness_ms(5000)), 0);
+	pid = activate_spawn(conf, r.env, log, &port);
+	ck_assert_msg(pid != -1, "systemd-socket-activate did not listen");
 	snprintf(target, sizeof(target), "127.0.0.1:%d", t.port);
 	for (i = 0; i < 2; i++) {
 		fd = harness_tunnel(port, target, NULL, NULL,
@@ -785,13 +870,18 @@ START_TEST(test_binary_activation)
 		ck_assert_int_eq(harness_recv_exact(fd, echo, 3,
 		    harness_ms(5000)), 3);
 		close(fd);
-		kill(pid, SIGHUP);
+		ck_assert_int_eq(kill(pid, SIGHUP), 0);
+		snprintf(want, sizeof(want), "READY=1\nSTATUS=generation %d "
+		    "loaded", i + 1);
+		ck_assert_msg(await(&r, want, buf, sizeof(buf)) == 0,
+		    "reload %d under socket activation: %s", i + 1, buf);
 	}
-	ck_assert_int_eq(harness_connect("127.0.0.1", unused, 500), -1);
 	ck_assert_int_ge(harness_kill_wait(pid, harness_ms(10000)), 0);
-	ck_assert_ptr_nonnull(text = harness_read_file(log));
-	ck_assert_msg(strstr(text, listen) != NULL, "log: %s", text);
-	free(text);
+	snprintf(want, sizeof(want), "listening on 127.0.0.1:%d\n", port);
+	ck_assert_msg(file_has(log, want), "no \"%s\" in the log", want);
+	close(holder);
+	harness_rmdir(dir);
+	receiver_free(&r);
 	harness_target_stop(&t);
 }
 END_TEST
