@@ -17,7 +17,6 @@
 #include "priv.h"
 
 #define CONNECTPROXY_VERSION	"0.1.0"
-#define QUERY_CONFIG_MAX	(1024 * 1024)
 #define DEFAULT_CONFIG		SYSCONFDIR "/connectproxy/connectproxy.conf"
 
 static void
@@ -78,33 +77,18 @@ check_only(const char *path, const struct config *cfg)
 
 /*
  * status, metrics: ask the running proxy over its control socket.  Only
- * the configuration file itself is read, for control_socket: the files it
- * names (an auth_file) may be readable by the proxy alone.
+ * the configuration itself is read (with the files it includes), for
+ * control_socket: the files it names (an auth_file) may be readable by
+ * the proxy alone.
  */
 static int
 query(const char *path, const char *cmd)
 {
 	struct config	 cfg;
-	char		 err[CONFIG_ERR_MAX], *text;
-	size_t		 len;
-	FILE		*f;
+	char		 err[CONFIG_ERR_MAX];
 	int		 rc;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	if ((text = malloc(QUERY_CONFIG_MAX + 1)) == NULL) {
-		fclose(f);
-		fprintf(stderr, "out of memory\n");
-		return 1;
-	}
-	len = fread(text, 1, QUERY_CONFIG_MAX, f);
-	fclose(f);
-	text[len] = '\0';
-	rc = config_parse_buffer(path, text, &cfg, err, sizeof(err));
-	free(text);
-	if (rc == -1) {
+	if (config_parse_file(path, &cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}

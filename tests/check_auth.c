@@ -668,10 +668,14 @@ START_TEST(test_config_directives)
 	/* config_parse_buffer() is pure: the users are not read. */
 	ck_assert_uint_eq(cfg.nauth_users, 0);
 	config_free(&cfg);
-	ck_assert_int_eq(config_parse_buffer("c", "auth_realm a\"b\n", &cfg,
-	    err, sizeof(err)), -1);
+	ck_assert_int_eq(config_parse_buffer("c", "auth_realm \"a\\\"b\"\n",
+	    &cfg, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "c:1: auth_realm: bad realm \"a\"b\" (no "
 	    "quotes, backslashes or control characters)");
+	ck_assert_int_eq(config_parse_buffer("c", "auth_realm \"Office "
+	    "proxy\"\n", &cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.auth_realm, "Office proxy");
+	config_free(&cfg);
 	ck_assert_int_eq(config_parse_buffer("c", "auth_realm a\\b\n", &cfg,
 	    err, sizeof(err)), -1);
 	ck_assert_int_eq(config_parse_buffer("c", "auth_file a\nauth_file "
@@ -717,9 +721,10 @@ START_TEST(test_config_load_users)
 	ck_assert_ptr_nonnull(f = fopen(conf, "w"));
 	fputs(text, f);
 	fclose(f);
-	/* Missing file: "FILE: strerror". */
+	/* Missing file: at its directive, "FILE:LINE: auth_file PATH: ...". */
 	ck_assert_int_eq(config_load(conf, &cfg, err, sizeof(err)), -1);
-	snprintf(text, sizeof(text), "%s: No such file or directory", upath);
+	snprintf(text, sizeof(text), "%s:1: auth_file %s: No such file or "
+	    "directory", conf, upath);
 	ck_assert_str_eq(err, text);
 	ck_assert_ptr_nonnull(f = fopen(upath, "w"));
 	fputs("# office\nalice:" HASH6 "\nbob:hunter2\n", f);
