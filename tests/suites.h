@@ -28,5 +28,6 @@ Suite	*reload_suite(void);
 Suite	*robust_suite(void);
 Suite	*docs_suite(void);
 Suite	*hostile_suite(void);
+Suite	*e2e_config_suite(void);
 
 #endif
