@@ -142,7 +142,7 @@ socket_ok(const char *path, char *why, size_t len)
 	struct stat	st;
 
 	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-		snprintf(why, len, "is %s, not a socket; it is left as it is: "
+		snprintf(why, len, "is %s, not a socket; left as it is: "
 		    "remove it or choose another path", S_ISLNK(st.st_mode) ?
 		    "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory" :
 		    S_ISREG(st.st_mode) ? "a regular file" : "not a socket");

@@ -214,7 +214,7 @@ START_TEST(test_check_directories)
 	    "exist\n"
 	    "%s:3: pidfile %s/gone/cp.pid: directory %s/gone does not exist\n"
 	    "%s:4: control_socket %s/file: is a regular file, not a socket; "
-	    "it is left as it is: remove it or choose another path\n"
+	    "left as it is: remove it or choose another path\n"
 	    "%s:5: access_log %s/gone/access.log: directory %s/gone does not "
 	    "exist\n", conf, dir, dir, conf, dir, dir, conf, dir, conf, dir,
 	    dir);
