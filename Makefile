@@ -25,8 +25,8 @@ PROJECT_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra \
 SRCS = src/main.c src/master.c src/worker.c src/request.c src/response.c \
        src/priv.c src/scoreboard.c src/pool.c src/listeners.c \
        src/policy.c src/auth.c src/upstream.c src/dial.c src/relay.c \
-       src/config.c src/log.c src/control.c src/net.c \
-       src/sdnotify.c src/utc.c src/preflight.c
+       src/config.c src/log.c src/logger.c src/record.c src/control.c \
+       src/net.c src/sdnotify.c src/utc.c src/preflight.c
 LIB_SRCS = $(filter-out src/main.c,$(SRCS))
 # crypt(3) for auth_file hashes: in libcrypt on glibc, in libc itself on
 # musl, and missing from some musl builds (Debian's musl-tools): then the
@@ -39,7 +39,8 @@ NO_CRYPT := $(shell $(CRYPT_PROBE) $(LDLIBS) >/dev/null 2>&1 || \
 # Bind every symbol at start, in the master: a lazily bound call would
 # write the GOT in each worker and cost every worker a private page.
 LINK_FLAGS = -Wl,-z,now -Wl,-z,relro
-TEST_SRCS = $(wildcard tests/check_*.c) tests/harness.c
+# The suites, and the end-to-end harness split by concern.
+TEST_SRCS = $(wildcard tests/check_*.c tests/harness*.c)
 
 # SANITIZE=1 builds everything (binary and tests) with ASan and UBSan into a
 # separate tree, so the two builds never mix objects.

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "log.h"
 #include "net.h"
+#include "request.h"
 #include "upstream.h"
 
 #define CONFIG_LINE_MAX		4096	/* bytes, without the line end */
@@ -470,37 +471,29 @@ is_name_char(char c)
 }
 
 /*
- * Lowercase a host name into dst (at most dstsize - 1 bytes) without its
- * trailing dot: LDH labels plus '_', 1-63 bytes each.  A last label of
- * digits only is refused: resolvers read "127.1" as an address, and the
- * request parser never hands such a name to the name rules.
+ * Lowercase a host name (request_name_check(), the request parser's own
+ * rule) into dst (at most dstsize - 1 bytes) without its trailing dot;
+ * dst may be src.  A last label of digits only is refused as well:
+ * resolvers read "127.1" as an address, and the request parser never
+ * hands such a name to the name rules.
  */
 static int
 normalize_name(const char *src, char *dst, size_t dstsize)
 {
-	size_t	i, len, label = 0;
-	int	digits = 1;
+	size_t	i, len, last;
 
 	len = strlen(src);
 	if (len > 0 && src[len - 1] == '.')
 		len--;
-	if (len == 0 || len >= dstsize)
+	if (len == 0 || len >= dstsize || request_name_check(src, len) != NULL)
 		return -1;
-	for (i = 0; i < len; i++) {
-		if (src[i] == '.') {
-			if (label == 0)
-				return -1;
-			label = 0;
-			digits = 1;
-		} else if (!is_name_char(src[i]) || ++label > 63)
-			return -1;
-		else if (src[i] < '0' || src[i] > '9')
-			digits = 0;
+	for (i = 0; i < len; i++)
 		dst[i] = (src[i] >= 'A' && src[i] <= 'Z') ?
 		    (char)(src[i] - 'A' + 'a') : src[i];
-	}
 	dst[len] = '\0';
-	return (label == 0 || digits) ? -1 : 0;
+	for (last = len; last > 0 && dst[last - 1] != '.'; last--)
+		continue;
+	return dst[last + strspn(dst + last, "0123456789")] == '\0' ? -1 : 0;
 }
 
 static int
@@ -681,9 +674,9 @@ set_access_log_format(struct parse_ctx *ctx, const char *name, int argc,
 {
 	(void)argc;
 	if (strcmp(argv[0], "text") == 0)
-		ctx->cfg->access_log_format = LOG_FORMAT_TEXT;
+		ctx->cfg->access_log_format = RECORD_FORMAT_TEXT;
 	else if (strcmp(argv[0], "json") == 0)
-		ctx->cfg->access_log_format = LOG_FORMAT_JSON;
+		ctx->cfg->access_log_format = RECORD_FORMAT_JSON;
 	else
 		return bad_value(ctx, name, "format", argv[0],
 		    " (text or json)");
@@ -1134,7 +1127,7 @@ config_defaults(struct config *cfg)
 	cfg->when_full = WHEN_FULL_QUEUE;
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->access_log = LOG_SINK_STDERR;
-	cfg->access_log_format = LOG_FORMAT_TEXT;
+	cfg->access_log_format = RECORD_FORMAT_TEXT;
 	cfg->error_log = LOG_SINK_STDERR;
 	memcpy(cfg->auth_realm, "connectproxy", sizeof("connectproxy"));
 }

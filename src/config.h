@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "log.h"
 #include "policy.h"
+#include "record.h"
 
 struct auth_dummy;
 struct auth_entry;
@@ -25,26 +27,6 @@ struct upstream;
 #define CONFIG_FILES_MAX	64	/* the file given and all it includes */
 #define CONFIG_INCLUDE_DEPTH	8	/* includes within includes */
 #define CONFIG_DIRECTIVES_MAX	40	/* rows of the directive table */
-
-enum log_level {
-	LOG_LEVEL_ERROR,
-	LOG_LEVEL_WARN,
-	LOG_LEVEL_INFO,
-	LOG_LEVEL_DEBUG
-};
-
-/* Where access_log and error_log write (error_log is never off). */
-enum log_sink {
-	LOG_SINK_STDERR,
-	LOG_SINK_SYSLOG,	/* LOG_DAEMON */
-	LOG_SINK_OFF,
-	LOG_SINK_FILE		/* the *_path beside it */
-};
-
-enum log_format {
-	LOG_FORMAT_TEXT,	/* key=value */
-	LOG_FORMAT_JSON		/* one object per line */
-};
 
 enum when_full {
 	WHEN_FULL_QUEUE,	/* connections wait in the listen backlog */
@@ -99,7 +81,7 @@ struct config {
 	enum log_level		 log_level;
 	enum log_sink		 access_log;
 	char			 access_log_path[CONFIG_PATH_MAX];
-	enum log_format		 access_log_format;
+	enum record_format	 access_log_format;
 	enum log_sink		 error_log;
 	char			 error_log_path[CONFIG_PATH_MAX];
 	/* "" the runtime directory's connectproxy.sock; "off" none. */

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -463,11 +462,8 @@ static char *
 answer(const char *req, const struct scoreboard *sb,
     const struct sb_table *tab)
 {
-	struct timespec	ts;
-	long long	now;
+	long long	now = net_wall_ms();
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (strcmp(req, "status") == 0)
 		return control_status(sb, tab, now);
 	if (strcmp(req, "metrics") == 0)
@@ -551,7 +547,7 @@ accept_clients(struct control *c)
 			continue;
 		}
 		k->fd = fd;
-		k->deadline = net_now_ms() + CONTROL_DEADLINE_MS;
+		k->deadline = net_mono_ms() + CONTROL_DEADLINE_MS;
 	}
 }
 
@@ -560,7 +556,7 @@ control_service(struct control *c, const struct pollfd *pfd,
     const struct scoreboard *sb, const struct sb_table *tab)
 {
 	struct control_conn	*k;
-	long long		 now = net_now_ms();
+	long long		 now = net_mono_ms();
 	size_t			 i;
 
 	for (i = 0; i < CONTROL_CONNS; i++) {
@@ -627,18 +623,15 @@ query_fail(char *err, size_t errlen, const char *what, const char *path)
 static int
 copy_answer(int fd, int out, long long deadline)
 {
-	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
 	char		buf[8192];
-	long long	left;
 	ssize_t		n;
 
 	for (;;) {
-		if ((left = deadline - net_now_ms()) <= 0) {
+		/* A poll() error is left for read() to report. */
+		if (net_wait(fd, POLLIN, deadline, NULL) == 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		if (poll(&pfd, 1, (int)left) <= 0)
-			continue;
 		if ((n = read(fd, buf, sizeof(buf))) == 0)
 			return 0;
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
@@ -654,7 +647,7 @@ control_query(const struct config *cfg, const char *cmd, int out, char *err,
 {
 	struct sockaddr_un	sun;
 	char			path[CONFIG_PATH_MAX], req[64];
-	long long		deadline = net_now_ms() + QUERY_TIMEOUT_MS;
+	long long		deadline = net_mono_ms() + QUERY_TIMEOUT_MS;
 	int			fd, rc;
 
 	if (control_path(cfg, 0, path, sizeof(path)) == -1) {

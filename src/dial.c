@@ -57,10 +57,8 @@ fail(struct dial_result *res, int status, const char *reason,
 static enum attempt
 connect_one(const struct addrinfo *ai, long long deadline, int *fdp)
 {
-	struct pollfd	pfd;
 	socklen_t	elen = sizeof(int);
-	long long	left;
-	int		fd, err = 0, n;
+	int		fd, err = 0, r;
 
 #ifdef SOCK_NONBLOCK
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
@@ -76,21 +74,16 @@ connect_one(const struct addrinfo *ai, long long deadline, int *fdp)
 		goto connected;
 	if (errno != EINPROGRESS)
 		goto failed;
-	pfd.fd = fd;
-	pfd.events = POLLOUT;
-	do {
-		if ((left = deadline - net_now_ms()) <= 0) {
-			close(fd);
-			return ATTEMPT_TIMEOUT;
-		}
-		n = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
-	} while (n == 0 || (n == -1 && errno == EINTR));
+	if ((r = net_wait(fd, POLLOUT, deadline, NULL)) == 0) {
+		close(fd);
+		return ATTEMPT_TIMEOUT;
+	}
 #ifdef __linux__
 	/* A failed connect() reports POLLERR: a bare POLLOUT is connected. */
-	if (n == 1 && pfd.revents == POLLOUT)
+	if (r == POLLOUT)
 		goto connected;
 #endif
-	if (n == -1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1
+	if (r == -1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1
 	    || err != 0)
 		goto failed;
 connected:
@@ -257,7 +250,7 @@ try_addrs(struct addrinfo **addrs, const int *self, size_t n,
 	char		text[NET_ADDRSTR];
 
 	for (i = 0; i < n; i++) {
-		now = net_now_ms();
+		now = net_mono_ms();
 		if (now >= deadline)
 			break;
 		if (self != NULL && self[i] &&
@@ -404,7 +397,7 @@ dial_connect(const struct config *cfg, const struct request *req,
 	} else
 		rc = resolve(req->host, req->port, &list);
 	if (rc != 0) {
-		if (rc == EAI_AGAIN || net_now_ms() >= deadline)
+		if (rc == EAI_AGAIN || net_mono_ms() >= deadline)
 			return fail(res, 504, "resolve_timeout",
 			    "name resolution timed out");
 		return fail(res, 502, "resolve_failed",
@@ -417,23 +410,6 @@ dial_connect(const struct config *cfg, const struct request *req,
 	if (list != &lit)
 		freeaddrinfo(list);
 	return fd;
-}
-
-/* 1 when fd is readable (or has an error to report), 0 at the deadline. */
-static int
-wait_readable(int fd, long long deadline)
-{
-	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
-	long long	left;
-	int		n;
-
-	for (;;) {
-		if ((left = deadline - net_now_ms()) <= 0)
-			return 0;
-		n = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
-		if (n > 0 || (n == -1 && errno != EINTR))
-			return 1;
-	}
 }
 
 /* Resolve a parent (no policy: it is trusted as configured) and connect. */
@@ -499,7 +475,8 @@ ask_parent(int fd, const struct upstream *u, const char *target,
 		case UPSTREAM_HEAD_AGAIN:
 			break;
 		}
-		if (wait_readable(fd, deadline) == 0)
+		/* A poll() error is left for recv() to report. */
+		if (net_wait(fd, POLLIN, deadline, NULL) == 0)
 			return fail(res, 504, "upstream_timeout",
 			    "upstream proxy timed out");
 		r = recv(fd, res->early + len, res->early_size - len,
@@ -524,7 +501,7 @@ dial_upstream(const char *target, const struct upstream *const *chain,
 	for (i = 0; i < n; i++) {
 		res->upstream = chain[i]->text;
 		res->upstream_status = 0;
-		if ((now = net_now_ms()) >= deadline) {
+		if ((now = net_mono_ms()) >= deadline) {
 			timedout = 1;
 			break;
 		}

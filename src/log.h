@@ -2,21 +2,40 @@
  * Logging in the shape of OpenBSD's log.c: printf-checked helpers that
  * write one line per call with a single write(2), fatal()/fatalx() for
  * startup and impossible states, and the access records (one per tunnel
- * or refusal, text or JSON).  Destinations: stderr (the journal under
- * systemd), syslog (LOG_DAEMON) or a file.  Workers never hold a log
- * file: they send file-bound lines, one datagram each, to the master, which
- * alone opens, writes and reopens the files (see log.c).
+ * or refusal, formatted by record.c).  Destinations: stderr (the journal
+ * under systemd), syslog (LOG_DAEMON) or a file.  Workers never hold a
+ * log file: they send file-bound lines, one datagram each, to the master,
+ * whose logger (logger.c) alone opens, writes and reopens the files.
  */
 #ifndef LOG_H
 #define LOG_H
 
 #include <stddef.h>
 
-#include "config.h"
+#include "record.h"
+
+/* Which lines are written (log_level); errors always are. */
+enum log_level {
+	LOG_LEVEL_ERROR,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG
+};
+
+/* Where access_log and error_log write (error_log is never off). */
+enum log_sink {
+	LOG_SINK_STDERR,
+	LOG_SINK_SYSLOG,	/* LOG_DAEMON */
+	LOG_SINK_OFF,
+	LOG_SINK_FILE		/* a file the master's logger opened */
+};
 
 #define LOG_PRINTF(a, b)	__attribute__((format(printf, a, b)))
-/* Longest record sent through the pipe (one message). */
-#define LOG_RECORD_MAX		4000
+/*
+ * Longest message a child sends on the log socket: a tag ('A' an access
+ * record, 'E' any other line), the line, a newline.
+ */
+#define LOG_MSG_MAX		(RECORD_MAX + 96)
 
 /* Set the process role shown in each line ("master", "worker"). */
 void	log_init(enum log_level level, const char *role);
@@ -31,101 +50,41 @@ void	log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	fatal(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
 void	fatalx(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
 
-/*
- * One access record.  A NULL or empty user, dialed, upstream or rule is
- * left out of the record; a NULL or empty target is written "-" (text)
- * or null (JSON).  The caller owns every string.
- */
-struct log_record {
-	long long		 time_ms;	/* CLOCK_REALTIME, ms */
-	const char		*id;
-	long			 worker;	/* pid */
-	const char		*client;
-	const char		*user;
-	const char		*target;
-	const char		*dialed;
-	const char		*upstream;
-	int			 status;
-	unsigned long long	 bytes_up;	/* client to target */
-	unsigned long long	 bytes_down;
-	long long		 duration_ms;
-	const char		*reason;
-	const char		*rule;		/* the policy rule that denied */
-};
-
-/*
- * Format r into buf (without a newline) as `format` says, NUL-terminated.
- * Each value is escaped (text: quoted when it holds a space, quote,
- * backslash, '=' or a non-printable byte; JSON: a valid string) and cut
- * at 400 bytes, so that a record always fits LOG_RECORD_MAX.  Returns
- * the length, or 0 when len is too small.  Pure: no I/O.
- */
-size_t	log_format_record(char *buf, size_t len, enum log_format format,
-	    const struct log_record *r);
-/* "2026-11-27T12:24:38.070Z" for ms since the epoch, into buf (>= 25). */
-void	log_format_time(char *buf, size_t len, long long ms);
 /* The realtime clock in ms. */
 long long log_now_ms(void);
 
 /* Write one access record to the access_log, in its format. */
-void	log_access_record(const struct log_record *r);
+void	log_access_record(const struct record *r);
 
 /*
- * Master, before privileges drop: open access_log and error_log as cfg
- * says (files O_APPEND|O_CREAT|O_CLOEXEC|O_NOFOLLOW, mode 0640; a
- * symbolic link, anything but a regular file, or a file with more than
- * one hard link is refused; syslog with LOG_NDELAY|LOG_PID), and the pipe
- * workers send file-bound lines into.  Then, with a `user`, warn for each
- * log file and the pidfile whose directory that user could write to.
- * Returns 0, or -1 with a message in err and nothing changed.
+ * What follows is for the master's logger (logger.c), which decides
+ * where lines go; a child of the master inherits that across fork.
+ *
+ * Make this process the one that holds the log files, its children
+ * sending file-bound lines as one message each on `child_end` of the log
+ * socket; log_init() in a child closes `master_end`, the logger's read
+ * end.  The logger keeps both ends and closes them, after calling this
+ * with -1, -1.
  */
-int	log_open(const struct config *cfg, char *err, size_t errlen);
+void	log_set_socket(int master_end, int child_end);
 /*
- * Master, for a reload: the log files of the next configuration, opened
- * before it is committed so that a path that cannot be opened fails the
- * reload.  -1 where cfg names no file.
+ * Send access records and other lines to these sinks from now on.  A
+ * LOG_SINK_FILE sink writes to its fd, which log.c takes (-1 for the
+ * other kinds); the descriptors it held before are closed.
  */
-struct log_files {
-	int	access;
-	int	error;
-};
+void	log_set_sinks(enum log_sink access, int access_fd,
+	    enum log_sink error, int error_fd);
+/* Format access records this way from now on. */
+void	log_set_format(enum record_format format);
+/* Whether this is a child of the process that holds the log files. */
+int	log_in_child(void);
 /*
- * Open the access_log and error_log files cfg names (as log_open() does,
- * with its warnings for the log files) into *f.  Returns 0, or -1 with a
- * message naming the directive and the file in err and nothing left open.
+ * Write one line a child sent, made safe by logger_message(), as it is
+ * to the access sink (`access`) or the error sink: a file or stderr gets
+ * it and a newline in one write(2), using line[len] for the newline (so
+ * line must have room for len + 1 bytes; line[len] is restored to NUL),
+ * syslog gets the line.
  */
-int	log_files_open(const struct config *cfg, struct log_files *f,
-	    char *err, size_t errlen);
-/*
- * Switch to cfg's destinations, with the files of *f, which it takes
- * (left at -1): lines workers sent before go to the old files first.
- */
-void	log_files_install(const struct config *cfg, struct log_files *f);
-/* Close what *f holds (a reload that failed after opening them). */
-void	log_files_close(struct log_files *f);
-/*
- * Master, on USR1: open the files of cfg again (as log_open() does, but
- * without its warnings) and switch to them; on failure the previous
- * destinations stay (logged).  Returns 0 or -1.
- */
-int	log_reopen(const struct config *cfg);
-/* Master: the pipe's read end to poll for POLLIN, or -1. */
-int	log_pipe_fd(void);
-/* Master: write the lines workers sent, a bounded amount per call. */
-void	log_pipe_drain(void);
-/*
- * One message read from the log pipe, as a worker sent it: a tag ('A' an
- * access record, 'E' any other line), the line, a newline.  A worker may
- * be compromised, so msg may hold any len bytes: *access is set when the
- * tag is 'A'; the line, tag and one final newline removed, is copied into
- * out, cut to outlen - 1 bytes and NUL-terminated, each control byte
- * (NUL, newline, ...) and DEL replaced by '?', so that it stays one line.
- * out may be msg itself.  Returns its length; 0 (out "" when outlen > 0)
- * when there is nothing to write.  Pure: no I/O.
- */
-size_t	log_pipe_record(const char *msg, size_t len, int *access, char *out,
-	    size_t outlen);
-/* Master, at exit: write what is left in the pipe, close the files. */
-void	log_close(void);
+void	log_forward(int access, char *line, size_t len);
 
 #endif

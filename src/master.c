@@ -39,6 +39,7 @@
 #include "control.h"
 #include "listeners.h"
 #include "log.h"
+#include "logger.h"
 #include "master.h"
 #include "net.h"
 #include "pool.h"
@@ -607,7 +608,7 @@ start_pool(struct master *m)
 /*
  * Sleep until a signal, a worker's wake-up, a worker's log line, a
  * control client, or the timeout.  Log lines and control clients are
- * served here without blocking (see log.c and control.c).
+ * served here without blocking (see logger.c and control.c).
  */
 static void
 wait_events(struct master *m, int timeout_ms)
@@ -615,7 +616,7 @@ wait_events(struct master *m, int timeout_ms)
 	struct pollfd	pfd[3 + CONTROL_POLLFDS] = {
 		{ .fd = selfpipe[0], .events = POLLIN },
 		{ .fd = m->wake[0], .events = POLLIN },
-		{ .fd = log_pipe_fd(), .events = POLLIN }
+		{ .fd = logger_fd(), .events = POLLIN }
 	};
 	char		buf[256];
 	int		i, n;
@@ -629,7 +630,7 @@ wait_events(struct master *m, int timeout_ms)
 				    sizeof(buf)) > 0; n++)
 					continue;
 		if (pfd[2].revents & POLLIN)
-			log_pipe_drain();
+			logger_drain();
 	}
 	control_service(&m->ctl, pfd + 3, m->sb, m->procs);
 }
@@ -776,7 +777,7 @@ reload(struct master *m)
 	struct config		next;
 	struct listener_set	ls;
 	struct priv_user	user;
-	struct log_files	files;
+	struct logger_files	files;
 	char			err[CONFIG_ERR_MAX];
 
 	log_info("reloading %s", m->path);
@@ -794,14 +795,14 @@ reload(struct master *m)
 		goto fail;
 	}
 	/* Last, so that no other failure leaves a new file created. */
-	if (log_files_open(&next, &files, err, sizeof(err)) == -1) {
+	if (logger_files_open(&next, &files, err, sizeof(err)) == -1) {
 		listeners_retire(&ls, &m->ls);
 		config_free(&next);
 		goto fail;
 	}
 	switch_generation(m, &next, &ls, &user);
 	log_set_level(m->cfg->log_level);
-	log_files_install(m->cfg, &files);
+	logger_files_install(m->cfg, &files);
 	config_log_warnings(m->cfg);
 	scoreboard_reload(m->sb, 1);
 	snprintf(m->reload_status, sizeof(m->reload_status),
@@ -865,9 +866,9 @@ reopen_if_asked(struct master *m)
 {
 	if (!sig_usr1)
 		return;
-	/* Workers hold no log file: see log.c. */
+	/* Workers hold no log file: see logger.c. */
 	sig_usr1 = 0;
-	(void)log_reopen(m->cfg);
+	(void)logger_reopen(m->cfg);
 }
 
 static void
@@ -1008,7 +1009,7 @@ master_start(struct master *m)
 		return -1;
 	}
 	/* Before any worker drops privileges: they inherit what it opens. */
-	if (log_open(m->cfg, err, sizeof(err)) == -1) {
+	if (logger_open(m->cfg, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return -1;
 	}
@@ -1080,7 +1081,7 @@ master_serve(struct master *m, struct config *cfg, const char *config_path)
 		unlink(m->pidfile);
 	listeners_close(&m->ls);
 	control_close(&m->ctl);
-	log_close();
+	logger_close();
 	scoreboard_destroy(m->sb, m->procs->nslots);
 	procs_destroy(m->procs);
 	return rc;

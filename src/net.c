@@ -1,7 +1,8 @@
 /*
- * Socket helpers: numeric address parsing and formatting, listeners,
- * non-blocking and Nagle switches, deadline-bound writes and the lingering
- * close that lets a client read our last answer.
+ * The socket module: numeric address parsing and formatting, listeners,
+ * non-blocking and Nagle switches, the monotonic and wall clocks,
+ * net_wait() (the one poll() loop up to a deadline), deadline-bound
+ * writes and the lingering close that lets a client read our last answer.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +17,9 @@
 #include <unistd.h>
 
 #include "net.h"
+
+/* The longest single poll() of net_wait(). */
+#define NET_WAIT_SLICE_MS	1000
 
 static int
 parse_port(const char *s, in_port_t *port)
@@ -134,30 +138,46 @@ net_set_nodelay(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
-long long
-net_now_ms(void)
+static long long
+clock_ms(clockid_t clock)
 {
 	struct timespec	ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Poll fd for `events` until the deadline; 1 ready, 0 timeout, -1 error. */
-static int
-wait_fd(int fd, short events, long long deadline)
+long long
+net_mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
+long long
+net_wall_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
+}
+
+int
+net_wait(int fd, short events, long long deadline,
+    const volatile sig_atomic_t *stop)
 {
 	struct pollfd	pfd = { .fd = fd, .events = events };
 	long long	left;
 	int		n;
 
 	for (;;) {
-		left = deadline - net_now_ms();
-		if (left <= 0)
+		if (stop != NULL && *stop) {
+			errno = EINTR;
+			return -1;
+		}
+		if ((left = deadline - net_mono_ms()) <= 0)
 			return 0;
-		n = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+		n = poll(&pfd, 1, left > NET_WAIT_SLICE_MS ? NET_WAIT_SLICE_MS :
+		    (int)left);
 		if (n > 0)
-			return 1;
+			return pfd.revents;
 		if (n == -1 && errno != EINTR)
 			return -1;
 	}
@@ -180,7 +200,7 @@ net_write_all(int fd, const void *buf, size_t len, long long deadline)
 		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR)
 			return -1;
-		if ((r = wait_fd(fd, POLLOUT, deadline)) <= 0) {
+		if ((r = net_wait(fd, POLLOUT, deadline, NULL)) <= 0) {
 			if (r == 0)
 				errno = ETIMEDOUT;
 			return -1;
@@ -193,7 +213,7 @@ void
 net_lingering_close(int fd, long long linger_ms)
 {
 	char		buf[4096];
-	long long	deadline = net_now_ms() + linger_ms;
+	long long	deadline = net_mono_ms() + linger_ms;
 	size_t		total = 0;
 	ssize_t		n;
 
@@ -212,7 +232,7 @@ net_lingering_close(int fd, long long linger_ms)
 			}
 			if (n == 0 || (errno != EAGAIN &&
 			    errno != EWOULDBLOCK && errno != EINTR) ||
-			    wait_fd(fd, POLLIN, deadline) != 1)
+			    net_wait(fd, POLLIN, deadline, NULL) <= 0)
 				break;
 		}
 	}

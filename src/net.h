@@ -1,10 +1,13 @@
 /*
- * Socket helpers shared by the master, the workers and the dialer:
- * address parsing and formatting, listeners, deadlines, lingering close.
+ * The socket module, shared by the master, the workers and the dialer:
+ * address parsing and formatting, listeners, the non-blocking and Nagle
+ * switches, the clocks, the one wait every deadline on a socket goes
+ * through, deadline-bound writes, the lingering close.
  */
 #ifndef NET_H
 #define NET_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -31,8 +34,31 @@ int	net_listen(const struct sockaddr *sa, socklen_t len, int backlog);
 int	net_set_nonblock(int fd, int on);
 void	net_set_nodelay(int fd);
 
-/* Milliseconds on CLOCK_MONOTONIC. */
-long long net_now_ms(void);
+/*
+ * The two clocks, named by kind.  net_mono_ms(): milliseconds on
+ * CLOCK_MONOTONIC, for every deadline and duration (it never jumps).
+ * net_wall_ms(): milliseconds since the epoch on CLOCK_REALTIME, for
+ * what a person or another process reads as a date (access records, the
+ * status table); never for a deadline, since setting the clock moves it.
+ */
+long long net_mono_ms(void);
+long long net_wall_ms(void);
+
+/* The monotonic clock's former name, still used by src/master.c: to go
+ * with its last use. */
+#define net_now_ms()	net_mono_ms()
+
+/*
+ * Wait until fd reports one of `events` (POLLIN, POLLOUT) or an error,
+ * until the monotonic deadline (ms) passes, or until *stop is set (stop
+ * may be NULL).  poll() runs in slices of at most a second, so a flag
+ * set by a signal that came just before a poll() is still seen within a
+ * second; a signal that interrupts poll() (EINTR) is otherwise ridden
+ * out.  Returns the revents seen (> 0), 0 at the deadline, or -1 with
+ * errno: EINTR when *stop was set, poll()'s own error otherwise.
+ */
+int	net_wait(int fd, short events, long long deadline,
+	    const volatile sig_atomic_t *stop);
 
 /*
  * Write all of buf before the monotonic deadline (ms), polling on

@@ -309,8 +309,8 @@ looks_numeric(const char *s, size_t n)
 }
 
 /* DNS LDH labels, plus "_" which real names carry (RFC 3986 3.2.2). */
-static const char *
-name_check(const char *s, size_t n)
+const char *
+request_name_check(const char *s, size_t n)
 {
 	size_t	i, start = 0;
 
@@ -355,7 +355,7 @@ host_parse(const char *s, size_t n, struct authority *a)
 			return "invalid IPv4 address";
 		a->kind = REQUEST_HOST_IPV4;
 	} else {
-		if ((why = name_check(name, n)) != NULL)
+		if ((why = request_name_check(name, n)) != NULL)
 			return why;
 		a->kind = REQUEST_HOST_NAME;
 	}

@@ -57,6 +57,16 @@ struct request {
  * then a CONNECT target as it arrives (414, 400), then the method (405,
  * 501) and the major version (505) once the line is whole.
  */
+/*
+ * Whether s[0..n) is a host name: labels of 1-63 letters, digits, '-' and
+ * '_' (RFC 1123 LDH, plus the '_' that real names carry), separated by
+ * single dots, none starting or ending with '-'.  No trailing dot; the
+ * length of the whole is the caller's to bound.  Returns NULL, or a
+ * fixed text saying what is wrong.  The one definition of a host name:
+ * the request parser and the configuration's name rules both use it.
+ */
+const char *request_name_check(const char *s, size_t n);
+
 enum request_result request_parse(const char *buf, size_t len,
 	    const struct request_limits *lim, struct request *req,
 	    int *status, const char **why);

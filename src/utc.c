@@ -3,6 +3,8 @@
  * a year that starts on March 1st, so the leap day falls at the end of
  * the year (the method H. Hinnant describes for civil_from_days).
  */
+#include <stdio.h>
+
 #include "utc.h"
 
 void
@@ -24,4 +26,14 @@ utc_civil(long long secs, struct utc *u)
 	u->min = (int)(rem / 60 % 60);
 	u->sec = (int)(rem % 60);
 	u->wday = (int)((days + 4) % 7);	/* 1970-01-01: a Thursday */
+}
+
+void
+utc_format_ms(char *buf, size_t len, long long ms)
+{
+	struct utc	u;
+
+	utc_civil(ms / 1000, &u);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", u.year,
+	    u.mon, u.mday, u.hour, u.min, u.sec, (int)(ms % 1000));
 }

@@ -6,6 +6,8 @@
 #ifndef UTC_H
 #define UTC_H
 
+#include <stddef.h>
+
 struct utc {
 	int	year;		/* e.g. 2026 */
 	int	mon;		/* 1-12 */
@@ -18,5 +20,10 @@ struct utc {
 
 /* secs: seconds since 1970-01-01T00:00:00Z, not negative. */
 void	utc_civil(long long secs, struct utc *u);
+/*
+ * "2026-11-27T12:24:38.070Z" for ms since the epoch (not negative), into
+ * buf, NUL-terminated; len >= 25 holds it whole.
+ */
+void	utc_format_ms(char *buf, size_t len, long long ms);
 
 #endif

@@ -1,8 +1,10 @@
 /*
- * A worker runs one tunnel at a time: accept, client ACL, read and parse
- * the head within header_timeout, port and destination policy, dial within
- * connect_timeout, answer 200, relay until the tunnel ends, log one record.
- * Every step has a deadline, and a failed tunnel never ends the worker.
+ * A worker runs one tunnel at a time: accept, client ACL, per-client
+ * limit, read and parse the head within header_timeout, authentication,
+ * port and name policy, dial within connect_timeout, answer 200, relay
+ * until the tunnel ends; then tunnel_end() closes it and logs its one
+ * record, however it ended.  Every step has a deadline, and a failed
+ * tunnel never ends the worker.
  */
 #define _DEFAULT_SOURCE		/* MAP_ANONYMOUS; prctl(2) on Linux */
 #define _GNU_SOURCE		/* accept4(2) on Linux */
@@ -61,8 +63,17 @@ struct worker {
 	unsigned long long	 served;
 };
 
+/*
+ * One tunnel, from accept to its record.  Each step of serve() fills in
+ * what it learns; the one that ends the tunnel sets status and reason,
+ * and tunnel_end() acts on them: status 0, the client left before a
+ * request (closed, nothing answered or recorded); 200, the tunnel was
+ * opened (both sides closed as the relay says); any other, an error
+ * answered with detail, the client lingered on for linger_ms.
+ */
 struct tunnel {
 	int			 client;
+	int			 server;	/* -1 until dialled */
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;
 	long long		 start;		/* monotonic ms */
@@ -71,6 +82,9 @@ struct tunnel {
 	char			 dialed[NET_ADDRSTR];
 	int			 status;
 	const char		*reason;
+	const char		*detail;	/* of an error answer */
+	long long		 linger_ms;	/* after an error answer */
+	int			 relay_linger;	/* RELAY_LINGER_* */
 	const char		*rule;		/* the policy rule that denied */
 	struct relay_stats	*st;		/* in the scoreboard slot */
 	char			 user[AUTH_USER_MAX + 1]; /* "" no auth */
@@ -136,13 +150,13 @@ worker_signals(void)
 static void
 log_tunnel(struct worker *w, const struct tunnel *t)
 {
-	struct log_record	r;
+	struct record		r;
 	char			id[48];
 
 	memset(&r, 0, sizeof(r));
 	snprintf(id, sizeof(id), "%ld-%llu", (long)w->env->self,
 	    scoreboard_next_id(w->sb));
-	r.time_ms = log_now_ms();
+	r.time_ms = net_wall_ms();
 	r.id = id;
 	r.worker = (long)w->env->self;
 	r.client = t->client_text;
@@ -153,7 +167,7 @@ log_tunnel(struct worker *w, const struct tunnel *t)
 	r.status = t->status;
 	r.bytes_up = (unsigned long long)t->st->up;
 	r.bytes_down = (unsigned long long)t->st->down;
-	r.duration_ms = net_now_ms() - t->start;
+	r.duration_ms = net_mono_ms() - t->start;
 	r.reason = t->reason;
 	r.rule = t->rule;
 	log_access_record(&r);
@@ -176,69 +190,122 @@ linger_for(int status)
 }
 
 /*
- * Answer with an error, close so the client can read it (lingering
- * linger_ms at most), and log.  Bytes the client sent after its head are
- * never parsed: the connection ends.
+ * A step of serve() ends the tunnel with an error answer: record which,
+ * for tunnel_end().  Returns 0, the step's "do not go on".
  */
-static void
-refuse_linger(struct worker *w, struct tunnel *t, int status,
-    const char *reason, const char *detail, long long linger_ms)
+static int
+refuse(struct tunnel *t, int status, const char *reason, const char *detail)
 {
-	char	buf[RESPONSE_MAX];
-	size_t	len;
-
-	/* The reserve stays SB_RESERVE: that is how the master finds it. */
-	if (!w->env->reserve)
-		scoreboard_set_state(w->sb, w->slot, SB_CLOSING);
-	len = response_error(buf, sizeof(buf), status, detail,
-	    status == 405 ? "Allow: CONNECT\r\n" : status == 429 ||
-	    status == 503 ? RETRY_AFTER : NULL, time(NULL));
-	(void)net_write_all(t->client, buf, len, net_now_ms() + LINGER_MS);
-	net_lingering_close(t->client, linger_ms);
 	t->status = status;
 	t->reason = reason;
-	log_tunnel(w, t);
+	t->detail = detail;
+	t->linger_ms = linger_for(status);
+	return 0;
 }
 
+/* Write the error answer t->status calls for, within LINGER_MS. */
 static void
-refuse(struct worker *w, struct tunnel *t, int status, const char *reason,
-    const char *detail)
+answer_error(struct worker *w, const struct tunnel *t)
 {
-	refuse_linger(w, t, status, reason, detail, linger_for(status));
+	char		 buf[RESPONSE_MAX];
+	char		 challenge[AUTH_REALM_MAX + 64];
+	const char	*extra = NULL;
+	size_t		 len;
+
+	if (t->status == 405)
+		extra = "Allow: CONNECT\r\n";
+	else if (t->status == 429 || t->status == 503)
+		extra = RETRY_AFTER;
+	else if (t->status == 407) {
+		(void)auth_challenge(challenge, sizeof(challenge),
+		    w->cfg->auth_realm);
+		extra = challenge;
+	}
+	len = response_error(buf, sizeof(buf), t->status, t->detail, extra,
+	    time(NULL));
+	(void)net_write_all(t->client, buf, len, net_mono_ms() + LINGER_MS);
 }
 
 /*
- * A client outside allow_client gets its 403 at the least cost, since
- * the per-client limit is for clients we serve: a host that may not use
- * the proxy must not hold workers by opening connections and never
- * closing them.  Its first DENIED_LINGERING refusals at a time linger
- * LINGER_SHORT_MS, time for a client that sent its request to read the
- * answer and close; beyond that we close at once, after dropping what it
- * sent before the answer so that close() sends a FIN, not a reset.  A
- * request still in flight then draws a reset, which some TCP stacks let
- * destroy the answer: a price paid by a host with more than
- * DENIED_LINGERING connections refused at once, not by a lone client.
+ * Close one side of an opened tunnel.  A side the relay says may still be
+ * sending gets a lingering close: its late bytes are read and dropped, so
+ * they do not make the kernel reset the connection and throw away what
+ * is still queued toward it.
  */
 static void
-refuse_denied(struct worker *w, struct tunnel *t)
+close_side(int fd, int linger)
 {
-	long long	linger = LINGER_SHORT_MS;
+	if (linger)
+		net_lingering_close(fd, LINGER_MS);
+	else
+		close(fd);
+}
 
+/*
+ * End the tunnel, however it ends (relayd's relay_close()): answer an
+ * error, close what is open, write the access record.  Bytes the client
+ * sent after its head are never parsed: the connection ends.
+ */
+static void
+tunnel_end(struct worker *w, struct tunnel *t)
+{
+	if (t->status == 0) {
+		log_debug("client %s closed before a request", t->client_text);
+		close(t->client);
+		return;
+	}
+	/* The reserve stays SB_RESERVE: that is how the master finds it. */
+	if (!w->env->reserve)
+		scoreboard_set_state(w->sb, w->slot, SB_CLOSING);
+	if (t->server != -1)
+		close_side(t->server, t->relay_linger & RELAY_LINGER_SERVER);
+	if (t->status == 200)
+		close_side(t->client, t->relay_linger & RELAY_LINGER_CLIENT);
+	else {
+		answer_error(w, t);
+		net_lingering_close(t->client, t->linger_ms);
+	}
+	log_tunnel(w, t);
+}
+
+/*
+ * The client ACL.  A client outside allow_client gets its 403 at the
+ * least cost, since the per-client limit is for clients we serve: a host
+ * that may not use the proxy must not hold workers by opening
+ * connections and never closing them.  Its first DENIED_LINGERING
+ * refusals at a time linger LINGER_SHORT_MS, time for a client that sent
+ * its request to read the answer and close; beyond that we close at
+ * once, after dropping what it sent before the answer so that close()
+ * sends a FIN, not a reset.  A request still in flight then draws a
+ * reset, which some TCP stacks let destroy the answer: a price paid by a
+ * host with more than DENIED_LINGERING connections refused at once, not
+ * by a lone client.
+ */
+static int
+client_allowed(struct worker *w, struct tunnel *t)
+{
+	if (policy_client_allowed(w->cfg, (struct sockaddr *)&t->peer))
+		return 1;
+	refuse(t, 403, "client_denied", "client not allowed");
+	t->linger_ms = LINGER_SHORT_MS;
 	if (scoreboard_client_tunnels(w->sb, w->env->nslots, w->slot,
 	    (struct sockaddr *)&t->peer, w->cfg->max_tunnels_ipv6_prefix) >=
 	    DENIED_LINGERING)
-		linger = 0;
-	refuse_linger(w, t, 403, "client_denied", "client not allowed",
-	    linger);
+		t->linger_ms = 0;
+	return 0;
 }
 
-/* Why a tunnel ended, as the access record says it. */
-static const char *
-end_reason(enum relay_end end)
+/* max_tunnels_per_client, counted over the scoreboard. */
+static int
+client_under_limit(struct worker *w, struct tunnel *t)
 {
-	if (end == RELAY_SHUTDOWN && worker_stop == 2)
-		return "reload_drain_timeout";
-	return relay_end_name(end);
+	if (w->cfg->max_tunnels_per_client == 0 ||
+	    scoreboard_client_tunnels(w->sb, w->env->nslots, w->slot,
+	    (struct sockaddr *)&t->peer, w->cfg->max_tunnels_ipv6_prefix) <
+	    w->cfg->max_tunnels_per_client)
+		return 1;
+	return refuse(t, 429, "client_limit", "too many tunnels from "
+	    "this client");
 }
 
 enum head_result {
@@ -255,14 +322,12 @@ read_head(struct worker *w, struct tunnel *t, struct request *req,
 {
 	struct request_limits	 lim = { w->cfg->max_header_size,
 	    w->cfg->max_header_fields };
-	struct pollfd		 pfd = { .fd = t->client, .events = POLLIN };
 	long long		 deadline = t->start + w->cfg->header_timeout_ms;
-	long long		 left;
 	ssize_t			 n;
 
 	*len = 0;
 	for (;;) {
-		if (worker_stop || (left = deadline - net_now_ms()) <= 0)
+		if (worker_stop || deadline - net_mono_ms() <= 0)
 			return HEAD_TIMEOUT;
 		/* Read first: the head has usually arrived with the SYN's ACK. */
 		n = recv(t->client, w->head + *len,
@@ -271,7 +336,9 @@ read_head(struct worker *w, struct tunnel *t, struct request *req,
 		    errno != EWOULDBLOCK && errno != EINTR))
 			return HEAD_CLOSED;
 		if (n < 0) {
-			(void)poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+			/* Back here to look at worker_stop when TERM comes. */
+			(void)net_wait(t->client, POLLIN, deadline,
+			    &worker_stop);
 			continue;
 		}
 		*len += (size_t)n;
@@ -296,111 +363,48 @@ format_target(char *buf, size_t len, const struct request *req)
 }
 
 /*
- * Port and destination policy, then dial the target or the parents the
- * upstream rules choose (they resolve the name, we do not).  Returns the
- * connected socket with *res filled, or -1 after refusing the client.
+ * The request head, within header_timeout; *len is what was read, head
+ * and any tunnel bytes after it.  A client that leaves first is closed
+ * without an answer (status 0).
  */
 static int
-dial_target(struct worker *w, struct tunnel *t, const struct request *req,
-    struct dial_result *res)
+head_read(struct worker *w, struct tunnel *t, struct request *req,
+    size_t *len)
 {
-	const struct upstream	*chain[UPSTREAM_CHAIN_MAX];
-	const char		*rule;
-	long long		 deadline;
-	size_t			 n;
-	int			 server;
+	const char	*why = NULL;
+	int		 status = 400;
 
-	if (!policy_port_allowed(w->cfg, req->port)) {
-		refuse(w, t, 403, "port_denied", "port not allowed");
-		return -1;
+	switch (read_head(w, t, req, len, &status, &why)) {
+	case HEAD_OK:
+		format_target(t->target, sizeof(t->target), req);
+		scoreboard_set_target(w->slot, t->target);
+		return 1;
+	case HEAD_BAD:
+		return refuse(t, status, status == 431 || status == 414 ?
+		    "header_too_large" : "bad_request", why);
+	case HEAD_TIMEOUT:
+		if (worker_stop)
+			return refuse(t, 503, "shutdown", "shutting down");
+		return refuse(t, 408, "header_timeout",
+		    "request head not received in time");
+	case HEAD_CLOSED:
+		break;
 	}
-	if (policy_check_name(w->cfg, req->host, &rule) == POLICY_DENY) {
-		t->rule = rule;
-		refuse(w, t, 403, "dest_denied", "destination not allowed");
-		return -1;
-	}
-	deadline = net_now_ms() + w->cfg->connect_timeout_ms;
-	n = upstream_select(w->cfg->upstreams, w->cfg->nupstreams, req->host,
-	    chain, UPSTREAM_CHAIN_MAX);
-	if (n > 0)
-		server = dial_upstream(t->target, chain, n, deadline, res);
-	else
-		server = dial_connect(w->cfg, req, deadline, res);
-	t->upstream = res->upstream;
-	if (server == -1) {
-		t->rule = res->rule;
-		refuse(w, t, res->status, res->reason, res->detail);
-		return -1;
-	}
-	net_format((struct sockaddr *)&res->addr, t->dialed,
-	    sizeof(t->dialed));
-	return server;
-}
-
-/*
- * Close one side of an ended tunnel.  A side the relay says may still be
- * sending gets a lingering close: its late bytes are read and dropped, so
- * they do not make the kernel reset the connection and throw away what
- * is still queued toward it.
- */
-static void
-close_side(int fd, int linger)
-{
-	if (linger)
-		net_lingering_close(fd, LINGER_MS);
-	else
-		close(fd);
-}
-
-/* Everything after a valid head: dial, 200, relay, log. */
-static void
-open_tunnel(struct worker *w, struct tunnel *t, const struct request *req,
-    size_t len)
-{
-	struct dial_result	res;
-	char			buf[RESPONSE_MAX];
-	size_t			n;
-	int			server, linger = 0;
-
-	res.early = w->scratch;
-	res.early_size = UPSTREAM_HEAD_MAX;
-	if ((server = dial_target(w, t, req, &res)) == -1)
-		return;
-	net_set_nodelay(server);
-	n = response_established(buf, sizeof(buf), time(NULL));
-	t->status = 200;
-	t->reason = "error";
-	scoreboard_set_state(w->sb, w->slot, SB_RELAYING);
-	/* Bytes a parent sent after its 2xx head belong to the client. */
-	t->st->down += res.early_len;
-	if (net_write_all(t->client, buf, n, net_now_ms() +
-	    w->cfg->idle_timeout_ms) == 0 && net_write_all(t->client,
-	    res.early, res.early_len, net_now_ms() +
-	    w->cfg->idle_timeout_ms) == 0)
-		t->reason = end_reason(relay_run(t->client, server,
-		    w->head + req->head_len, len - req->head_len, &w->bufs,
-		    w->cfg->idle_timeout_ms, &worker_stop, t->st, &linger));
-	scoreboard_set_state(w->sb, w->slot, SB_CLOSING);
-	close_side(server, linger & RELAY_LINGER_SERVER);
-	close_side(t->client, linger & RELAY_LINGER_CLIENT);
-	log_tunnel(w, t);
+	t->status = 0;
+	return 0;
 }
 
 /*
  * With an auth_file, the request must carry a user and password from it;
- * otherwise answer 407 with the challenge and close.  Returns 1 when the
- * tunnel may go on.  A failed attempt is logged with the client and the
- * claimed user name, never the password; the 407 a browser gets before
- * it sends credentials is only in the access record.
+ * otherwise 407 with the challenge.  A failed attempt is logged with the
+ * client and the claimed user name, never the password; the 407 a
+ * browser gets before it sends credentials is only in the access record.
  */
 static int
 authorized(struct worker *w, struct tunnel *t, const struct request *req)
 {
 	static struct auth_cache	cache;	/* this worker's */
 	enum auth_result		r;
-	char				extra[AUTH_REALM_MAX + 64];
-	char				buf[RESPONSE_MAX];
-	size_t				len;
 
 	if (w->cfg->auth_file[0] == '\0')
 		return 1;
@@ -412,63 +416,117 @@ authorized(struct worker *w, struct tunnel *t, const struct request *req)
 	if (r != AUTH_MISSING)
 		log_warnx("authentication failed: client=%s user=%s "
 		    "reason=%s", t->client_text, t->user, auth_result_name(r));
-	scoreboard_set_state(w->sb, w->slot, SB_CLOSING);
-	(void)auth_challenge(extra, sizeof(extra), w->cfg->auth_realm);
-	len = response_error(buf, sizeof(buf), 407,
-	    "proxy authentication required", extra, time(NULL));
-	(void)net_write_all(t->client, buf, len, net_now_ms() + LINGER_MS);
-	net_lingering_close(t->client, LINGER_MS);
-	t->status = 407;
-	t->reason = r == AUTH_MISSING ? "auth_required" : "auth_failed";
-	log_tunnel(w, t);
-	return 0;
+	return refuse(t, 407, r == AUTH_MISSING ? "auth_required" :
+	    "auth_failed", "proxy authentication required");
 }
 
+/*
+ * The port, then the name rules on the requested name.  The slot says
+ * connecting from here to the 200: the policy, the resolver, the dial.
+ */
+static int
+target_allowed(struct worker *w, struct tunnel *t, const struct request *req)
+{
+	const char	*rule;
+
+	scoreboard_set_state(w->sb, w->slot, SB_CONNECTING);
+	if (!policy_port_allowed(w->cfg, req->port))
+		return refuse(t, 403, "port_denied", "port not allowed");
+	if (policy_check_name(w->cfg, req->host, &rule) == POLICY_DENY) {
+		t->rule = rule;
+		return refuse(t, 403, "dest_denied", "destination not allowed");
+	}
+	return 1;
+}
+
+/*
+ * Dial the target, or the parents the upstream rules choose (they
+ * resolve the name, we do not), within connect_timeout.  On success
+ * t->server is the connected socket and res holds what the parent sent
+ * after its answer.
+ */
+static int
+target_dialled(struct worker *w, struct tunnel *t, const struct request *req,
+    struct dial_result *res)
+{
+	const struct upstream	*chain[UPSTREAM_CHAIN_MAX];
+	long long		 deadline;
+	size_t			 n;
+
+	res->early = w->scratch;
+	res->early_size = UPSTREAM_HEAD_MAX;
+	deadline = net_mono_ms() + w->cfg->connect_timeout_ms;
+	n = upstream_select(w->cfg->upstreams, w->cfg->nupstreams, req->host,
+	    chain, UPSTREAM_CHAIN_MAX);
+	if (n > 0)
+		t->server = dial_upstream(t->target, chain, n, deadline, res);
+	else
+		t->server = dial_connect(w->cfg, req, deadline, res);
+	t->upstream = res->upstream;
+	if (t->server == -1) {
+		t->rule = res->rule;
+		return refuse(t, res->status, res->reason, res->detail);
+	}
+	net_format((struct sockaddr *)&res->addr, t->dialed,
+	    sizeof(t->dialed));
+	return 1;
+}
+
+/* Why a tunnel ended, as the access record says it. */
+static const char *
+end_reason(enum relay_end end)
+{
+	if (end == RELAY_SHUTDOWN && worker_stop == 2)
+		return "reload_drain_timeout";
+	return relay_end_name(end);
+}
+
+/*
+ * Answer 200, hand the client what the parent sent after its answer,
+ * and relay until the tunnel ends; the record says why it ended
+ * ("error" when the 200 could not be written).
+ */
+static void
+relay(struct worker *w, struct tunnel *t, const struct request *req,
+    size_t len, const struct dial_result *res)
+{
+	char	buf[RESPONSE_MAX];
+	size_t	n;
+
+	net_set_nodelay(t->server);
+	n = response_established(buf, sizeof(buf), time(NULL));
+	t->status = 200;
+	t->reason = "error";
+	scoreboard_set_state(w->sb, w->slot, SB_RELAYING);
+	/* Bytes a parent sent after its 2xx head belong to the client. */
+	t->st->down += res->early_len;
+	if (net_write_all(t->client, buf, n, net_mono_ms() +
+	    w->cfg->idle_timeout_ms) == 0 && net_write_all(t->client,
+	    res->early, res->early_len, net_mono_ms() +
+	    w->cfg->idle_timeout_ms) == 0)
+		t->reason = end_reason(relay_run(t->client, t->server,
+		    w->head + req->head_len, len - req->head_len, &w->bufs,
+		    w->cfg->idle_timeout_ms, &worker_stop, t->st,
+		    &t->relay_linger));
+}
+
+/*
+ * A tunnel's whole life, in its order (DESIGN.md section 2).  Each step
+ * returns 1 to go on, or 0 with t->status saying how the tunnel ends;
+ * every way ends in tunnel_end().
+ */
 static void
 serve(struct worker *w, struct tunnel *t)
 {
-	struct request	req;
-	const char	*why = NULL;
-	size_t		 len;
-	int		 status = 400;
+	struct request		req;
+	struct dial_result	res;
+	size_t			len;
 
-	if (!policy_client_allowed(w->cfg, (struct sockaddr *)&t->peer)) {
-		refuse_denied(w, t);
-		return;
-	}
-	if (w->cfg->max_tunnels_per_client > 0 &&
-	    scoreboard_client_tunnels(w->sb, w->env->nslots, w->slot,
-	    (struct sockaddr *)&t->peer, w->cfg->max_tunnels_ipv6_prefix) >=
-	    w->cfg->max_tunnels_per_client) {
-		refuse(w, t, 429, "client_limit", "too many tunnels from "
-		    "this client");
-		return;
-	}
-	switch (read_head(w, t, &req, &len, &status, &why)) {
-	case HEAD_OK:
-		format_target(t->target, sizeof(t->target), &req);
-		scoreboard_set_target(w->slot, t->target);
-		if (!authorized(w, t, &req))
-			break;
-		scoreboard_set_state(w->sb, w->slot, SB_CONNECTING);
-		open_tunnel(w, t, &req, len);
-		break;
-	case HEAD_BAD:
-		refuse(w, t, status, status == 431 || status == 414 ?
-		    "header_too_large" : "bad_request", why);
-		break;
-	case HEAD_TIMEOUT:
-		if (worker_stop)
-			refuse(w, t, 503, "shutdown", "shutting down");
-		else
-			refuse(w, t, 408, "header_timeout",
-			    "request head not received in time");
-		break;
-	case HEAD_CLOSED:
-		log_debug("client %s closed before a request", t->client_text);
-		close(t->client);
-		break;
-	}
+	if (client_allowed(w, t) && client_under_limit(w, t) &&
+	    head_read(w, t, &req, &len) && authorized(w, t, &req) &&
+	    target_allowed(w, t, &req) && target_dialled(w, t, &req, &res))
+		relay(w, t, &req, len, &res);
+	tunnel_end(w, t);
 }
 
 /*
@@ -549,7 +607,8 @@ serve_reserve(struct worker *w, struct tunnel *t)
 {
 	net_format((struct sockaddr *)&t->peer, t->client_text,
 	    sizeof(t->client_text));
-	refuse(w, t, 503, "pool_full", "all workers are busy");
+	refuse(t, 503, "pool_full", "all workers are busy");
+	tunnel_end(w, t);
 }
 
 /* A client taken: mark the slot busy, and wake the master when that
@@ -559,7 +618,7 @@ take_client(struct worker *w, struct tunnel *t)
 {
 	const struct worker_env	*env = w->env;
 
-	t->start = net_now_ms();
+	t->start = net_mono_ms();
 	t->st = &w->slot->bytes;
 	net_format((struct sockaddr *)&t->peer, t->client_text,
 	    sizeof(t->client_text));
@@ -637,6 +696,7 @@ worker_main(const struct worker_env *env)
 	scoreboard_set_state(w.sb, w.slot, env->reserve ? SB_RESERVE : SB_IDLE);
 	while (keep_going(&w)) {
 		memset(&t, 0, sizeof(t));
+		t.server = -1;
 		if ((t.client = accept_client(&w, &t)) == -1) {
 			if (accept_failed(&sick) == -1)
 				exit(EXIT_SICK);
@@ -649,7 +709,7 @@ worker_main(const struct worker_env *env)
 		}
 		sick = 0;
 		if (env->reserve) {
-			t.start = net_now_ms();
+			t.start = net_mono_ms();
 			t.st = &w.slot->bytes;
 			serve_reserve(&w, &t);
 			continue;

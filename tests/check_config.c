@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "request.h"
 #include "suites.h"
 #include "upstream.h"
 
@@ -289,6 +290,34 @@ START_TEST(test_name_lengths)
 END_TEST
 
 
+/*
+ * One host-name rule: a name rule is accepted exactly when the request
+ * parser takes the same name as a name (request_name_check()), save the
+ * all-digit last label that only the configuration refuses.
+ */
+static const char *const agree_names[] = {
+	"example.com", "a-b.example", "_sip._tcp.example", "1e100.net",
+	"-a.example", "a-.example", "a.-b.example", "a.b-", "-", "a..b",
+	"ex!ample.com", "a_-b", "xn--bcher-kva.example",
+};
+
+START_TEST(test_name_agreement)
+{
+	const char	*name = agree_names[_i];
+	struct config	 cfg;
+	char		 text[128], err[CONFIG_ERR_MAX];
+	int		 valid;
+
+	valid = request_name_check(name, strlen(name)) == NULL;
+	snprintf(text, sizeof(text), "deny_dest %s\nallow_dest .%s\n", name,
+	    name);
+	ck_assert_msg((parse(text, &cfg, err) == 0) == valid,
+	    "%s: request parser says %s, configuration says %s", name,
+	    valid ? "valid" : "invalid", err[0] ? err : "valid");
+	config_free(&cfg);
+}
+END_TEST
+
 START_TEST(test_comments_blank)
 {
 	struct config	cfg;
@@ -549,6 +578,15 @@ static const struct bad_case bad_cases[] = {
 	  "192.168.1.1/24: host bits set (did you mean 192.168.1.0/24?)" },
 	{ "deny_dest .example.com 10.1.2.3/16\n", "test.conf:1: deny_dest: "
 	  "10.1.2.3/16: host bits set (did you mean 10.1.0.0/16?)" },
+	/* a hyphen at either end of a label, as the request parser says */
+	{ "deny_dest -a.example\n",
+	  "test.conf:1: deny_dest: bad host name \"-a.example\"" },
+	{ "allow_dest a-.example\n",
+	  "test.conf:1: allow_dest: bad host name \"a-.example\"" },
+	{ "deny_dest .-corp.example\n",
+	  "test.conf:1: deny_dest: bad domain suffix \".-corp.example\"" },
+	{ "allow_dest .corp-.example\n",
+	  "test.conf:1: allow_dest: bad domain suffix \".corp-.example\"" },
 	/* a 64-byte label */
 	{ "deny_dest aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	  "aaaaaa.com\n", "test.conf:1: deny_dest: bad host name "
@@ -1367,6 +1405,7 @@ config_suite(void)
 	tcase_add_test(tc, test_lists);
 	tcase_add_test(tc, test_dests);
 	tcase_add_test(tc, test_name_lengths);
+	tcase_add_loop_test(tc, test_name_agreement, 0, NELEM(agree_names));
 	tcase_add_test(tc, test_comments_blank);
 	tcase_add_test(tc, test_crlf);
 	tcase_add_test(tc, test_several_values);

@@ -28,12 +28,13 @@ main(void)
 	srunner_add_suite(sr, e2e_suite());
 	srunner_add_suite(sr, pool_e2e_suite());
 	srunner_add_suite(sr, access_suite());
-	srunner_add_suite(sr, log_suite());
+	srunner_add_suite(sr, logger_suite());
 	srunner_add_suite(sr, observe_suite());
 	srunner_add_suite(sr, reload_suite());
 	srunner_add_suite(sr, robust_suite());
 	srunner_add_suite(sr, docs_suite());
 	srunner_add_suite(sr, hostile_suite());
+	srunner_add_suite(sr, record_suite());
 	srunner_add_suite(sr, e2e_config_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

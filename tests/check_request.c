@@ -580,6 +580,60 @@ START_TEST(test_why)
 }
 END_TEST
 
+/* --- request_name_check: the one host-name rule ------------------- */
+
+#define L63	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+		"aaaaaaaaa"
+
+static const struct {
+	const char	*name;
+	size_t		 n;	/* 0: strlen(name) */
+	const char	*why;	/* NULL: a host name */
+} names[] = {
+	{ "a", 0, NULL },
+	{ "example.com", 0, NULL },
+	{ "ExAmPle.COM", 0, NULL },
+	{ "a-b.example", 0, NULL },
+	{ "a--b.example", 0, NULL },
+	{ "xn--bcher-kva.example", 0, NULL },
+	{ "_sip._tcp.example", 0, NULL },
+	{ "_", 0, NULL },
+	{ "a_-b", 0, NULL },
+	{ "1e100.net", 0, NULL },
+	{ "123.example", 0, NULL },
+	{ L63 ".example", 0, NULL },
+	{ "a.com-", 5, NULL },			/* only n octets are read */
+	{ "-a.example", 0, "invalid host name label" },
+	{ "a-.example", 0, "invalid host name label" },
+	{ "a.-b.example", 0, "invalid host name label" },
+	{ "a.b-", 0, "invalid host name label" },
+	{ "-", 0, "invalid host name label" },
+	{ "a..b", 0, "invalid host name label" },
+	{ ".a", 0, "invalid host name label" },
+	{ "a.", 0, "invalid host name label" },
+	{ "", 0, "invalid host name label" },
+	{ L63 "a.example", 0, "invalid host name label" },
+	{ "ex!ample.com", 0, "invalid host name" },
+	{ "a b", 0, "invalid host name" },
+	{ "a:443", 0, "invalid host name" },
+	{ "*.example", 0, "invalid host name" },
+	{ "caf\xc3\xa9.example", 0, "invalid host name" },
+};
+
+START_TEST(test_name_check)
+{
+	const char	*why;
+	size_t		 n = names[_i].n ? names[_i].n : strlen(names[_i].name);
+
+	why = request_name_check(names[_i].name, n);
+	if (names[_i].why == NULL)
+		ck_assert_msg(why == NULL, "\"%s\": %s", names[_i].name, why);
+	else
+		ck_assert_msg(why != NULL && strcmp(why, names[_i].why) == 0,
+		    "\"%s\": %s", names[_i].name, why ? why : "valid");
+}
+END_TEST
+
 /* --- generated lengths: labels, names, targets -------------------- */
 
 static const char	*last_why;
@@ -872,6 +926,7 @@ request_suite(void)
 	tcase_add_loop_test(tc, test_early_data, 0, NELEM(tables));
 	tcase_add_loop_test(tc, test_early_verdict, 0, NELEM(early));
 	tcase_add_loop_test(tc, test_why, 0, NELEM(whys));
+	tcase_add_loop_test(tc, test_name_check, 0, NELEM(names));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("lengths");

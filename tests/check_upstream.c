@@ -38,6 +38,10 @@ static const struct {
 	{ "upstream [nothost]:3128", NULL },
 	{ "upstream 127.1:3128", NULL },
 	{ "upstream bad_host!:3128", NULL },
+	{ "upstream -parent.lan:3128", NULL },
+	{ "upstream parent-.lan:3128", NULL },
+	{ "upstream p:1 for -a.example", "c:1: upstream: bad host name "
+	    "\"-a.example\"" },
 	{ "upstream direct", "c:1: upstream: direct needs for PATTERN..." },
 	{ "upstream direct credentials /x for a.com", "c:1: upstream: "
 	    "expected [credentials FILE] [for PATTERN...] after the proxy" },

@@ -22,12 +22,13 @@ Suite	*upstream_suite(void);
 Suite	*e2e_suite(void);
 Suite	*pool_e2e_suite(void);
 Suite	*access_suite(void);
-Suite	*log_suite(void);
+Suite	*logger_suite(void);
 Suite	*observe_suite(void);
 Suite	*reload_suite(void);
 Suite	*robust_suite(void);
 Suite	*docs_suite(void);
 Suite	*hostile_suite(void);
+Suite	*record_suite(void);
 Suite	*e2e_config_suite(void);
 
 #endif

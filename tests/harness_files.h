@@ -1,0 +1,21 @@
+/*
+ * Files of the end-to-end harness: a private temporary directory per
+ * proxy or test, whole files written and read, directories removed.
+ */
+#ifndef HARNESS_FILES_H
+#define HARNESS_FILES_H
+
+#include <stddef.h>
+
+#define HARNESS_PATH_MAX	256
+
+/* Create a private temporary directory into buf.  Returns 0 or -1. */
+int	harness_tmpdir(char *buf, size_t len);
+/* Write text to path (created or truncated).  Returns 0 or -1. */
+int	harness_write_file(const char *path, const char *text);
+/* Read a whole file; the caller frees.  NULL on failure. */
+char	*harness_read_file(const char *path);
+/* Remove a directory made by harness_tmpdir() and the files in it. */
+void	harness_rmdir(const char *dir);
+
+#endif
