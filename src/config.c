@@ -21,7 +21,6 @@
 
 #include "auth.h"
 #include "config.h"
-#include "log.h"
 #include "net.h"
 #include "request.h"
 #include "upstream.h"
@@ -1635,18 +1634,6 @@ config_at(const struct config *cfg, const char *name)
 		if (strcmp(directives[i].name, name) == 0)
 			return cfg->at[i];
 	return none;
-}
-
-void
-config_log_warnings(const struct config *cfg)
-{
-	const char	*p, *eol;
-
-	for (p = cfg->warnings; p != NULL && *p != '\0'; p = eol + 1) {
-		if ((eol = strchr(p, '\n')) == NULL)
-			break;
-		log_warnx("%.*s", (int)(eol - p), p);
-	}
 }
 
 void

@@ -103,7 +103,7 @@ struct config {
 	struct config_loc	  at[CONFIG_DIRECTIVES_MAX];	/* by table
 						   row; a list's last line */
 	char			 *warnings;	/* lines, or NULL: see
-						   config_log_warnings() */
+						   preflight_warn() */
 };
 
 /*
@@ -152,12 +152,6 @@ const char *config_where(const struct config *cfg, struct config_loc at,
  * 0 when it was not, or is unknown.
  */
 struct config_loc config_at(const struct config *cfg, const char *name);
-
-/*
- * Log each warning config_load() left in cfg (log_warnx): at start once
- * the logs are open, and after a reload.
- */
-void	config_log_warnings(const struct config *cfg);
 
 /*
  * The directive table, for tests and documentation checks: the name of

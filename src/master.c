@@ -43,6 +43,7 @@
 #include "master.h"
 #include "net.h"
 #include "pool.h"
+#include "preflight.h"
 #include "priv.h"
 #include "scoreboard.h"
 #include "sdnotify.h"
@@ -803,7 +804,7 @@ reload(struct master *m)
 	switch_generation(m, &next, &ls, &user);
 	log_set_level(m->cfg->log_level);
 	logger_files_install(m->cfg, &files);
-	config_log_warnings(m->cfg);
+	preflight_warn(m->cfg);
 	scoreboard_reload(m->sb, 1);
 	snprintf(m->reload_status, sizeof(m->reload_status),
 	    "generation %u loaded", m->generation);
@@ -1013,7 +1014,7 @@ master_start(struct master *m)
 		log_error("%s", err);
 		return -1;
 	}
-	config_log_warnings(m->cfg);
+	preflight_warn(m->cfg);
 	if (sdnotify_init() == -1)
 		log_warn("NOTIFY_SOCKET");
 	m->watchdog_ms = sdnotify_watchdog_usec() / 1000;

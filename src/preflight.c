@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "log.h"
 #include "preflight.h"
 #include "priv.h"
 
@@ -188,4 +189,14 @@ preflight_check(const struct config *cfg, char *err, size_t errlen)
 		used += strlen(err + used);
 	}
 	return (int)p.n;
+}
+
+void
+preflight_warn(const struct config *cfg)
+{
+	const char	*p, *eol;
+
+	for (p = cfg->warnings; p != NULL && (eol = strchr(p, '\n')) != NULL;
+	    p = eol + 1)
+		log_warnx("%.*s", (int)(eol - p), p);
 }

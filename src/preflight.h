@@ -28,4 +28,10 @@
  */
 int	preflight_check(const struct config *cfg, char *err, size_t errlen);
 
+/*
+ * Log each warning config_load() left in cfg (log_warnx()), as -t prints
+ * them: at start once the logs are open, and after each reload.
+ */
+void	preflight_warn(const struct config *cfg);
+
 #endif
