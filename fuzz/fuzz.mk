@@ -19,7 +19,7 @@ FUZZ_SAN     = -fsanitize=fuzzer,address,undefined \
 # Each target links only the modules its parser needs.
 FUZZ_request_SRCS = src/request.c
 FUZZ_config_SRCS  = src/config.c src/policy.c src/auth.c src/upstream.c \
-	src/net.c src/utc.c
+	src/request.c src/net.c src/utc.c
 FUZZ_auth_SRCS    = src/auth.c
 
 .PHONY: fuzz fuzz-build

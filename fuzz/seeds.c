@@ -71,8 +71,16 @@ seeds(void)
 	size_t	 i, n;
 	FILE	*f;
 
+	static const char *const	 syntax[] = {
+		"auth_realm \"Office \\\"2\\\\3\\\" proxy\"  # realm\n",
+		"allow_port 443 8443 5222-5223\nallow_client 10.0.0.0/8 ::1\n",
+		"deny_dest \"a.example\" .b.example 10.0.0.0/8\n",
+	};
+
 	for (i = 0; i < NELEM(bad_cases); i++)
 		seed_str(bad_cases[i].text);
+	for (i = 0; i < NELEM(syntax); i++)
+		seed_str(syntax[i]);
 	for (i = 0; i < NELEM(directives); i++) {
 		snprintf(line, sizeof(line), "%s %s\n", directives[i].name,
 		    directives[i].value);

@@ -198,9 +198,18 @@ hash_problem(const char *hash)
 
 	if (len == 0)
 		return "empty hash";
+	/* What htpasswd writes without -B: name the fix, not just "no". */
+	if (strncmp(hash, "$apr1$", 6) == 0)
+		return "$apr1$ (htpasswd's default MD5) is too weak and not "
+		    "supported; make the hash with htpasswd -B (bcrypt) or "
+		    "openssl passwd -6";
+	if (strncmp(hash, "{SHA}", 5) == 0)
+		return "{SHA} (htpasswd -s) is too weak and not supported; "
+		    "make the hash with htpasswd -B (bcrypt) or openssl "
+		    "passwd -6";
 	if (hash[0] != '$')
 		return "plaintext password refused; store a crypt(3) hash "
-		    "(openssl passwd -6)";
+		    "(htpasswd -B or openssl passwd -6)";
 	for (i = 0; i < sizeof(schemes) / sizeof(*schemes); i++)
 		if (strncmp(hash, schemes[i], strlen(schemes[i])) == 0)
 			break;

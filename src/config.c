@@ -4,10 +4,14 @@
  * its value.  config_parse_buffer() is pure; only config_load() touches
  * the file system.
  */
+#include <sys/types.h>
+#include <sys/stat.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,20 +26,36 @@
 #include "upstream.h"
 
 #define CONFIG_LINE_MAX		4096	/* bytes, without the line end */
-#define CONFIG_TOKENS_MAX	24	/* a directive and its arguments */
+#define CONFIG_TOKENS_MAX	256	/* a directive and its arguments */
 #define CONFIG_LIST_MAX		1024	/* entries per repeatable list */
 #define CONFIG_FILE_MAX		(1024 * 1024)
 #define CONFIG_QUOTE_MAX	44	/* echoed value, with its NUL */
+#define CONFIG_WARNINGS_MAX	4096	/* bytes of warnings kept */
 #define CONFIG_REPEATABLE	0x01
+#define CONFIG_EACH		0x02	/* the handler takes one value at a
+					   time, however many a line has */
 
 #define MS_PER_YEAR		(365LL * 24 * 3600 * 1000)
 #define SIZE_LIMIT		(1024ULL * 1024 * 1024)
 
 #define NITEMS(a)		(sizeof(a) / sizeof((a)[0]))
 
+/* A file being read, so that an include cannot read it again. */
+struct file_id {
+	dev_t	dev;
+	ino_t	ino;
+};
+
 struct parse_ctx {
 	struct config	*cfg;
+	unsigned	 file;		/* cfg->files[] index being read */
+	unsigned	 line;		/* its line; 0 once all are read */
+	unsigned	 depth;		/* includes being read */
+	int		 may_read;	/* include may read files */
+	struct file_id	 reading[CONFIG_INCLUDE_DEPTH + 1];
+	int		 located;	/* err is complete */
 	char		 msg[CONFIG_ERR_MAX];	/* without "FILE:LINE: " */
+	char		 err[2 * CONFIG_ERR_MAX];	/* with it */
 };
 
 /*
@@ -306,6 +326,8 @@ set_listen(struct parse_ctx *ctx, const char *name, int argc,
 	cfg->listen = p;
 	cfg->listen[cfg->nlisten].ss = ss;
 	cfg->listen[cfg->nlisten].len = len;
+	cfg->listen[cfg->nlisten].at.file = ctx->file;
+	cfg->listen[cfg->nlisten].at.line = ctx->line;
 	net_format((struct sockaddr *)&ss, cfg->listen[cfg->nlisten].text,
 	    sizeof(cfg->listen[cfg->nlisten].text));
 	cfg->nlisten++;
@@ -332,6 +354,63 @@ embedded_block(struct parse_ctx *ctx, const char *name, const char *what,
 	return bad_value(ctx, name, what, arg, hint);
 }
 
+/* The prefix length of a CIDR as policy_cidr_parse() takes it. */
+static int
+cidr_prefix(const char *s, unsigned max, unsigned *out)
+{
+	const char		*p = s;
+	unsigned long long	 v;
+
+	if (parse_digits(&p, &v) == -1 || *p != '\0' || p - s > 3 ||
+	    (p - s > 1 && s[0] == '0') || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/*
+ * policy_cidr_parse(), and when it fails, why: not an address, a bad
+ * prefix length, or host bits set after the prefix, with the block the
+ * operator most likely meant.
+ */
+static int
+cidr_arg(struct parse_ctx *ctx, const char *name, const char *what,
+    const char *arg, struct cidr *c)
+{
+	unsigned char	 a[16];
+	char		 addr[INET6_ADDRSTRLEN], net[INET6_ADDRSTRLEN];
+	char		 hint[64];
+	const char	*slash = strchr(arg, '/');
+	size_t		 len = slash != NULL ? (size_t)(slash - arg) :
+			    strlen(arg);
+	unsigned	 i, max, prefix;
+	int		 af;
+
+	if (policy_cidr_parse(arg, c) == 0)
+		return 0;
+	af = memchr(arg, ':', len) != NULL ? AF_INET6 : AF_INET;
+	max = af == AF_INET ? 32 : 128;
+	if (len == 0 || len >= sizeof(addr))
+		return bad_value(ctx, name, what, arg, " (not an IPv4 or IPv6 "
+		    "address)");
+	memcpy(addr, arg, len);
+	addr[len] = '\0';
+	if (inet_pton(af, addr, a) != 1)
+		return bad_value(ctx, name, what, arg, " (not an IPv4 or IPv6 "
+		    "address)");
+	if (slash == NULL || cidr_prefix(slash + 1, max, &prefix) == -1) {
+		snprintf(hint, sizeof(hint), " (prefix length 0 to %u)", max);
+		return bad_value(ctx, name, what, arg, hint);
+	}
+	for (i = prefix; i < max; i++)
+		a[i / 8] &= (unsigned char)~(0x80 >> (i % 8));
+	if (inet_ntop(af, a, net, sizeof(net)) == NULL)
+		return bad_value(ctx, name, what, arg, "");
+	/* arg is an address and a prefix here: printable, and short. */
+	return ctx_err(ctx, "%s: %s: host bits set (did you mean %s/%u?)",
+	    name, arg, net, prefix);
+}
+
 static int
 set_client(struct parse_ctx *ctx, const char *name, int argc,
     const char *const *argv)
@@ -341,8 +420,8 @@ set_client(struct parse_ctx *ctx, const char *name, int argc,
 	void		*p;
 
 	(void)argc;
-	if (policy_cidr_parse(argv[0], &c) == -1)
-		return bad_value(ctx, name, "CIDR", argv[0], "");
+	if (cidr_arg(ctx, name, "CIDR", argv[0], &c) == -1)
+		return -1;
 	if (embedded_block(ctx, name, "CIDR", argv[0], &c, 1) == -1)
 		return -1;
 	if ((p = list_grow(ctx, name, cfg->clients, cfg->nclients,
@@ -425,8 +504,9 @@ parse_dest(struct parse_ctx *ctx, const char *name, const char *arg,
 	if (strchr(arg, ':') != NULL || strchr(arg, '/') != NULL ||
 	    inet_pton(AF_INET, arg, a) == 1) {
 		r->kind = DEST_CIDR;
-		if (policy_cidr_parse(arg, &r->cidr) == -1)
-			return bad_value(ctx, name, "address or CIDR", arg, "");
+		if (cidr_arg(ctx, name, "address or CIDR", arg, &r->cidr) ==
+		    -1)
+			return -1;
 		if (embedded_block(ctx, name, "address or CIDR", arg,
 		    &r->cidr, 0) == -1)
 			return -1;
@@ -525,6 +605,11 @@ set_log_level(struct parse_ctx *ctx, const char *name, int argc,
 			ctx->cfg->log_level = (enum log_level)i;
 			return 0;
 		}
+	}
+	/* syslog's own word for it, which an operator may well write. */
+	if (strcmp(argv[0], "warning") == 0) {
+		ctx->cfg->log_level = LOG_LEVEL_WARN;
+		return 0;
 	}
 	return bad_value(ctx, name, "level", argv[0],
 	    " (error, warn, info or debug)");
@@ -761,6 +846,8 @@ set_upstream(struct parse_ctx *ctx, const char *name, int argc,
 		return -1;
 	cfg->upstreams = p;
 	u = &cfg->upstreams[cfg->nupstreams++];
+	u->at_file = ctx->file;
+	u->at_line = ctx->line;
 	if (strcmp(argv[0], "direct") == 0)
 		u->direct = 1;
 	else if (parse_hostport(argv[0], u->host, sizeof(u->host),
@@ -776,14 +863,19 @@ set_upstream(struct parse_ctx *ctx, const char *name, int argc,
 #define UINT(f, lo, hi)	NULL, VALUE_UINT, FIELD(f), lo, hi
 #define SIZE(f, lo, hi)	NULL, VALUE_SIZE, FIELD(f), lo, hi
 #define DURATION(f, lo)	NULL, VALUE_DURATION, FIELD(f), lo, 0
+/* A list: one or more values a line, each handled on its own. */
+#define LIST		1, CONFIG_TOKENS_MAX - 1, \
+			    CONFIG_REPEATABLE | CONFIG_EACH
+
+static int	set_include(struct parse_ctx *, const char *, int,
+		    const char *const *);
 
 static const struct directive directives[] = {
-	{ "listen",		1, 1, CONFIG_REPEATABLE, CUSTOM(set_listen) },
-	{ "allow_client",	1, 1, CONFIG_REPEATABLE, CUSTOM(set_client) },
-	{ "allow_port",		1, 1, CONFIG_REPEATABLE, CUSTOM(set_port) },
-	{ "allow_dest",		1, 1, CONFIG_REPEATABLE,
-	    CUSTOM(set_allow_dest) },
-	{ "deny_dest",		1, 1, CONFIG_REPEATABLE, CUSTOM(set_deny_dest) },
+	{ "listen",		LIST, CUSTOM(set_listen) },
+	{ "allow_client",	LIST, CUSTOM(set_client) },
+	{ "allow_port",		LIST, CUSTOM(set_port) },
+	{ "allow_dest",		LIST, CUSTOM(set_allow_dest) },
+	{ "deny_dest",		LIST, CUSTOM(set_deny_dest) },
 	{ "header_timeout",	1, 1, 0, DURATION(header_timeout_ms, 1) },
 	{ "connect_timeout",	1, 1, 0, DURATION(connect_timeout_ms, 1) },
 	{ "idle_timeout",	1, 1, 0, DURATION(idle_timeout_ms, 1) },
@@ -821,12 +913,51 @@ static const struct directive directives[] = {
 	{ "auth_realm",		1, 8, 0, CUSTOM(set_auth_realm) },
 	{ "upstream",		1, CONFIG_TOKENS_MAX - 1, CONFIG_REPEATABLE,
 	    CUSTOM(set_upstream) },
+	{ "include",		LIST, CUSTOM(set_include) },
 };
 
+_Static_assert(NITEMS(directives) <= CONFIG_DIRECTIVES_MAX,
+    "struct config records where each directive is");
+
 /*
- * Split s in place on spaces and tabs; a token starting with '#' ends the
- * line.  *argc counts every token, so a surplus is reported rather than
- * dropped, but only the first CONFIG_TOKENS_MAX are stored.
+ * A word in double quotes, *sp at its opening quote: copied in place
+ * without the quotes, \" and \\ its only escapes (any other backslash is
+ * an error, so that none is ever silently taken as written).  It ends on
+ * its line, and a blank or the line end follows it.  *sp is left after
+ * the closing quote.
+ */
+static int
+quoted_word(struct parse_ctx *ctx, char **sp)
+{
+	char	*r = *sp + 1, *w = *sp;
+
+	for (;; r++) {
+		if (*r == '\0')
+			return ctx_err(ctx, "unterminated quoted value (the "
+			    "closing \" is missing)");
+		if (*r == '"')
+			break;
+		if ((unsigned char)*r < 0x20 || *r == 0x7f)
+			return ctx_err(ctx, "control character in line");
+		if (*r == '\\' && r[1] != '"' && r[1] != '\\')
+			return ctx_err(ctx, "bad escape in quoted value (only "
+			    "\\\" and \\\\)");
+		if (*r == '\\')
+			r++;
+		*w++ = *r;
+	}
+	r++;
+	if (*r != '\0' && *r != ' ' && *r != '\t')
+		return ctx_err(ctx, "a blank must follow a quoted value");
+	*w = '\0';
+	*sp = r;
+	return 0;
+}
+
+/*
+ * Split s in place into words on spaces and tabs; a word starting with
+ * '#' ends the line, a word starting with '"' is quoted (quoted_word()).
+ * A quote inside a bare word is an error rather than part of it.
  */
 static int
 split_line(struct parse_ctx *ctx, char *s, const char **argv, int *argc)
@@ -837,13 +968,22 @@ split_line(struct parse_ctx *ctx, char *s, const char **argv, int *argc)
 			s++;
 		if (*s == '\0' || *s == '#')
 			return 0;
-		if (*argc < CONFIG_TOKENS_MAX)
-			argv[*argc] = s;
-		(*argc)++;
+		if (*argc == CONFIG_TOKENS_MAX)
+			return ctx_err(ctx, "too many words on one line (max "
+			    "%d)", CONFIG_TOKENS_MAX);
+		argv[(*argc)++] = s;
+		if (*s == '"') {
+			if (quoted_word(ctx, &s) == -1)
+				return -1;
+			continue;
+		}
 		for (; *s != '\0' && *s != ' ' && *s != '\t'; s++) {
 			if ((unsigned char)*s < 0x20 || *s == 0x7f)
 				return ctx_err(ctx, "control character in "
 				    "line");
+			if (*s == '"')
+				return ctx_err(ctx, "quote inside a word "
+				    "(quote the whole value)");
 		}
 		if (*s != '\0')
 			*s++ = '\0';
@@ -851,14 +991,41 @@ split_line(struct parse_ctx *ctx, char *s, const char **argv, int *argc)
 }
 
 static int
-parse_line(struct parse_ctx *ctx, unsigned *seen, unsigned lineno,
-    char *line)
+arity_err(struct parse_ctx *ctx, const struct directive *d)
+{
+	if (d->min_args == d->max_args)
+		return ctx_err(ctx, "%s: expects %d argument%s", d->name,
+		    d->min_args, d->min_args == 1 ? "" : "s");
+	if (d->max_args == CONFIG_TOKENS_MAX - 1)
+		return ctx_err(ctx, "%s: expects at least %d argument%s",
+		    d->name, d->min_args, d->min_args == 1 ? "" : "s");
+	return ctx_err(ctx, "%s: expects %d to %d arguments", d->name,
+	    d->min_args, d->max_args);
+}
+
+/* A directive given again that may be given once. */
+static int
+given_twice(struct parse_ctx *ctx, const struct directive *d,
+    struct config_loc first)
+{
+	char	where[CONFIG_ERR_MAX / 2];
+
+	if (first.file == ctx->file)
+		return ctx_err(ctx, "%s given twice (first at line %u)",
+		    d->name, first.line);
+	return ctx_err(ctx, "%s given twice (first at %s)", d->name,
+	    config_where(ctx->cfg, first, where, sizeof(where)));
+}
+
+static int
+parse_line(struct parse_ctx *ctx, char *line)
 {
 	const char		*argv[CONFIG_TOKENS_MAX];
 	const struct directive	*d = NULL;
+	struct config_loc	*at;
 	char			 q[CONFIG_QUOTE_MAX];
 	size_t			 i;
-	int			 argc;
+	int			 argc, k;
 
 	if (split_line(ctx, line, argv, &argc) == -1)
 		return -1;
@@ -870,23 +1037,61 @@ parse_line(struct parse_ctx *ctx, unsigned *seen, unsigned lineno,
 	if (d == NULL)
 		return ctx_err(ctx, "unknown directive \"%s\"",
 		    quote(argv[0], q, sizeof(q)));
-	if (argc - 1 < d->min_args || argc - 1 > d->max_args) {
-		if (d->min_args == d->max_args)
-			return ctx_err(ctx, "%s: expects %d argument%s",
-			    d->name, d->min_args, d->min_args == 1 ? "" : "s");
-		return ctx_err(ctx, "%s: expects %d to %d arguments", d->name,
-		    d->min_args, d->max_args);
-	}
-	i = (size_t)(d - directives);
-	if ((d->flags & CONFIG_REPEATABLE) == 0) {
-		if (seen[i] != 0)
-			return ctx_err(ctx, "%s given twice (first at line "
-			    "%u)", d->name, seen[i]);
-		seen[i] = lineno;
-	}
+	if (argc - 1 < d->min_args || argc - 1 > d->max_args)
+		return arity_err(ctx, d);
+	at = &ctx->cfg->at[d - directives];
+	if ((d->flags & CONFIG_REPEATABLE) == 0 && at->line != 0)
+		return given_twice(ctx, d, *at);
+	at->file = ctx->file;
+	at->line = ctx->line;
 	if (d->kind != VALUE_CUSTOM)
 		return set_value(ctx, d, argv[1]);
-	return d->handler(ctx, d->name, argc - 1, argv + 1);
+	if ((d->flags & CONFIG_EACH) == 0)
+		return d->handler(ctx, d->name, argc - 1, argv + 1);
+	for (k = 1; k < argc; k++)
+		if (d->handler(ctx, d->name, 1, argv + k) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * Parse the lines of text as cfg->files[ctx->file].  On -1 ctx->err holds
+ * "FILE:LINE: message" of the line at fault, in this file or in one it
+ * includes.
+ */
+static int
+parse_text(struct parse_ctx *ctx, const char *text)
+{
+	const char	*eol;
+	char		 line[CONFIG_LINE_MAX + 1];
+	size_t		 len;
+	int		 rc = 0;
+
+	ctx->line = 0;
+	for (; *text != '\0' && rc == 0; text = *eol == '\0' ? eol : eol + 1) {
+		ctx->line++;
+		if ((eol = strchr(text, '\n')) == NULL)
+			eol = text + strlen(text);
+		len = (size_t)(eol - text);
+		/* CRLF files from Windows editors are common enough. */
+		if (len > 0 && text[len - 1] == '\r')
+			len--;
+		if (len > CONFIG_LINE_MAX)
+			rc = ctx_err(ctx, "line too long (max %d bytes)",
+			    CONFIG_LINE_MAX);
+		else {
+			memcpy(line, text, len);
+			line[len] = '\0';
+			rc = parse_line(ctx, line);
+		}
+	}
+	if (rc == 0)
+		return 0;
+	if (!ctx->located)
+		snprintf(ctx->err, sizeof(ctx->err), "%s:%u: %s",
+		    ctx->cfg->files[ctx->file], ctx->line, ctx->msg);
+	ctx->located = 1;
+	return -1;
 }
 
 const char *
@@ -947,208 +1152,528 @@ list_defaults(struct parse_ctx *ctx)
 }
 
 /*
- * The line where the later of two directives was given (0 when both have
- * their defaults): where the pair stopped making sense.
+ * Where the later of two directives was given (line 0 when both have
+ * their defaults): where the pair stopped making sense.  Across files,
+ * the one given in the file read later.
  */
-static unsigned
-pair_line(const unsigned *seen, const char *a, const char *b)
+static struct config_loc
+pair_at(const struct config *cfg, const char *a, const char *b)
 {
-	unsigned	line = 0;
-	size_t		i;
+	struct config_loc	la = config_at(cfg, a), lb = config_at(cfg, b);
 
-	for (i = 0; i < NITEMS(directives); i++)
-		if ((strcmp(directives[i].name, a) == 0 ||
-		    strcmp(directives[i].name, b) == 0) && seen[i] > line)
-			line = seen[i];
-	return line;
+	if (la.line == 0)
+		return lb;
+	if (lb.line == 0)
+		return la;
+	if (la.file != lb.file)
+		return la.file > lb.file ? la : lb;
+	return la.line > lb.line ? la : lb;
 }
 
-/*
- * Pool sizes that only make sense together, checked after the last line.
- * On an error, *lineno gets the line to blame.
- */
+/* ctx_err() located at the later of directives a and b, when given. */
 static int
-check_pool(struct parse_ctx *ctx, const unsigned *seen, unsigned *lineno)
+pair_err(struct parse_ctx *ctx, const char *a, const char *b)
+{
+	struct config_loc	at = pair_at(ctx->cfg, a, b);
+	char			where[CONFIG_PATH_MAX + 16];
+
+	if (at.line == 0)
+		return -1;
+	snprintf(ctx->err, sizeof(ctx->err), "%s: %s", config_where(ctx->cfg,
+	    at, where, sizeof(where)), ctx->msg);
+	ctx->located = 1;
+	return -1;
+}
+
+/* Pool sizes that only make sense together, checked after the last line. */
+static int
+check_pool(struct parse_ctx *ctx)
 {
 	const struct config	*cfg = ctx->cfg;
 
 	if (cfg->workers_start > cfg->workers_max) {
-		*lineno = pair_line(seen, "workers_start", "workers_max");
-		return ctx_err(ctx, "workers_start %u is above workers_max %u",
+		(void)ctx_err(ctx, "workers_start %u is above workers_max %u",
 		    cfg->workers_start, cfg->workers_max);
+		return pair_err(ctx, "workers_start", "workers_max");
 	}
 	if (cfg->workers_min_spare > cfg->workers_max_spare) {
-		*lineno = pair_line(seen, "workers_min_spare",
-		    "workers_max_spare");
-		return ctx_err(ctx, "workers_min_spare %u is above "
+		(void)ctx_err(ctx, "workers_min_spare %u is above "
 		    "workers_max_spare %u", cfg->workers_min_spare,
 		    cfg->workers_max_spare);
+		return pair_err(ctx, "workers_min_spare", "workers_max_spare");
 	}
 	if (cfg->workers_min_spare > cfg->workers_max) {
-		*lineno = pair_line(seen, "workers_min_spare", "workers_max");
-		return ctx_err(ctx, "workers_min_spare %u is above "
+		(void)ctx_err(ctx, "workers_min_spare %u is above "
 		    "workers_max %u", cfg->workers_min_spare,
 		    cfg->workers_max);
+		return pair_err(ctx, "workers_min_spare", "workers_max");
 	}
 	return 0;
+}
+
+/* Append a copy of path to cfg->files, its index into *idx.  0 or -1. */
+static int
+files_add(struct parse_ctx *ctx, const char *path, unsigned *idx)
+{
+	struct config	 *cfg = ctx->cfg;
+	char		 *copy, **p;
+
+	if (cfg->nfiles == CONFIG_FILES_MAX)
+		return ctx_err(ctx, "include: too many files (max %d in all)",
+		    CONFIG_FILES_MAX);
+	if ((copy = strdup(path)) == NULL || (p = realloc(cfg->files,
+	    (cfg->nfiles + 1) * sizeof(*p))) == NULL) {
+		free(copy);
+		return ctx_err(ctx, "out of memory");
+	}
+	cfg->files = p;
+	cfg->files[cfg->nfiles] = copy;
+	*idx = (unsigned)cfg->nfiles++;
+	return 0;
+}
+
+/* Add a line to cfg->warnings (dropped past CONFIG_WARNINGS_MAX bytes). */
+static void	warn_add(struct config *, const char *, ...)
+		    __attribute__((__format__(__printf__, 2, 3)));
+
+static void
+warn_add(struct config *cfg, const char *fmt, ...)
+{
+	char	line[CONFIG_ERR_MAX], *p;
+	size_t	have = cfg->warnings != NULL ? strlen(cfg->warnings) : 0, n;
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	n = strlen(line);
+	if (have + n + 2 > CONFIG_WARNINGS_MAX ||
+	    (p = realloc(cfg->warnings, have + n + 2)) == NULL)
+		return;
+	memcpy(p + have, line, n);
+	memcpy(p + have + n, "\n", 2);
+	cfg->warnings = p;
+}
+
+/* Defaults in cfg, and `file` its first file. */
+static int
+parse_start(struct parse_ctx *ctx, struct config *cfg, const char *file)
+{
+	unsigned	idx;
+
+	config_defaults(cfg);
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cfg = cfg;
+	return files_add(ctx, file, &idx);
+}
+
+/*
+ * After the last line (rc 0) the lists left empty get their defaults and
+ * the directives that depend on each other are checked.  Returns 0, or -1
+ * with the message in err and cfg freed.
+ */
+static int
+parse_end(struct parse_ctx *ctx, const char *file, int rc, char *err,
+    size_t errlen)
+{
+	ctx->file = 0;
+	ctx->line = 0;
+	if (rc == 0 && (list_defaults(ctx) == -1 || check_pool(ctx) == -1))
+		rc = -1;
+	if (rc == 0)
+		return 0;
+	if (ctx->located)
+		snprintf(err, errlen, "%s", ctx->err);
+	else
+		snprintf(err, errlen, "%s: %s", file, ctx->msg);
+	config_free(ctx->cfg);
+	return -1;
 }
 
 int
 config_parse_buffer(const char *file, const char *text, struct config *cfg,
     char *err, size_t errlen)
 {
-	struct parse_ctx	 ctx = { .cfg = cfg };
-	unsigned		 seen[NITEMS(directives)] = { 0 };
-	unsigned		 lineno = 0;
-	const char		*eol;
-	char			 line[CONFIG_LINE_MAX + 1];
-	size_t			 len;
+	struct parse_ctx	ctx;
+	int			rc;
 
-	config_defaults(cfg);
-	for (; *text != '\0'; text = *eol == '\0' ? eol : eol + 1) {
-		lineno++;
-		if ((eol = strchr(text, '\n')) == NULL)
-			eol = text + strlen(text);
-		len = (size_t)(eol - text);
-		/* CRLF files from Windows editors are common enough. */
-		if (len > 0 && text[len - 1] == '\r')
-			len--;
-		if (len > CONFIG_LINE_MAX) {
-			ctx_err(&ctx, "line too long (max %d bytes)",
-			    CONFIG_LINE_MAX);
-			goto fail;
-		}
-		memcpy(line, text, len);
-		line[len] = '\0';
-		if (parse_line(&ctx, seen, lineno, line) == -1)
-			goto fail;
+	if ((rc = parse_start(&ctx, cfg, file)) == 0)
+		rc = parse_text(&ctx, text);
+	return parse_end(&ctx, file, rc, err, errlen);
+}
+
+/*
+ * Read at most CONFIG_FILE_MAX bytes of path into a NUL-terminated *out,
+ * its status into *st.  With `regular`, anything but a regular file is
+ * refused, opened without blocking so that a FIFO cannot hang us.  On -1
+ * the reason, without the path, is in err.
+ */
+static int
+read_file(const char *path, int regular, char **out, size_t *outlen,
+    struct stat *st, char *err, size_t errlen)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	ssize_t	 n = 0;
+	int	 fd, saved = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC |
+	    (regular ? O_NONBLOCK : 0))) == -1 || fstat(fd, st) == -1 ||
+	    (buf = malloc(CONFIG_FILE_MAX + 2)) == NULL)
+		saved = errno;
+	else if (regular && !S_ISREG(st->st_mode))
+		n = -2;
+	while (saved == 0 && n >= 0) {
+		n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
+		if (n > 0 && (len += (size_t)n) > CONFIG_FILE_MAX)
+			break;
+		if (n == -1 && errno == EINTR)
+			n = 0;
+		else if (n == -1)
+			saved = errno;
+		else if (n == 0)
+			break;
 	}
-	lineno = 0;
-	if (list_defaults(&ctx) == 0 && check_pool(&ctx, seen, &lineno) == 0)
+	if (fd != -1)
+		close(fd);
+	if (saved == 0 && n != -2 && len <= CONFIG_FILE_MAX) {
+		buf[len] = '\0';
+		*out = buf;
+		*outlen = len;
 		return 0;
-fail:
-	if (lineno == 0)
-		snprintf(err, errlen, "%s: %s", file, ctx.msg);
+	}
+	if (saved != 0)
+		snprintf(err, errlen, "%s", strerror(saved));
+	else if (n == -2)
+		snprintf(err, errlen, "not a regular file");
 	else
-		snprintf(err, errlen, "%s:%u: %s", file, lineno, ctx.msg);
-	config_free(cfg);
+		snprintf(err, errlen, "file too large (max %d bytes)",
+		    CONFIG_FILE_MAX);
+	free(buf);
 	return -1;
 }
 
-/* Read at most CONFIG_FILE_MAX bytes of path into a NUL-terminated *out. */
+/*
+ * parse_text() of the text of a file just read (len bytes): a NUL in it
+ * would silently end the text that parse_text() sees.
+ */
 static int
-read_file(const char *path, char **out, size_t *outlen, char *err,
+parse_file_text(struct parse_ctx *ctx, const char *text, size_t len)
+{
+	const char	*nul = memchr(text, '\0', len), *p;
+	unsigned	 line = 1;
+
+	if (nul == NULL)
+		return parse_text(ctx, text);
+	for (p = text; p < nul; p++)
+		line += *p == '\n';
+	snprintf(ctx->err, sizeof(ctx->err), "%s:%u: NUL byte in line",
+	    ctx->cfg->files[ctx->file], line);
+	ctx->located = 1;
+	return -1;
+}
+
+/*
+ * Read and parse one included file, `path` as it is to be opened.  The
+ * location of the include line is restored after it.
+ */
+static int
+include_file(struct parse_ctx *ctx, const char *path)
+{
+	struct stat	 st;
+	char		*text, why[CONFIG_ERR_MAX / 2], q[CONFIG_PATH_MAX];
+	size_t		 len, i;
+	unsigned	 file = ctx->file, line = ctx->line, idx;
+	int		 rc;
+
+	quote(path, q, sizeof(q));
+	if (read_file(path, 1, &text, &len, &st, why, sizeof(why)) == -1)
+		return ctx_err(ctx, "include %s: %s", q, why);
+	for (i = 0; i <= ctx->depth; i++) {
+		if (ctx->reading[i].dev == st.st_dev &&
+		    ctx->reading[i].ino == st.st_ino) {
+			free(text);
+			return ctx_err(ctx, "include %s: a loop (that file is "
+			    "being read already)", q);
+		}
+	}
+	if (ctx->depth == CONFIG_INCLUDE_DEPTH) {
+		free(text);
+		return ctx_err(ctx, "include %s: nested too deep (max %d "
+		    "levels)", q, CONFIG_INCLUDE_DEPTH);
+	}
+	if (files_add(ctx, path, &idx) == -1) {
+		free(text);
+		return -1;
+	}
+	ctx->depth++;
+	ctx->reading[ctx->depth].dev = st.st_dev;
+	ctx->reading[ctx->depth].ino = st.st_ino;
+	ctx->file = idx;
+	rc = parse_file_text(ctx, text, len);
+	ctx->depth--;
+	ctx->file = file;
+	ctx->line = line;
+	free(text);
+	return rc;
+}
+
+/*
+ * The include operand `arg` as a path: as written when absolute, else
+ * after the directory of the file it is in, with that directory's own
+ * wildcards escaped when the result is for glob(3).  0 or -1 (too long).
+ */
+static int
+include_path(const struct parse_ctx *ctx, const char *arg, int for_glob,
+    char *out, size_t outlen)
+{
+	const char	*file = ctx->cfg->files[ctx->file];
+	const char	*slash = strrchr(file, '/');
+	size_t		 o = 0, i, dirlen, n = strlen(arg);
+
+	dirlen = arg[0] == '/' || slash == NULL ? 0 :
+	    (size_t)(slash - file) + 1;
+	for (i = 0; i < dirlen; i++) {
+		if (o + 2 >= outlen)
+			return -1;
+		if (for_glob && strchr("*?[\\", file[i]) != NULL)
+			out[o++] = '\\';
+		out[o++] = file[i];
+	}
+	if (o + n >= outlen)
+		return -1;
+	memcpy(out + o, arg, n + 1);
+	return 0;
+}
+
+/*
+ * glob(3)'s report of a directory it could not read: a missing one is no
+ * match, any other failure (EACCES) stops it, remembered for the message.
+ * Static: glob(3) gives the callback no context (parsing is not threaded).
+ */
+static char	glob_failed[CONFIG_PATH_MAX];
+static int	glob_errno;
+
+static int
+glob_error(const char *path, int e)
+{
+	if (e == ENOENT || e == ENOTDIR)
+		return 0;
+	quote(path, glob_failed, sizeof(glob_failed));
+	glob_errno = e;
+	return 1;
+}
+
+/*
+ * include PATTERN: each file the glob(3) pattern matches, in glob's
+ * (sorted) order.  A pattern without a wildcard names one file, which
+ * must exist; one with a wildcard may match none (an empty directory of
+ * rules), which is only a warning.
+ */
+static int
+set_include(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	char	 path[2 * CONFIG_PATH_MAX], where[CONFIG_ERR_MAX / 2];
+	char	 q[CONFIG_PATH_MAX];
+	glob_t	 g;
+	size_t	 i;
+	int	 rc = 0, wild = strpbrk(argv[0], "*?[") != NULL;
+
+	(void)argc;
+	if (!ctx->may_read)
+		return ctx_err(ctx, "%s: only in a file (config_parse_file)",
+		    name);
+	if (argv[0][0] == '\0' || include_path(ctx, argv[0], wild, path,
+	    sizeof(path)) == -1)
+		return bad_value(ctx, name, "path", argv[0], "");
+	if (!wild)
+		return include_file(ctx, path);
+	glob_errno = 0;
+	switch (glob(path, 0, glob_error, &g)) {
+	case 0:
+		break;
+	case GLOB_NOMATCH:
+		config_where(ctx->cfg, (struct config_loc){ ctx->file,
+		    ctx->line }, where, sizeof(where));
+		warn_add(ctx->cfg, "%s: %s %s matches no file", where, name,
+		    quote(path, q, sizeof(q)));
+		return 0;
+	case GLOB_ABORTED:
+		if (glob_errno != 0)
+			return ctx_err(ctx, "%s %s: %s: %s", name,
+			    quote(path, q, sizeof(q)), glob_failed,
+			    strerror(glob_errno));
+		/* FALLTHROUGH */
+	default:
+		return ctx_err(ctx, "%s %s: %s", name, quote(path, q,
+		    sizeof(q)), strerror(errno));
+	}
+	for (i = 0; i < g.gl_pathc && rc == 0; i++)
+		rc = include_file(ctx, g.gl_pathv[i]);
+	globfree(&g);
+	return rc;
+}
+
+int
+config_parse_file(const char *path, struct config *cfg, char *err,
     size_t errlen)
 {
-	char	*buf;
-	size_t	 len = 0;
-	ssize_t	 n;
-	int	 fd, saved;
+	struct parse_ctx	 ctx;
+	struct stat		 st;
+	char			*text, why[CONFIG_ERR_MAX / 2];
+	size_t			 len;
+	int			 rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    (buf = malloc(CONFIG_FILE_MAX + 2)) == NULL) {
-		saved = errno;
-		if (fd != -1)
-			close(fd);
-		snprintf(err, errlen, "%s: %s", path, strerror(saved));
+	memset(cfg, 0, sizeof(*cfg));
+	if (read_file(path, 0, &text, &len, &st, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, why);
 		return -1;
 	}
-	do {
-		n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
-		if (n > 0)
-			len += (size_t)n;
-	} while ((n > 0 && len <= CONFIG_FILE_MAX) ||
-	    (n == -1 && errno == EINTR));
-	saved = errno;
-	close(fd);
-	if (n == -1 || len > CONFIG_FILE_MAX) {
-		if (n == -1)
-			snprintf(err, errlen, "%s: %s", path, strerror(saved));
-		else
-			snprintf(err, errlen, "%s: file too large (max %d "
-			    "bytes)", path, CONFIG_FILE_MAX);
-		free(buf);
+	if ((rc = parse_start(&ctx, cfg, path)) == 0) {
+		ctx.may_read = 1;
+		ctx.reading[0].dev = st.st_dev;
+		ctx.reading[0].ino = st.st_ino;
+		rc = parse_file_text(&ctx, text, len);
+	}
+	free(text);
+	return parse_end(&ctx, path, rc, err, errlen);
+}
+
+/*
+ * A file the proxy reads secrets from that every user of the host can
+ * read: worth a warning (hashes can be attacked offline, a password read).
+ */
+static void
+warn_readable(struct config *cfg, const char *where, const char *what,
+    const char *path, const struct stat *st)
+{
+	if ((st->st_mode & S_IROTH) == 0)
+		return;
+	warn_add(cfg, "%s: %s %s: every user of this host can read it (mode "
+	    "%04o); make it readable by the proxy only (chmod o-r %s)", where,
+	    what, path, (unsigned)(st->st_mode & 07777), path);
+}
+
+/* The auth_file users, and the dummy hash for unknown users. */
+static int
+load_auth_file(struct config *cfg, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		*text, why[CONFIG_ERR_MAX / 2];
+	char		 where[CONFIG_ERR_MAX / 2];
+	size_t		 len;
+	int		 rc;
+
+	config_where(cfg, config_at(cfg, "auth_file"), where, sizeof(where));
+	if (read_file(cfg->auth_file, 0, &text, &len, &st, why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: auth_file %s: %s", where,
+		    cfg->auth_file, why);
 		return -1;
 	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
+	rc = auth_parse_file(cfg->auth_file, text, &cfg->auth_users,
+	    &cfg->nauth_users, err, errlen);
+	free(text);
+	if (rc == -1)
+		return -1;
+	warn_readable(cfg, where, "auth_file", cfg->auth_file, &st);
+	if ((cfg->auth_dummy = malloc(sizeof(*cfg->auth_dummy))) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", cfg->auth_file);
+		return -1;
+	}
+	auth_dummy_make(cfg->auth_dummy, cfg->auth_users, cfg->nauth_users);
+	return 0;
+}
+
+/* An upstream's credentials file, never echoed in a message. */
+static int
+load_credentials(struct config *cfg, struct upstream *u, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	char		*text, why[CONFIG_ERR_MAX / 2];
+	char		 where[CONFIG_ERR_MAX / 2];
+	size_t		 len;
+	int		 rc;
+
+	config_where(cfg, (struct config_loc){ u->at_file, u->at_line },
+	    where, sizeof(where));
+	if (read_file(u->cred_file, 0, &text, &len, &st, why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: upstream %s: credentials %s: %s",
+		    where, u->text, u->cred_file, why);
+		return -1;
+	}
+	rc = upstream_credentials(text, &u->auth, why, sizeof(why));
+	memset(text, 0, len);
+	free(text);
+	if (rc == -1) {
+		snprintf(err, errlen, "%s: upstream %s: credentials %s: %s",
+		    where, u->text, u->cred_file, why);
+		return -1;
+	}
+	warn_readable(cfg, where, "credentials", u->cred_file, &st);
 	return 0;
 }
 
 /*
  * The files a config names, read when it is loaded (so a reload re-reads
  * them and -t checks them): the auth_file users, then each upstream's
- * credentials.  A credentials file is never echoed in a message.
+ * credentials.
  */
 static int
 load_named_files(struct config *cfg, char *err, size_t errlen)
 {
-	char	*text, msg[CONFIG_ERR_MAX / 2];
-	size_t	 len, i;
-	int	 rc;
+	size_t	i;
 
-	if (cfg->auth_file[0] != '\0') {
-		if (read_file(cfg->auth_file, &text, &len, err, errlen) == -1)
+	if (cfg->auth_file[0] != '\0' && load_auth_file(cfg, err, errlen) ==
+	    -1)
+		return -1;
+	for (i = 0; i < cfg->nupstreams; i++)
+		if (cfg->upstreams[i].cred_file[0] != '\0' &&
+		    load_credentials(cfg, &cfg->upstreams[i], err, errlen) ==
+		    -1)
 			return -1;
-		rc = auth_parse_file(cfg->auth_file, text, &cfg->auth_users,
-		    &cfg->nauth_users, err, errlen);
-		free(text);
-		if (rc == -1)
-			return -1;
-		if ((cfg->auth_dummy = malloc(sizeof(*cfg->auth_dummy))) ==
-		    NULL) {
-			snprintf(err, errlen, "%s: out of memory",
-			    cfg->auth_file);
-			return -1;
-		}
-		auth_dummy_make(cfg->auth_dummy, cfg->auth_users,
-		    cfg->nauth_users);
-	}
-	for (i = 0; i < cfg->nupstreams; i++) {
-		if (cfg->upstreams[i].cred_file[0] == '\0')
-			continue;
-		if (read_file(cfg->upstreams[i].cred_file, &text, &len, err,
-		    errlen) == -1)
-			return -1;
-		rc = upstream_credentials(text, &cfg->upstreams[i].auth, msg,
-		    sizeof(msg));
-		memset(text, 0, len);
-		free(text);
-		if (rc == -1) {
-			snprintf(err, errlen, "%s: %s",
-			    cfg->upstreams[i].cred_file, msg);
-			return -1;
-		}
-	}
 	return 0;
 }
 
 int
 config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
-	char		*buf;
-	const char	*nul, *p;
-	size_t		 len;
-	unsigned	 lineno = 1;
-	int		 rc;
-
-	memset(cfg, 0, sizeof(*cfg));
-	if (read_file(path, &buf, &len, err, errlen) == -1)
+	if (config_parse_file(path, cfg, err, errlen) == -1)
 		return -1;
-	/* A NUL would silently end the text config_parse_buffer() sees. */
-	if ((nul = memchr(buf, '\0', len)) != NULL) {
-		for (p = buf; p < nul; p++)
-			lineno += *p == '\n';
-		snprintf(err, errlen, "%s:%u: NUL byte in line", path, lineno);
-		free(buf);
+	if (load_named_files(cfg, err, errlen) == -1) {
+		config_free(cfg);
 		return -1;
 	}
-	rc = config_parse_buffer(path, buf, cfg, err, errlen);
-	free(buf);
-	if (rc == 0 && (rc = load_named_files(cfg, err, errlen)) == -1)
-		config_free(cfg);
-	return rc;
+	return 0;
+}
+
+const char *
+config_where(const struct config *cfg, struct config_loc at, char *buf,
+    size_t len)
+{
+	const char	*first = cfg->nfiles > 0 ? cfg->files[0] :
+			    "configuration";
+
+	if (at.line == 0 || at.file >= cfg->nfiles)
+		snprintf(buf, len, "%s", first);
+	else
+		snprintf(buf, len, "%s:%u", cfg->files[at.file], at.line);
+	return buf;
+}
+
+struct config_loc
+config_at(const struct config *cfg, const char *name)
+{
+	struct config_loc	none = { 0, 0 };
+	size_t			i;
+
+	for (i = 0; i < NITEMS(directives); i++)
+		if (strcmp(directives[i].name, name) == 0)
+			return cfg->at[i];
+	return none;
 }
 
 void
@@ -1174,5 +1699,9 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->nupstreams; i++)
 		upstream_free(&cfg->upstreams[i]);
 	free(cfg->upstreams);
+	for (i = 0; i < cfg->nfiles; i++)
+		free(cfg->files[i]);
+	free(cfg->files);
+	free(cfg->warnings);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -24,16 +24,29 @@ struct upstream;
 #define CONFIG_REALM_MAX	64	/* AUTH_REALM_MAX */
 #define CONFIG_WORKERS_MAX	4096	/* scoreboard slots are sized by it */
 #define CONFIG_LISTEN_MAX	64	/* an idle worker polls every listener */
+#define CONFIG_FILES_MAX	64	/* the file given and all it includes */
+#define CONFIG_INCLUDE_DEPTH	8	/* includes within includes */
+#define CONFIG_DIRECTIVES_MAX	40	/* rows of the directive table */
 
 enum when_full {
 	WHEN_FULL_QUEUE,	/* connections wait in the listen backlog */
 	WHEN_FULL_REJECT	/* a reserve process answers 503 at once */
 };
 
+/*
+ * Where a directive was given: line `line` of the configuration's
+ * files[file].  Line 0: not given (its default applies).
+ */
+struct config_loc {
+	unsigned	file;
+	unsigned	line;
+};
+
 struct listen_addr {
 	struct sockaddr_storage	ss;
 	socklen_t		len;
 	char			text[64];	/* as "ip:port" / "[ip]:port" */
+	struct config_loc	at;		/* its listen line */
 };
 
 struct config {
@@ -82,6 +95,15 @@ struct config {
 	struct auth_dummy	*auth_dummy;	/* for unknown users */
 	struct upstream		*upstreams;	/* upstream, in order */
 	size_t			 nupstreams;
+
+	/* Where each directive was given, for messages: config_where(). */
+	char			**files;	/* [0] the file read first, then
+						   each one it includes */
+	size_t			  nfiles;
+	struct config_loc	  at[CONFIG_DIRECTIVES_MAX];	/* by table
+						   row; a list's last line */
+	char			 *warnings;	/* lines, or NULL: see
+						   preflight_warn() */
 };
 
 /*
@@ -90,19 +112,46 @@ struct config {
  * After the last line, empty lists get their defaults (listen
  * 127.0.0.1:3128, allow_client loopback, allow_port 443).  Returns 0, or -1
  * with "FILE:LINE: message" in err; on -1 cfg is freed and reset.
- * The caller owns cfg and frees it with config_free().
+ * The caller owns cfg and frees it with config_free().  Pure: an
+ * `include` line is an error here (see config_parse_file()).
  */
 int	config_parse_buffer(const char *file, const char *text,
 	    struct config *cfg, char *err, size_t errlen);
 
 /*
- * Read `path` and parse it as config_parse_buffer() does, then read the
- * files it names: the auth_file users (errors "AUTHFILE:LINE: message")
- * and each upstream credentials file.  A file that cannot be read is
- * "FILE: strerror" in err.
+ * Read `path` and parse it as config_parse_buffer() does, reading the
+ * files each `include` names (a glob(3) pattern, relative to the
+ * directory of the file it is in; at most CONFIG_INCLUDE_DEPTH deep and
+ * CONFIG_FILES_MAX files; a file that includes itself is an error).
+ * Errors are "FILE:LINE: message" of the file where they are, or "PATH:
+ * strerror" when `path` itself cannot be read.  Nothing else is read:
+ * for `status`, which may not be allowed to read the auth_file.
+ */
+int	config_parse_file(const char *path, struct config *cfg, char *err,
+	    size_t errlen);
+
+/*
+ * config_parse_file(), then read the files it names: the auth_file users
+ * (a file that cannot be read "FILE:LINE: auth_file PATH: strerror" at
+ * its directive, a bad line "AUTHFILE:LINE: message") and each upstream
+ * credentials file ("FILE:LINE: upstream HOST:PORT: credentials PATH:
+ * reason").  An auth_file that every user may read adds a warning.
  */
 int	config_load(const char *path, struct config *cfg, char *err,
 	    size_t errlen);
+
+/*
+ * "FILE:LINE" of `at` into buf (just "FILE", the file read first, for a
+ * directive not given).  Returns buf.
+ */
+const char *config_where(const struct config *cfg, struct config_loc at,
+	    char *buf, size_t len);
+
+/*
+ * Where the directive `name` was given (its last line for a list); line
+ * 0 when it was not, or is unknown.
+ */
+struct config_loc config_at(const struct config *cfg, const char *name);
 
 /*
  * The directive table, for tests and documentation checks: the name of

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "listeners.h"
+#include "log.h"
 #include "net.h"
 
 static int
@@ -118,11 +119,40 @@ listeners_adopt(const int *fds, size_t n, struct listener_set *set)
 	return 0;
 }
 
+/*
+ * The listen lines the passed sockets replace, each at its line: an
+ * operator who edits one and reloads sees why nothing changed, and a line
+ * no passed socket has the address of is not served at all.
+ */
+static void
+log_replaced(const struct listener_set *set, const struct config *cfg)
+{
+	const struct listen_addr	*la;
+	char				 at[CONFIG_ERR_MAX];
+	size_t				 i;
+
+	for (i = 0; i < cfg->nlisten; i++) {
+		la = &cfg->listen[i];
+		config_where(cfg, la->at, at, sizeof(at));
+		if (la->at.line == 0)
+			log_info("socket activation: the sockets systemd "
+			    "passed replace the default listen %s", la->text);
+		else if (find(set, la) >= 0)
+			log_info("%s: listen %s replaced by the socket systemd "
+			    "passed for it", at, la->text);
+		else
+			log_warnx("%s: listen %s replaced by the sockets "
+			    "systemd passed, none of which has its address: it "
+			    "is not served", at, la->text);
+	}
+}
+
 int
 listeners_to_config(const struct listener_set *set, struct config *cfg)
 {
 	struct listen_addr	*addrs;
 
+	log_replaced(set, cfg);
 	if ((addrs = calloc(set->n, sizeof(*addrs))) == NULL)
 		return -1;
 	memcpy(addrs, set->addrs, set->n * sizeof(*addrs));

@@ -14,10 +14,9 @@
 #include "control.h"
 #include "log.h"
 #include "master.h"
-#include "priv.h"
+#include "preflight.h"
 
 #define CONNECTPROXY_VERSION	"0.1.0"
-#define QUERY_CONFIG_MAX	(1024 * 1024)
 #define DEFAULT_CONFIG		SYSCONFDIR "/connectproxy/connectproxy.conf"
 
 static void
@@ -61,50 +60,51 @@ resolve_as_given(void)
 	unsetenv("HOSTALIASES");
 }
 
-/* -t: the configuration parses and its user exists. */
+/*
+ * What would stop the start, at the directive to blame: for -t, and
+ * before a start, so that the message is the same in both.  Prints the
+ * problems and returns 1, or 0 when there are none.
+ */
 static int
-check_only(const char *path, const struct config *cfg)
+preflight(const struct config *cfg)
 {
-	struct priv_user	pu;
-	char			err[CONFIG_ERR_MAX];
+	char	err[PREFLIGHT_ERR_MAX];
 
-	if (priv_lookup(cfg->user, &pu, 0, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s: %s\n", path, err);
+	if (preflight_check(cfg, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "%s\n", err);
+	return 1;
+}
+
+/* -t: the configuration, the files it names, and what the start needs. */
+static int
+check_only(const struct config *cfg)
+{
+	const char	*p, *eol;
+
+	if (preflight(cfg) != 0)
 		return 1;
-	}
+	for (p = cfg->warnings; p != NULL && (eol = strchr(p, '\n')) != NULL;
+	    p = eol + 1)
+		fprintf(stderr, "warning: %.*s\n", (int)(eol - p), p);
 	printf("configuration OK\n");
 	return 0;
 }
 
 /*
  * status, metrics: ask the running proxy over its control socket.  Only
- * the configuration file itself is read, for control_socket: the files it
- * names (an auth_file) may be readable by the proxy alone.
+ * the configuration itself is read (with the files it includes), for
+ * control_socket: the files it names (an auth_file) may be readable by
+ * the proxy alone.
  */
 static int
 query(const char *path, const char *cmd)
 {
 	struct config	 cfg;
-	char		 err[CONFIG_ERR_MAX], *text;
-	size_t		 len;
-	FILE		*f;
+	char		 err[CONFIG_ERR_MAX];
 	int		 rc;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	if ((text = malloc(QUERY_CONFIG_MAX + 1)) == NULL) {
-		fclose(f);
-		fprintf(stderr, "out of memory\n");
-		return 1;
-	}
-	len = fread(text, 1, QUERY_CONFIG_MAX, f);
-	fclose(f);
-	text[len] = '\0';
-	rc = config_parse_buffer(path, text, &cfg, err, sizeof(err));
-	free(text);
-	if (rc == -1) {
+	if (config_parse_file(path, &cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
@@ -163,8 +163,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	if (test) {
-		rc = check_only(path, &cfg);
+	if (test || preflight(&cfg) != 0) {
+		rc = test ? check_only(&cfg) : 1;
 		config_free(&cfg);
 		return rc;
 	}

@@ -43,6 +43,7 @@
 #include "master.h"
 #include "net.h"
 #include "pool.h"
+#include "preflight.h"
 #include "priv.h"
 #include "scoreboard.h"
 #include "sdnotify.h"
@@ -803,6 +804,7 @@ reload(struct master *m)
 	switch_generation(m, &next, &ls, &user);
 	log_set_level(m->cfg->log_level);
 	logger_files_install(m->cfg, &files);
+	preflight_warn(m->cfg);
 	scoreboard_reload(m->sb, 1);
 	snprintf(m->reload_status, sizeof(m->reload_status),
 	    "generation %u loaded", m->generation);
@@ -930,28 +932,33 @@ graceful_stop(struct master *m)
  * rename(2) replaces a link at path rather than follow it.
  */
 static int
-write_pidfile(const char *path)
+write_pidfile(const struct config *cfg)
 {
-	char	tmp[CONFIG_PATH_MAX + 8], pid[32];
-	int	fd, n, ok;
+	const char	*path = cfg->pidfile;
+	char		 tmp[CONFIG_PATH_MAX + 8], pid[32], at[CONFIG_ERR_MAX];
+	int		 fd, n, ok;
 
+	/* Named at its directive: this stops the start. */
+	config_where(cfg, config_at(cfg, "pidfile"), at, sizeof(at));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	/* Left by a crash, or planted: ours to remove, never to follow. */
 	if (unlink(tmp) == -1 && errno != ENOENT) {
-		log_warn("pidfile %s", tmp);
+		log_error("%s: pidfile %s: removing %s: %s", at, path, tmp,
+		    strerror(errno));
 		return -1;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0644);
 	if (fd == -1) {
-		log_warn("pidfile %s", tmp);
+		log_error("%s: pidfile %s: creating %s: %s", at, path, tmp,
+		    strerror(errno));
 		return -1;
 	}
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	ok = write(fd, pid, (size_t)n) == n;
 	ok = close(fd) == 0 && ok;
 	if (!ok || rename(tmp, path) == -1) {
-		log_warn("pidfile %s", path);
+		log_error("%s: pidfile %s: %s", at, path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
@@ -1007,6 +1014,7 @@ master_start(struct master *m)
 		log_error("%s", err);
 		return -1;
 	}
+	preflight_warn(m->cfg);
 	if (sdnotify_init() == -1)
 		log_warn("NOTIFY_SOCKET");
 	m->watchdog_ms = sdnotify_watchdog_usec() / 1000;
@@ -1020,7 +1028,7 @@ master_start(struct master *m)
 	}
 	log_listeners(NULL, &m->ls);
 	if (m->cfg->pidfile[0] != '\0') {
-		if (write_pidfile(m->cfg->pidfile) == -1)
+		if (write_pidfile(m->cfg) == -1)
 			return -1;
 		memcpy(m->pidfile, m->cfg->pidfile, sizeof(m->pidfile));
 	}

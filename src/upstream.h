@@ -25,6 +25,8 @@ struct upstream {
 	char			*auth;		/* base64 user:pass, NULL */
 	struct dest_rule	*patterns;	/* none: every destination */
 	size_t			 npatterns;
+	unsigned		 at_file;	/* where the line is: a */
+	unsigned		 at_line;	/* struct config_loc */
 };
 
 enum upstream_head {

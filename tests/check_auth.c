@@ -26,6 +26,9 @@
 #define HASHY	"$y$j9T$abcdefghijklmnop$3dL1LkYnZM.OVXuVdnnaKVDlLYT92dRwOzD" \
 		"Z5XiVCe."
 #define HASH2B	"$2b$05$abcdefghijklmnopqrstuuOQiyCxlgf/oeuTqixKmWdcYUh4Hjl0a"
+/* `htpasswd -nbB alice 'correct horse'` and `htpasswd -nb bob secret`. */
+#define HASH2Y	"$2y$05$xEiTlR.iwuNbzUfggi8aEeOm/1RJrIMLDOVy40Boli6NekLya9jrG"
+#define HASHAPR1 "$apr1$nPIijsaj$9ESOYMlQaVqxJIsPXfqTA."
 
 /* --- base64 ----------------------------------------------------------- */
 
@@ -203,17 +206,22 @@ static const struct {
 	{ "alice:" HASH6 "\nbob:$2y$05$abcdefghijklmnopqrstuu\n", NULL, 2 },
 	{ "alice:" HASH6 "\nbob:" HASH5 "\ncarol:hunter2\n",
 	    "users:3: plaintext password refused; store a crypt(3) hash "
-	    "(openssl passwd -6)", 0 },
+	    "(htpasswd -B or openssl passwd -6)", 0 },
 	{ "alice:\n", "users:1: empty hash", 0 },
 	{ "alice\n", "users:1: expected user:hash", 0 },
 	{ ":" HASH6 "\n", "users:1: user name empty or too long", 0 },
 	{ "al ice:" HASH6 "\n", "users:1: blank in user name", 0 },
 	{ "alice:$1$abc$def\n", "users:1: unsupported hash scheme (use $y$, "
 	    "$6$, $5$ or $2b$)", 0 },
-	{ "alice:$apr1$abc$def\n", "users:1: unsupported hash scheme (use "
-	    "$y$, $6$, $5$ or $2b$)", 0 },
+	{ "alice:" HASHAPR1 "\n", "users:1: $apr1$ (htpasswd's default MD5) "
+	    "is too weak and not supported; make the hash with htpasswd -B "
+	    "(bcrypt) or openssl passwd -6", 0 },
+	{ "alice:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n", "users:1: {SHA} "
+	    "(htpasswd -s) is too weak and not supported; make the hash with "
+	    "htpasswd -B (bcrypt) or openssl passwd -6", 0 },
+	{ "alice:" HASH6 "\nbob:" HASH2Y "\n", NULL, 2 },
 	{ "alice:abJnggxhB/yWI\n", "users:1: plaintext password refused; "
-	    "store a crypt(3) hash (openssl passwd -6)", 0 },
+	    "store a crypt(3) hash (htpasswd -B or openssl passwd -6)", 0 },
 	{ "alice:$6$abc\n", "users:1: truncated hash", 0 },
 	{ "alice:$6$ab c$def\n", "users:1: bad character in hash", 0 },
 	{ "alice:" HASH6 ":1000:1000\n", "users:1: expected user:hash (a "
@@ -649,6 +657,32 @@ START_TEST(test_unknown_user_dummy)
 }
 END_TEST
 
+/* htpasswd -B writes bcrypt as $2y$: crypt(3) here must check it. */
+START_TEST(test_htpasswd_bcrypt)
+{
+	static struct auth_cache	cache;
+	struct auth_entry		u;
+	struct auth_dummy		d;
+	/* alice:correct horse, alice:correct horsf */
+	const char			*ok = "Basic "
+					    "YWxpY2U6Y29ycmVjdCBob3JzZQ==";
+	const char			*bad = "Basic "
+					    "YWxpY2U6Y29ycmVjdCBob3JzZg==";
+	char				user[32];
+
+	memset(&u, 0, sizeof(u));
+	snprintf(u.user, sizeof(u.user), "alice");
+	snprintf(u.hash, sizeof(u.hash), "%s", HASH2Y);
+	auth_dummy_make(&d, &u, 1);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_int_eq(auth_check(&u, 1, &d, &cache, ok, strlen(ok), user,
+	    sizeof(user)), AUTH_OK);
+	ck_assert_str_eq(user, "alice");
+	ck_assert_int_eq(auth_check(&u, 1, &d, &cache, bad, strlen(bad), user,
+	    sizeof(user)), AUTH_BAD_PASSWORD);
+}
+END_TEST
+
 /* --- the directives ------------------------------------------------------ */
 
 START_TEST(test_config_directives)
@@ -668,10 +702,14 @@ START_TEST(test_config_directives)
 	/* config_parse_buffer() is pure: the users are not read. */
 	ck_assert_uint_eq(cfg.nauth_users, 0);
 	config_free(&cfg);
-	ck_assert_int_eq(config_parse_buffer("c", "auth_realm a\"b\n", &cfg,
-	    err, sizeof(err)), -1);
+	ck_assert_int_eq(config_parse_buffer("c", "auth_realm \"a\\\"b\"\n",
+	    &cfg, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "c:1: auth_realm: bad realm \"a\"b\" (no "
 	    "quotes, backslashes or control characters)");
+	ck_assert_int_eq(config_parse_buffer("c", "auth_realm \"Office "
+	    "proxy\"\n", &cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.auth_realm, "Office proxy");
+	config_free(&cfg);
 	ck_assert_int_eq(config_parse_buffer("c", "auth_realm a\\b\n", &cfg,
 	    err, sizeof(err)), -1);
 	ck_assert_int_eq(config_parse_buffer("c", "auth_file a\nauth_file "
@@ -717,16 +755,18 @@ START_TEST(test_config_load_users)
 	ck_assert_ptr_nonnull(f = fopen(conf, "w"));
 	fputs(text, f);
 	fclose(f);
-	/* Missing file: "FILE: strerror". */
+	/* Missing file: at its directive, "FILE:LINE: auth_file PATH: ...". */
 	ck_assert_int_eq(config_load(conf, &cfg, err, sizeof(err)), -1);
-	snprintf(text, sizeof(text), "%s: No such file or directory", upath);
+	snprintf(text, sizeof(text), "%s:1: auth_file %s: No such file or "
+	    "directory", conf, upath);
 	ck_assert_str_eq(err, text);
 	ck_assert_ptr_nonnull(f = fopen(upath, "w"));
 	fputs("# office\nalice:" HASH6 "\nbob:hunter2\n", f);
 	fclose(f);
 	ck_assert_int_eq(config_load(conf, &cfg, err, sizeof(err)), -1);
 	snprintf(text, sizeof(text), "%s:3: plaintext password refused; "
-	    "store a crypt(3) hash (openssl passwd -6)", upath);
+	    "store a crypt(3) hash (htpasswd -B or openssl passwd -6)",
+	    upath);
 	ck_assert_str_eq(err, text);
 	ck_assert_ptr_nonnull(f = fopen(upath, "w"));
 	fputs("alice:" HASH6 "\nbob:" HASH5 "\n", f);
@@ -774,6 +814,7 @@ auth_suite(void)
 	tcase_add_test(tc, test_dummy_mixed);
 	tcase_add_test(tc, test_dummy_by_length);
 	tcase_add_test(tc, test_unknown_user_dummy);
+	tcase_add_test(tc, test_htpasswd_bcrypt);
 	tcase_add_test(tc, test_config_directives);
 	tcase_add_test(tc, test_documented);
 	tcase_add_test(tc, test_config_load_users);

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "config.h"
 #include "request.h"
 #include "suites.h"
+#include "upstream.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -390,6 +392,110 @@ START_TEST(test_crlf)
 }
 END_TEST
 
+/* List directives take several values a line, in the order written. */
+START_TEST(test_several_values)
+{
+	struct config	cfg;
+	char		a[INET6_ADDRSTRLEN];
+
+	parse_ok("allow_port 443 8443\nallow_port 8000-8080\n"
+	    "allow_client 10.0.0.0/8 192.168.0.0/16\n"
+	    "deny_dest bad.example\t10.9.0.0/16\n"
+	    "allow_dest 10.0.0.0/8 .corp.example\n"
+	    "listen 127.0.0.1:3128 [::1]:3128\n", &cfg);
+	ck_assert_uint_eq(cfg.nports, 3);
+	ck_assert_uint_eq(cfg.ports[0].lo, 443);
+	ck_assert_uint_eq(cfg.ports[1].lo, 8443);
+	ck_assert_uint_eq(cfg.ports[2].hi, 8080);
+	ck_assert_uint_eq(cfg.nclients, 2);
+	ck_assert_str_eq(inet_ntop(AF_INET, cfg.clients[1].addr, a,
+	    sizeof(a)), "192.168.0.0");
+	ck_assert_uint_eq(cfg.clients[1].prefix, 16);
+	/* Each value a rule of its own, in the order written. */
+	ck_assert_uint_eq(cfg.ndests, 4);
+	ck_assert_str_eq(cfg.dests[0].text, "deny_dest bad.example");
+	ck_assert_str_eq(cfg.dests[1].text, "deny_dest 10.9.0.0/16");
+	ck_assert_int_eq(cfg.dests[1].allow, 0);
+	ck_assert_str_eq(cfg.dests[2].text, "allow_dest 10.0.0.0/8");
+	ck_assert_int_eq(cfg.dests[2].allow, 1);
+	ck_assert_str_eq(cfg.dests[3].text, "allow_dest .corp.example");
+	ck_assert_uint_eq(cfg.nlisten, 2);
+	ck_assert_str_eq(cfg.listen[0].text, "127.0.0.1:3128");
+	ck_assert_str_eq(cfg.listen[1].text, "[::1]:3128");
+	config_free(&cfg);
+}
+END_TEST
+
+/* Quoted values: blanks and '#' inside, \" and \\ the only escapes. */
+START_TEST(test_quotes)
+{
+	struct config	cfg;
+
+	parse_ok("auth_realm \"Office proxy\"   # the realm\n"
+	    "access_log \"/var/log/my proxy/#1.log\"\n"
+	    "error_log \"/tmp/a\\\\b \\\"c\\\".log\"\n"
+	    "deny_dest \"bad.example\" good.example\n"
+	    "pidfile \"/run/cp.pid\"\n"
+	    "user\t\"nobody\"\n", &cfg);
+	ck_assert_str_eq(cfg.auth_realm, "Office proxy");
+	ck_assert_str_eq(cfg.access_log_path, "/var/log/my proxy/#1.log");
+	ck_assert_str_eq(cfg.error_log_path, "/tmp/a\\b \"c\".log");
+	ck_assert_uint_eq(cfg.ndests, 2);
+	ck_assert_str_eq(cfg.dests[0].name, "bad.example");
+	ck_assert_str_eq(cfg.pidfile, "/run/cp.pid");
+	ck_assert_str_eq(cfg.user, "nobody");
+	config_free(&cfg);
+	/* Unquoted, a realm's words are still joined with one blank. */
+	parse_ok("auth_realm Office   proxy\n", &cfg);
+	ck_assert_str_eq(cfg.auth_realm, "Office proxy");
+	config_free(&cfg);
+	/* Outside quotes a backslash is just a character. */
+	parse_ok("pidfile /tmp/a\\b\n", &cfg);
+	ck_assert_str_eq(cfg.pidfile, "/tmp/a\\b");
+	config_free(&cfg);
+}
+END_TEST
+
+/* syslog's "warning" is taken for "warn". */
+START_TEST(test_log_level_warning)
+{
+	struct config	cfg;
+
+	parse_ok("log_level warning\n", &cfg);
+	ck_assert_int_eq(cfg.log_level, LOG_LEVEL_WARN);
+	config_free(&cfg);
+}
+END_TEST
+
+/* Where each directive was given is kept for later checks' messages. */
+START_TEST(test_locations)
+{
+	struct config	cfg;
+	char		buf[128];
+
+	parse_ok("# c\nuser nobody\n\nlisten 127.0.0.1:1 127.0.0.1:2\n"
+	    "pidfile /run/x.pid\nupstream 192.0.2.1:3128\n", &cfg);
+	ck_assert_uint_eq(config_at(&cfg, "user").line, 2);
+	ck_assert_str_eq(config_where(&cfg, config_at(&cfg, "user"), buf,
+	    sizeof(buf)), "test.conf:2");
+	ck_assert_str_eq(config_where(&cfg, config_at(&cfg, "pidfile"), buf,
+	    sizeof(buf)), "test.conf:5");
+	ck_assert_uint_eq(cfg.listen[0].at.line, 4);
+	ck_assert_uint_eq(cfg.listen[1].at.line, 4);
+	ck_assert_uint_eq(cfg.upstreams[0].at_line, 6);
+	/* Not given: the file alone; an unknown name: line 0. */
+	ck_assert_uint_eq(config_at(&cfg, "auth_file").line, 0);
+	ck_assert_str_eq(config_where(&cfg, config_at(&cfg, "auth_file"), buf,
+	    sizeof(buf)), "test.conf");
+	ck_assert_uint_eq(config_at(&cfg, "nosuch").line, 0);
+	config_free(&cfg);
+	/* A default list entry has no line. */
+	parse_ok("user nobody\n", &cfg);
+	ck_assert_uint_eq(cfg.listen[0].at.line, 0);
+	config_free(&cfg);
+}
+END_TEST
+
 struct bad_case {
 	const char	*text;
 	const char	*err;
@@ -400,9 +506,10 @@ static const struct bad_case bad_cases[] = {
 	{ "listen 127.0.0.1:1\nlisen 1.2.3.4:5\n",
 	  "test.conf:2: unknown directive \"lisen\"" },
 	{ "LISTEN 127.0.0.1:1\n", "test.conf:1: unknown directive \"LISTEN\"" },
-	{ "\n\n# c\nlisten\n", "test.conf:4: listen: expects 1 argument" },
-	{ "listen 127.0.0.1:1 127.0.0.1:2\n",
-	  "test.conf:1: listen: expects 1 argument" },
+	{ "\n\n# c\nlisten\n",
+	  "test.conf:4: listen: expects at least 1 argument" },
+	{ "pidfile /run/a.pid /run/b.pid\n",
+	  "test.conf:1: pidfile: expects 1 argument" },
 	{ "user a b c d e f g h i j k\n",
 	  "test.conf:1: user: expects 1 argument" },
 	{ "header_timeout 10s\n\nheader_timeout 5s\n",
@@ -434,13 +541,32 @@ static const struct bad_case bad_cases[] = {
 	{ "listen 127.1:3128\n", "test.conf:1: listen: bad address "
 	  "\"127.1:3128\" (numeric IPv4:PORT or [IPv6]:PORT)" },
 	/* allow_client */
-	{ "allow_client 10.0.0.0/33\n",
-	  "test.conf:1: allow_client: bad CIDR \"10.0.0.0/33\"" },
-	{ "allow_client 10.0.0.1/8\n",
-	  "test.conf:1: allow_client: bad CIDR \"10.0.0.1/8\"" },
-	{ "allow_client lan\n", "test.conf:1: allow_client: bad CIDR \"lan\"" },
-	{ "allow_client fe80::1%eth0\n",
-	  "test.conf:1: allow_client: bad CIDR \"fe80::1%eth0\"" },
+	{ "allow_client 10.0.0.0/33\n", "test.conf:1: allow_client: bad CIDR "
+	  "\"10.0.0.0/33\" (prefix length 0 to 32)" },
+	{ "allow_client 10.0.0.1/8\n", "test.conf:1: allow_client: 10.0.0.1/8: "
+	  "host bits set (did you mean 10.0.0.0/8?)" },
+	{ "allow_client lan\n", "test.conf:1: allow_client: bad CIDR \"lan\" "
+	  "(not an IPv4 or IPv6 address)" },
+	{ "allow_client fe80::1%eth0\n", "test.conf:1: allow_client: bad CIDR "
+	  "\"fe80::1%eth0\" (not an IPv4 or IPv6 address)" },
+	{ "allow_client fd00::1/8\n", "test.conf:1: allow_client: fd00::1/8: "
+	  "host bits set (did you mean fd00::/8?)" },
+	{ "allow_client 10.0.0.0/08\n", "test.conf:1: allow_client: bad CIDR "
+	  "\"10.0.0.0/08\" (prefix length 0 to 32)" },
+	{ "allow_client ::/129\n", "test.conf:1: allow_client: bad CIDR "
+	  "\"::/129\" (prefix length 0 to 128)" },
+	{ "allow_client 10.0.0.0/\n", "test.conf:1: allow_client: bad CIDR "
+	  "\"10.0.0.0/\" (prefix length 0 to 32)" },
+	{ "allow_client /8\n", "test.conf:1: allow_client: bad CIDR \"/8\" "
+	  "(not an IPv4 or IPv6 address)" },
+	/* several values a line: the one at fault is named */
+	{ "allow_client 10.0.0.0/8 192.168.1.1/24 172.16.0.0/12\n",
+	  "test.conf:1: allow_client: 192.168.1.1/24: host bits set (did you "
+	  "mean 192.168.1.0/24?)" },
+	{ "allow_port 443 https\n",
+	  "test.conf:1: allow_port: bad port range \"https\"" },
+	{ "listen 127.0.0.1:1 127.0.0.1:1\n",
+	  "test.conf:1: listen: duplicate address \"127.0.0.1:1\"" },
 	/* allow_port */
 	{ "\n\n\n\nallow_port 70000\n",
 	  "test.conf:5: allow_port: bad port range \"70000\"" },
@@ -476,11 +602,14 @@ static const struct bad_case bad_cases[] = {
 	{ "deny_dest ..com\n",
 	  "test.conf:1: deny_dest: bad domain suffix \"..com\"" },
 	{ "allow_dest example.com:443\n", "test.conf:1: allow_dest: "
-	  "bad address or CIDR \"example.com:443\"" },
-	{ "allow_dest 10.0.0.0/33\n",
-	  "test.conf:1: allow_dest: bad address or CIDR \"10.0.0.0/33\"" },
-	{ "allow_dest 192.168.1.1/24\n",
-	  "test.conf:1: allow_dest: bad address or CIDR \"192.168.1.1/24\"" },
+	  "bad address or CIDR \"example.com:443\" (not an IPv4 or IPv6 "
+	  "address)" },
+	{ "allow_dest 10.0.0.0/33\n", "test.conf:1: allow_dest: bad address "
+	  "or CIDR \"10.0.0.0/33\" (prefix length 0 to 32)" },
+	{ "allow_dest 192.168.1.1/24\n", "test.conf:1: allow_dest: "
+	  "192.168.1.1/24: host bits set (did you mean 192.168.1.0/24?)" },
+	{ "deny_dest .example.com 10.1.2.3/16\n", "test.conf:1: deny_dest: "
+	  "10.1.2.3/16: host bits set (did you mean 10.1.0.0/16?)" },
 	/* a hyphen at either end of a label, as the request parser says */
 	{ "deny_dest -a.example\n",
 	  "test.conf:1: deny_dest: bad host name \"-a.example\"" },
@@ -584,6 +713,29 @@ static const struct bad_case bad_cases[] = {
 	  "(error, warn, info or debug)" },
 	{ "log_level verbose\n", "test.conf:1: log_level: bad level "
 	  "\"verbose\" (error, warn, info or debug)" },
+	{ "log_level WARNING\n", "test.conf:1: log_level: bad level "
+	  "\"WARNING\" (error, warn, info or debug)" },
+	/* quoted values */
+	{ "\nauth_realm \"Office proxy\n", "test.conf:2: unterminated "
+	  "quoted value (the closing \" is missing)" },
+	{ "auth_realm \"Office\\ proxy\"\n", "test.conf:1: bad escape in "
+	  "quoted value (only \\\" and \\\\)" },
+	{ "auth_realm \"Office\\\n", "test.conf:1: bad escape in "
+	  "quoted value (only \\\" and \\\\)" },
+	{ "auth_realm Bob's\"proxy\"\n",
+	  "test.conf:1: quote inside a word (quote the whole value)" },
+	{ "auth_realm \"Office\"proxy\n",
+	  "test.conf:1: a blank must follow a quoted value" },
+	{ "auth_realm \"Office\"#x\n",
+	  "test.conf:1: a blank must follow a quoted value" },
+	{ "auth_realm \"a\tb\"\n", "test.conf:1: control character in line" },
+	{ "pidfile \"\"\n", "test.conf:1: pidfile: bad path \"\"" },
+	{ "user \"\"\n", "test.conf:1: user: bad user name \"\"" },
+	{ "auth_realm \"a\\\"b\"\n", "test.conf:1: auth_realm: bad realm "
+	  "\"a\"b\" (no quotes, backslashes or control characters)" },
+	/* include needs a file to be relative to (config_parse_file) */
+	{ "include x.conf\n",
+	  "test.conf:1: include: only in a file (config_parse_file)" },
 	/* max_tunnels_ipv6_prefix */
 	{ "\nmax_tunnels_ipv6_prefix 31\n", "test.conf:2: "
 	  "max_tunnels_ipv6_prefix: \"31\" out of range (32 to 128)" },
@@ -652,14 +804,24 @@ START_TEST(test_arity_and_repeat)
 	config_free(&cfg);
 
 	snprintf(text, sizeof(text), "# x\n%s\n", n);
-	snprintf(want, sizeof(want), "test.conf:2: %s: expects 1 argument", n);
+	snprintf(want, sizeof(want), "test.conf:2: %s: expects %s1 argument",
+	    n, directives[_i].repeatable ? "at least " : "");
 	ck_assert_int_eq(parse(text, &cfg, err), -1);
 	ck_assert_str_eq(err, want);
 
+	/* A list takes several values a line; the others take one. */
 	snprintf(text, sizeof(text), "%s %s %s\n", n, v, v);
 	snprintf(want, sizeof(want), "test.conf:1: %s: expects 1 argument", n);
-	ck_assert_int_eq(parse(text, &cfg, err), -1);
-	ck_assert_str_eq(err, want);
+	if (strcmp(n, "listen") == 0)
+		snprintf(want, sizeof(want), "test.conf:1: listen: duplicate "
+		    "address \"%s\"", v);
+	if (directives[_i].repeatable && strcmp(n, "listen") != 0) {
+		parse_ok(text, &cfg);
+		config_free(&cfg);
+	} else {
+		ck_assert_int_eq(parse(text, &cfg, err), -1);
+		ck_assert_str_eq(err, want);
+	}
 
 	/* Repeatable lists may hold the same value twice, except listen. */
 	snprintf(text, sizeof(text), "%s %s\n\n%s %s\n", n, v, n, v);
@@ -962,6 +1124,246 @@ START_TEST(test_load_too_large)
 }
 END_TEST
 
+/* Write len bytes of data to path. */
+static void
+write_at(const char *path, const char *data, size_t len)
+{
+	FILE	*f;
+
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+/* Write text to dir/name, making the directories on the way. */
+static void
+put(const char *dir, const char *name, const char *text)
+{
+	char	path[512], *slash;
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (slash = strchr(path + strlen(dir) + 1, '/'); slash != NULL;
+	    slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		ck_assert_msg(mkdir(path, 0700) == 0 || errno == EEXIST,
+		    "mkdir %s", path);
+		*slash = '/';
+	}
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+/* config_parse_file() of dir/name: the error (or "" when it parsed). */
+static int
+parse_in(const char *dir, const char *name, struct config *cfg, char *err)
+{
+	char	path[512];
+	int	rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	err[0] = '\0';
+	rc = config_parse_file(path, cfg, err, CONFIG_ERR_MAX);
+	return rc;
+}
+
+/* config_parse_file() of dir/name fails with the message fmt makes. */
+static void	expect_err(const char *, const char *, const char *, ...)
+		    __attribute__((__format__(__printf__, 3, 4)));
+
+static void
+expect_err(const char *dir, const char *name, const char *fmt, ...)
+{
+	struct config	cfg;
+	char		err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(want, sizeof(want), fmt, ap);
+	va_end(ap);
+	ck_assert_int_eq(parse_in(dir, name, &cfg, err), -1);
+	ck_assert_str_eq(err, want);
+	assert_empty(&cfg);
+}
+
+static void
+rm_tree(const char *dir)
+{
+	char	cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* include: a glob, relative to the including file, in sorted order. */
+START_TEST(test_include)
+{
+	static const char nul[] = "deny_dest b.example\nuser\0x\n";
+	char		dir[] = "/tmp/check_config.XXXXXX", path[512];
+	char		err[CONFIG_ERR_MAX];
+	struct config	cfg;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	put(dir, "main.conf", "user nobody\ninclude rules.d/*.conf\n"
+	    "allow_port 443\n");
+	put(dir, "rules.d/b.conf", "deny_dest b.example\n"
+	    "include more/x.conf\n");
+	put(dir, "rules.d/a.conf", "deny_dest a.example a2.example\n# c\n"
+	    "allow_dest 10.0.0.0/8\n");
+	put(dir, "rules.d/more/x.conf", "deny_dest x.example\n");
+	put(dir, "rules.d/c.txt", "bogus\n");
+	ck_assert_msg(parse_in(dir, "main.conf", &cfg, err) == 0, "%s", err);
+	ck_assert_uint_eq(cfg.ndests, 5);
+	ck_assert_str_eq(cfg.dests[0].name, "a.example");
+	ck_assert_str_eq(cfg.dests[1].name, "a2.example");
+	ck_assert_int_eq(cfg.dests[2].allow, 1);
+	ck_assert_str_eq(cfg.dests[3].name, "b.example");
+	ck_assert_str_eq(cfg.dests[4].name, "x.example");
+	ck_assert_uint_eq(cfg.nports, 1);
+	ck_assert_uint_eq(cfg.nfiles, 4);
+	snprintf(path, sizeof(path), "%s/rules.d/more/x.conf", dir);
+	ck_assert_str_eq(cfg.files[3], path);
+	ck_assert_ptr_null(cfg.warnings);
+	config_free(&cfg);
+
+	/* An error names the included file and its line. */
+	put(dir, "rules.d/b.conf", "deny_dest b.example\n"
+	    "deny_dest 10.0.0.1/8\n");
+	expect_err(dir, "main.conf", "%s/rules.d/b.conf:2: deny_dest: "
+	    "10.0.0.1/8: host bits set (did you mean 10.0.0.0/8?)", dir);
+	/* A directive that may be given once, again in another file. */
+	put(dir, "rules.d/b.conf", "\nuser other\n");
+	expect_err(dir, "main.conf", "%s/rules.d/b.conf:2: user given twice "
+	    "(first at %s/main.conf:1)", dir, dir);
+	snprintf(path, sizeof(path), "%s/rules.d/b.conf", dir);
+	write_at(path, nul, sizeof(nul) - 1);
+	expect_err(dir, "main.conf", "%s/rules.d/b.conf:2: NUL byte in line",
+	    dir);
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(test_include_errors)
+{
+	char		dir[] = "/tmp/check_config.XXXXXX", name[32];
+	char		err[CONFIG_ERR_MAX], text[64];
+	struct config	cfg;
+	int		i;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	/* A plain path must exist; a pattern may match nothing. */
+	put(dir, "missing.conf", "\ninclude nothing.conf\n");
+	expect_err(dir, "missing.conf", "%s/missing.conf:2: include "
+	    "%s/nothing.conf: No such file or directory", dir, dir);
+	put(dir, "empty.conf", "include none.d/*.conf\n");
+	ck_assert_int_eq(parse_in(dir, "empty.conf", &cfg, err), 0);
+	snprintf(text, sizeof(text), "/empty.conf:1: include ");
+	ck_assert_ptr_nonnull(cfg.warnings);
+	ck_assert_ptr_nonnull(strstr(cfg.warnings, text));
+	ck_assert_ptr_nonnull(strstr(cfg.warnings,
+	    "/none.d/*.conf matches no file\n"));
+	config_free(&cfg);
+	/* A file that includes itself, directly or through another. */
+	put(dir, "self.conf", "include self.conf\n");
+	expect_err(dir, "self.conf", "%s/self.conf:1: include %s/self.conf: "
+	    "a loop (that file is being read already)", dir, dir);
+	put(dir, "a.conf", "allow_port 443\ninclude b.conf\n");
+	put(dir, "b.conf", "include a.conf\n");
+	expect_err(dir, "a.conf", "%s/b.conf:1: include %s/a.conf: a loop "
+	    "(that file is being read already)", dir, dir);
+	/* Eight levels of include, not nine. */
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "d%d.conf", i);
+		snprintf(text, sizeof(text), "include d%d.conf\n", i + 1);
+		put(dir, name, i == 9 ? "allow_port 443\n" : text);
+	}
+	ck_assert_int_eq(parse_in(dir, "d1.conf", &cfg, err), 0);
+	config_free(&cfg);
+	expect_err(dir, "d0.conf", "%s/d8.conf:1: include %s/d9.conf: nested "
+	    "too deep (max 8 levels)", dir, dir);
+	/* What a pattern matches must be a regular file. */
+	put(dir, "sub/x/y.conf", "allow_port 443\n");
+	put(dir, "dirs.conf", "include sub/*\n");
+	expect_err(dir, "dirs.conf", "%s/dirs.conf:1: include %s/sub/x: not a "
+	    "regular file", dir, dir);
+	rm_tree(dir);
+}
+END_TEST
+
+/* At most CONFIG_FILES_MAX files; wildcards in the directory are its. */
+START_TEST(test_include_many)
+{
+	char		dir[] = "/tmp/check_config.XXXXXX", name[64];
+	char		err[CONFIG_ERR_MAX], sub[300];
+	struct config	cfg;
+	int		i;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (i = 0; i < CONFIG_FILES_MAX - 1; i++) {
+		snprintf(name, sizeof(name), "many[1]/r/%03d.conf", i);
+		put(dir, name, "allow_port 443\n");
+	}
+	/* "many[1]" would be a pattern matching "many1": not here. */
+	put(dir, "many[1]/main.conf", "include r/*.conf\n");
+	put(dir, "many1/r/000.conf", "bogus\n");
+	snprintf(sub, sizeof(sub), "%s/many[1]", dir);
+	ck_assert_msg(parse_in(sub, "main.conf", &cfg, err) == 0, "%s", err);
+	ck_assert_uint_eq(cfg.nports, CONFIG_FILES_MAX - 1);
+	ck_assert_uint_eq(cfg.nfiles, CONFIG_FILES_MAX);
+	config_free(&cfg);
+	put(dir, "many[1]/r/999.conf", "allow_port 443\n");
+	ck_assert_int_eq(parse_in(sub, "main.conf", &cfg, err), -1);
+	snprintf(name, sizeof(name), "/many[1]/main.conf:1: include: too "
+	    "many files (max %d in all)", CONFIG_FILES_MAX);
+	ck_assert_msg(strstr(err, name) != NULL, "%s", err);
+	rm_tree(dir);
+}
+END_TEST
+
+/* config_load(): the files a configuration names, at their line. */
+START_TEST(test_named_files)
+{
+	char		dir[] = "/tmp/check_config.XXXXXX", path[256];
+	char		err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX];
+	struct config	cfg;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "# office\n\nauth_file %s/users\n", dir);
+	put(dir, "a.conf", path);
+	snprintf(path, sizeof(path), "%s/a.conf", dir);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s/a.conf:3: auth_file %s/users: "
+	    "No such file or directory", dir, dir);
+	ck_assert_str_eq(err, want);
+	/* A credentials file is named at its upstream line. */
+	snprintf(path, sizeof(path), "listen 127.0.0.1:1\nupstream "
+	    "127.0.0.1:3129 credentials %s/cred\n", dir);
+	put(dir, "u.conf", path);
+	snprintf(path, sizeof(path), "%s/u.conf", dir);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s/u.conf:2: upstream 127.0.0.1:3129: "
+	    "credentials %s/cred: No such file or directory", dir, dir);
+	ck_assert_str_eq(err, want);
+	/* Readable by every user: loaded, with a warning. */
+	put(dir, "cred", "puser:ppass\n");
+	snprintf(want, sizeof(want), "%s/cred", dir);
+	ck_assert_int_eq(chmod(want, 0644), 0);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s/u.conf:2: credentials %s/cred: every "
+	    "user of this host can read it (mode 0644); make it readable by "
+	    "the proxy only (chmod o-r %s/cred)\n", dir, dir, dir);
+	ck_assert_str_eq(cfg.warnings, want);
+	config_free(&cfg);
+	snprintf(want, sizeof(want), "%s/cred", dir);
+	ck_assert_int_eq(chmod(want, 0640), 0);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), 0);
+	ck_assert_ptr_null(cfg.warnings);
+	config_free(&cfg);
+	rm_tree(dir);
+}
+END_TEST
+
 /* The shipped sample parses, listens on loopback, names every directive. */
 START_TEST(test_shipped_conf)
 {
@@ -1052,6 +1454,10 @@ config_suite(void)
 	tcase_add_loop_test(tc, test_name_agreement, 0, NELEM(agree_names));
 	tcase_add_test(tc, test_comments_blank);
 	tcase_add_test(tc, test_crlf);
+	tcase_add_test(tc, test_several_values);
+	tcase_add_test(tc, test_quotes);
+	tcase_add_test(tc, test_log_level_warning);
+	tcase_add_test(tc, test_locations);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
@@ -1075,6 +1481,10 @@ config_suite(void)
 	tcase_add_test(tc, test_load_files);
 	tcase_add_test(tc, test_load_too_large);
 	tcase_add_test(tc, test_shipped_conf);
+	tcase_add_test(tc, test_include);
+	tcase_add_test(tc, test_include_errors);
+	tcase_add_test(tc, test_include_many);
+	tcase_add_test(tc, test_named_files);
 	tcase_add_test(tc, test_ipv6_prefix);
 	suite_add_tcase(s, tc);
 	return s;

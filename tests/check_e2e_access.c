@@ -328,7 +328,7 @@ START_TEST(test_plaintext_refused)
 	EXPECT(&p, WIFEXITED(p.status) && WEXITSTATUS(p.status) == 1,
 	    "exit status %d", p.status);
 	snprintf(want, sizeof(want), "%s:3: plaintext password refused; "
-	    "store a crypt(3) hash (openssl passwd -6)", users);
+	    "store a crypt(3) hash (htpasswd -B or openssl passwd -6)", users);
 	ck_assert_ptr_nonnull(log = harness_proxy_log(&p));
 	EXPECT(&p, strstr(log, want) != NULL, "no \"%s\"", want);
 	EXPECT(&p, strstr(log, "hunter2") == NULL, "password echoed");
