@@ -509,7 +509,9 @@ switch_generation(struct master *m, struct config *next,
 
 /*
  * HUP: read the configuration again into a new generation.  Any error
- * leaves the running generation untouched and serving.
+ * leaves the running generation untouched and serving: each step that
+ * acquires something has its label below, and a failure releases what
+ * the steps before it acquired, in reverse order.
  */
 static void
 reload(struct master *m)
@@ -524,22 +526,15 @@ reload(struct master *m)
 	if (config_load(m->path, &next, err, sizeof(err)) == -1)
 		goto fail;
 	if (priv_lookup(next.user, &user, 1, err, sizeof(err)) == -1 ||
-	    listeners_open(&next, &m->ls, &ls, err, sizeof(err)) == -1) {
-		config_free(&next);
-		goto fail;
-	}
+	    listeners_open(&next, &m->ls, &ls, err, sizeof(err)) == -1)
+		goto fail_config;
 	if (ls.inherited && listeners_to_config(&ls, &next) == -1) {
 		snprintf(err, sizeof(err), "reload: out of memory");
-		listeners_retire(&ls, &m->ls);
-		config_free(&next);
-		goto fail;
+		goto fail_listeners;
 	}
 	/* Last, so that no other failure leaves a new file created. */
-	if (logger_files_open(&next, &files, err, sizeof(err)) == -1) {
-		listeners_retire(&ls, &m->ls);
-		config_free(&next);
-		goto fail;
-	}
+	if (logger_files_open(&next, &files, err, sizeof(err)) == -1)
+		goto fail_listeners;
 	switch_generation(m, &next, &ls, &user);
 	log_set_level(m->cfg->log_level);
 	logger_files_install(m->cfg, &files);
@@ -548,6 +543,11 @@ reload(struct master *m)
 	    "generation %u loaded", m->generation);
 	log_info("reloaded: generation %u", m->generation);
 	return;
+fail_listeners:
+	/* Sockets the running set shares stay open: only new ones close. */
+	listeners_retire(&ls, &m->ls);
+fail_config:
+	config_free(&next);
 fail:
 	scoreboard_reload(m->sb, 0);
 	snprintf(m->reload_status, sizeof(m->reload_status),
