@@ -29,5 +29,6 @@ Suite	*robust_suite(void);
 Suite	*docs_suite(void);
 Suite	*hostile_suite(void);
 Suite	*record_suite(void);
+Suite	*proc_suite(void);
 
 #endif
