@@ -3,7 +3,8 @@
  * keeps the pool of workers sized to demand.  Signal handlers only set
  * flags and write a byte to a self-pipe; workers that take one of the last
  * spares write to a wake pipe.  The loop polls both with a 1 s tick and
- * does the work: reap, grow or shrink the pool, stop.
+ * does the work: reap, grow or shrink the pool, reload, stop.  Forking,
+ * signalling and reaping a worker, and the books on them, are proc.c's.
  */
 #define _DEFAULT_SOURCE		/* MAP_ANONYMOUS */
 
