@@ -22,8 +22,8 @@ PROJECT_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra \
 	-Wformat=2 $(WERROR_FLAG) -MMD -MP \
 	-DSYSCONFDIR='"$(SYSCONFDIR)"' $(NO_CRYPT)
 
-SRCS = src/main.c src/master.c src/worker.c src/request.c src/response.c \
-       src/priv.c src/scoreboard.c src/pool.c src/listeners.c \
+SRCS = src/main.c src/master.c src/proc.c src/worker.c src/request.c \
+       src/response.c src/priv.c src/scoreboard.c src/pool.c src/listeners.c \
        src/policy.c src/auth.c src/upstream.c src/dial.c src/relay.c \
        src/config.c src/log.c src/logger.c src/record.c src/control.c \
        src/net.c src/sdnotify.c src/utc.c src/preflight.c

@@ -3,9 +3,10 @@
  * keeps the pool of workers sized to demand.  Signal handlers only set
  * flags and write a byte to a self-pipe; workers that take one of the last
  * spares write to a wake pipe.  The loop polls both with a 1 s tick and
- * does the work: reap, grow or shrink the pool, stop.
+ * does the work: reap, grow or shrink the pool, reload, stop.  Forking,
+ * signalling and reaping a worker, and the books on them, are proc.c's.
  */
-#define _DEFAULT_SOURCE		/* syscall(2) */
+#define _DEFAULT_SOURCE		/* MAP_ANONYMOUS */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,24 +17,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#ifdef __linux__
-#include <sys/syscall.h>
-#endif
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MASTER_LSAN	1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(MASTER_LSAN)
-#define MASTER_LSAN	1
-#endif
-#ifdef MASTER_LSAN
-#include <sanitizer/lsan_interface.h>
-#endif
 
 #include "config.h"
 #include "control.h"
@@ -45,18 +30,19 @@
 #include "pool.h"
 #include "preflight.h"
 #include "priv.h"
+#include "proc.h"
 #include "scoreboard.h"
 #include "sdnotify.h"
 #include "worker.h"
+
+#ifdef PROC_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #define FORK_RETRY_MS		1000
 #define RETIRE_EVERY_MS		1000
 #define GROWING_TICK_MS		10
 #define FULL_LOG_EVERY_MS	60000
-#define BRAKE_EXITS		10	/* more than this many abnormal exits */
-#define BRAKE_WINDOW_MS		10000	/* within this window ... */
-#define BRAKE_PAUSE_MS		10000	/* ... pause spawning this long */
-#define EXIT_WORKER_FATAL	2	/* a worker could not start at all */
 
 static volatile sig_atomic_t	sig_stop, sig_quit, sig_hup, sig_chld, sig_usr1;
 static int			selfpipe[2] = { -1, -1 };
@@ -67,20 +53,15 @@ struct master {
 	struct priv_user	 user;
 	struct listener_set	 ls;
 	struct scoreboard	*sb;	/* shared: workers write it */
-	struct sb_table		*procs;	/* the master's alone: see
-					   procs_create() */
+	struct proc_set		*ps;	/* the master's alone: see proc.h */
+	struct sb_table		*procs;	/* proc_table(ps) */
 	unsigned		 generation;
 	int			 wake[2];	/* workers -> master */
 	unsigned		 rate;		/* forks per wake-up */
-	long long		 exits[BRAKE_EXITS + 1];	/* ring */
-	size_t			 nexits;
-	long long		 hold_until;	/* no spawning before this */
 	long long		 last_retire;
 	long long		 last_full_log;
-	int			 worker_fatal;
 	char			 reload_status[CONFIG_ERR_MAX + 32];
 	char			 pidfile[CONFIG_PATH_MAX];	/* written */
-	unsigned long long	 served_reaped;	/* by workers now gone */
 	char			 status[CONFIG_ERR_MAX + 200];	/* last STATUS= */
 	long long		 status_at;
 	long long		 watchdog_ms;	/* 0: no watchdog */
@@ -168,280 +149,52 @@ log_listeners(const struct listener_set *cur, const struct listener_set *next)
 	}
 }
 
-/*
- * What a new worker takes from the master, copied before fork: the master
- * state itself is shared memory (see master_run()), which the master may
- * change before the child has read it.
- */
-struct spawn_ctx {
-	struct master		*state;		/* unmapped in the child */
-	struct sb_table		*procs;		/* likewise */
-	size_t			 procs_size;
-	struct worker_env	 env;
-	struct priv_user	 user;
-	int			 close_fds[CONTROL_POLLFDS + 3];
-	size_t			 nclose;
-#ifdef MASTER_LSAN
-	/*
-	 * The heap blocks the master state points to at the fork.  The child
-	 * inherits them; once the master has freed its own copies, only
-	 * this keeps LeakSanitizer from calling the child's ones leaked.
-	 */
-	const void		*inherited[CONTROL_CONNS + 2];
-#endif
-};
-
-static size_t
-procs_size(unsigned nslots)
-{
-	return sizeof(struct sb_table) + (size_t)nslots *
-	    sizeof(struct sb_proc);
-}
+_Static_assert(3 + CONTROL_POLLFDS <= PROC_CLOSE_MAX,
+    "a child closes the self-pipe, the wake pipe and the control socket");
+_Static_assert(2 + CONTROL_CONNS <= PROC_KEEP_MAX,
+    "a child keeps the listeners and the control clients' buffers");
 
 /*
- * The master's table of its workers: the pids it forked and has not
- * reaped, their slot, generation, start and retire times, and the slot
- * count.  It is all the master acts on, and no worker can write it: each
- * child unmaps it first thing (child_main()), before dropping privileges
- * and long before it reads a byte from a client.  It is MAP_SHARED for
- * the reason the master state is (see master_run()): the master writes
- * it between forks, and in private memory each such page would stay
- * behind in every worker forked before as a copy of its own.
- */
-static struct sb_table *
-procs_create(unsigned nslots)
-{
-	struct sb_table	*t;
-
-	t = mmap(NULL, procs_size(nslots), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (t == MAP_FAILED)
-		return NULL;
-	t->nslots = nslots;
-	return t;
-}
-
-static void
-procs_destroy(struct sb_table *t)
-{
-	if (t != NULL)
-		munmap(t, procs_size(t->nslots));
-}
-
-static void
-spawn_ctx_fill(struct master *m, struct sb_slot *slot, int reserve,
-    struct spawn_ctx *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->state = m;
-	c->procs = m->procs;
-	c->procs_size = procs_size(m->procs->nslots);
-	c->env.cfg = m->cfg;
-	c->env.lfds = m->ls.fds;
-	c->env.nlfds = m->ls.n;
-	c->env.master = getpid();
-	c->env.sb = m->sb;
-	c->env.nslots = m->procs->nslots;
-	c->env.slot = slot;
-	c->env.wakefd = m->wake[1];
-	c->env.reserve = reserve;
-	c->user = m->user;
-	c->close_fds[c->nclose++] = selfpipe[0];
-	c->close_fds[c->nclose++] = selfpipe[1];
-	c->close_fds[c->nclose++] = m->wake[0];
-	c->nclose += control_fds(&m->ctl, c->close_fds + c->nclose,
-	    CONTROL_POLLFDS);
-#ifdef MASTER_LSAN
-	{
-		size_t	i;
-
-		c->inherited[0] = m->ls.fds;
-		c->inherited[1] = m->ls.addrs;
-		for (i = 0; i < CONTROL_CONNS; i++)
-			c->inherited[2 + i] = m->ctl.conns[i].out;
-	}
-#endif
-}
-
-static void
-child_main(struct spawn_ctx *c)
-{
-	size_t	i;
-
-	/* A worker has no business with the master's state: not even a
-	 * stray write can reach it. */
-	(void)munmap(c->procs, c->procs_size);
-	(void)munmap(c->state, sizeof(*c->state));
-	for (i = 0; i < c->nclose; i++)
-		if (c->close_fds[i] != -1)
-			close(c->close_fds[i]);
-	sdnotify_close();
-	log_init(c->env.cfg->log_level, "worker");
-	if (priv_drop(&c->user) == -1)
-		_exit(EXIT_WORKER_FATAL);
-	c->env.self = getpid();
-	worker_main(&c->env);
-}
-
-/*
- * fork(2) without the C library's fork handlers.  The master has a single
- * thread, so there is no lock for them to take and release around the
- * fork.  But taking them writes lock words in libc's and the dynamic
- * linker's data, in the master before every fork, and each worker ends
- * up holding its own copy of every page the master wrote since the
- * previous fork: 12 KiB a worker, measured.  The raw system call writes
- * nothing in the parent.
- */
-static pid_t
-fork_quietly(void)
-{
-#if defined(__linux__) && defined(SYS_clone)
-	return (pid_t)syscall(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L);
-#else
-	return fork();
-#endif
-}
-
-/*
- * Fork a worker into a free slot.  Signals stay blocked across fork so
- * that the child never runs the master's handlers.  Returns 0, or -1 when
- * no slot is free or fork() failed.
+ * Fork a worker (the reserve when `reserve`) of the running generation,
+ * with what the master holds now: the spawn context is filled on the
+ * stack, since the master state may change before the child has read it.
  */
 static int
 spawn(struct master *m, int reserve)
 {
-	struct sb_slot	*slot;
-	struct sb_proc	*p;
-	struct spawn_ctx ctx;
-	sigset_t	 all, old;
-	pid_t		 pid;
-	int		 i;
+	struct proc_spawn	sp;
 
-	if ((i = scoreboard_free_slot(m->procs)) == -1)
-		return -1;
-	slot = &m->sb->slots[i];
-	scoreboard_clear(m->sb, slot);
-	scoreboard_set_state(m->sb, slot, reserve ? SB_RESERVE : SB_STARTING);
-	spawn_ctx_fill(m, slot, reserve, &ctx);
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	pid = fork_quietly();
-	if (pid == 0)
-		child_main(&ctx);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pid == -1) {
-		log_warn("fork");
-		scoreboard_clear(m->sb, slot);
-		return -1;
+	memset(&sp, 0, sizeof(sp));
+	sp.env.cfg = m->cfg;
+	sp.env.lfds = m->ls.fds;
+	sp.env.nlfds = m->ls.n;
+	sp.env.sb = m->sb;
+	sp.env.wakefd = m->wake[1];
+	sp.user = m->user;
+	sp.state = m;
+	sp.state_size = sizeof(*m);
+	sp.close_fds[sp.nclose++] = selfpipe[0];
+	sp.close_fds[sp.nclose++] = selfpipe[1];
+	sp.close_fds[sp.nclose++] = m->wake[0];
+	sp.nclose += control_fds(&m->ctl, sp.close_fds + sp.nclose,
+	    CONTROL_POLLFDS);
+#ifdef PROC_LSAN
+	{
+		size_t	i;
+
+		sp.keep[0] = m->ls.fds;
+		sp.keep[1] = m->ls.addrs;
+		for (i = 0; i < CONTROL_CONNS; i++)
+			sp.keep[2 + i] = m->ctl.conns[i].out;
 	}
-	p = &m->procs->procs[i];
-	memset(p, 0, sizeof(*p));
-	p->pid = pid;
-	p->generation = m->generation;
-	p->reserve = reserve;
-	p->started_ms = log_now_ms();
-	log_debug("worker %ld started%s", (long)pid, reserve ?
-	    " (reserve)" : "");
-	return 0;
-}
-
-/* Count an abnormal exit; engage the brake on a crash loop. */
-static void
-note_abnormal(struct master *m)
-{
-	long long	now = net_now_ms();
-	size_t		cap = BRAKE_EXITS + 1;
-
-	m->exits[m->nexits++ % cap] = now;
-	if (m->nexits >= cap &&
-	    now - m->exits[m->nexits % cap] <= BRAKE_WINDOW_MS) {
-		log_error("%d workers failed within %d s; not spawning for "
-		    "%d s", BRAKE_EXITS + 1, BRAKE_WINDOW_MS / 1000,
-		    BRAKE_PAUSE_MS / 1000);
-		m->hold_until = now + BRAKE_PAUSE_MS;
-		m->nexits = 0;
-	}
-}
-
-static void
-report_exit(struct master *m, pid_t pid, int status)
-{
-	if (WIFSIGNALED(status)) {
-		log_warnx("worker %ld killed by signal %d", (long)pid,
-		    WTERMSIG(status));
-		/*
-		 * A worker never raises SIGKILL itself: it comes from the
-		 * OOM killer or an operator, not a crash loop, and holding
-		 * the pool back would only turn it into an outage.
-		 */
-		if (WTERMSIG(status) != SIGKILL)
-			note_abnormal(m);
-	} else if (WEXITSTATUS(status) == EXIT_WORKER_FATAL) {
-		log_error("worker %ld could not start", (long)pid);
-		m->worker_fatal = 1;
-	} else if (WEXITSTATUS(status) != 0) {
-		log_warnx("worker %ld exited with status %d", (long)pid,
-		    WEXITSTATUS(status));
-		note_abnormal(m);
-	} else
-		log_debug("worker %ld exited", (long)pid);
-}
-
-/*
- * Every signal to a worker goes through here, with a pid from the
- * master's own table: a process it forked and has not reaped (until
- * then the pid cannot be reused), never one read from the scoreboard.
- */
-static int
-signal_worker(const struct sb_proc *p, int sig)
-{
-	if (p->pid <= 0) {
-		log_error("not sending signal %d to pid %ld: not a worker",
-		    sig, (long)p->pid);
-		return -1;
-	}
-	return kill(p->pid, sig);
-}
-
-static struct sb_proc *
-find_proc(struct master *m, pid_t pid)
-{
-	unsigned	i;
-
-	for (i = 0; i < m->procs->nslots; i++)
-		if (m->procs->procs[i].pid == pid)
-			return &m->procs->procs[i];
-	return NULL;
+#endif
+	return proc_spawn(m->ps, &sp, m->generation, reserve);
 }
 
 static struct sb_slot *
 slot_of(struct master *m, const struct sb_proc *p)
 {
 	return &m->sb->slots[p - m->procs->procs];
-}
-
-/* Reap every exited child; returns how many workers are still alive. */
-static unsigned
-reap(struct master *m)
-{
-	struct sb_proc	*p;
-	unsigned	 i, alive = 0;
-	pid_t		 pid;
-	int		 status;
-
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if ((p = find_proc(m, pid)) == NULL)
-			continue;
-		/* The worker is gone: the master is now the slot's writer. */
-		m->served_reaped = scoreboard_add_sat(m->served_reaped,
-		    atomic_load(&slot_of(m, p)->served));
-		scoreboard_clear(m->sb, slot_of(m, p));
-		memset(p, 0, sizeof(*p));
-		report_exit(m, pid, status);
-	}
-	for (i = 0; i < m->procs->nslots; i++)
-		alive += m->procs->procs[i].pid != 0;
-	return alive;
 }
 
 /* A live worker whose slot says `state` (of this generation if current). */
@@ -495,7 +248,7 @@ replace_invalid(struct master *m)
 		    "state (%d); replacing it", (long)p->pid,
 		    atomic_load(&slot_of(m, p)->state));
 		p->bad = 1;
-		(void)signal_worker(p, SIGKILL);
+		(void)proc_signal(m->ps, p, SIGKILL);
 	}
 }
 
@@ -528,7 +281,7 @@ when_full(struct master *m, int full, const struct sb_counts *c)
 		if (reserve == NULL)
 			(void)spawn(m, 1);
 	} else if (reserve != NULL)
-		(void)signal_worker(reserve, SIGHUP);
+		(void)proc_signal(m->ps, reserve, SIGHUP);
 	if (full && (m->last_full_log == 0 ||
 	    now - m->last_full_log >= FULL_LOG_EVERY_MS)) {
 		if (c->total < m->cfg->workers_max)
@@ -565,7 +318,7 @@ maintain(struct master *m)
 	v.queued = c.idle == 0 ? listeners_queued(&m->ls) : 0;
 	pool_plan(&lim, &v, now - m->last_retire >= RETIRE_EVERY_MS, &m->rate,
 	    &plan);
-	if (now < m->hold_until)
+	if (proc_held(m->ps, now))
 		plan.spawn = 0;
 	m->growing = plan.spawn > 0;
 	if (plan.spawn > 0)
@@ -575,12 +328,12 @@ maintain(struct master *m)
 	for (i = 0; i < plan.spawn; i++) {
 		if (spawn(m, 0) == -1) {
 			/* Retried on a later tick, never spun on. */
-			m->hold_until = now + FORK_RETRY_MS;
+			proc_hold(m->ps, now + FORK_RETRY_MS);
 			break;
 		}
 	}
 	if (plan.retire && (victim = find_state(m, SB_IDLE, 1)) != NULL) {
-		(void)signal_worker(victim, SIGHUP);
+		(void)proc_signal(m->ps, victim, SIGHUP);
 		m->last_retire = now;
 	}
 	when_full(m, plan.full, &c);
@@ -636,16 +389,6 @@ wait_events(struct master *m, int timeout_ms)
 	control_service(&m->ctl, pfd + 3, m->sb, m->procs);
 }
 
-static void
-signal_workers(struct master *m, int sig)
-{
-	unsigned	i;
-
-	for (i = 0; i < m->procs->nslots; i++)
-		if (m->procs->procs[i].pid != 0)
-			(void)signal_worker(&m->procs->procs[i], sig);
-}
-
 /* Fast stop: close the listeners, TERM the workers, KILL stragglers. */
 static void
 stop(struct master *m)
@@ -654,16 +397,14 @@ stop(struct master *m)
 	long long	left;
 
 	listeners_close(&m->ls);
-	signal_workers(m, SIGTERM);
-	while (reap(m) > 0) {
+	proc_signal_all(m->ps, SIGTERM);
+	while (proc_reap(m->ps, m->sb) > 0) {
 		/* Again each round, for a signal that raced a poll(). */
-		signal_workers(m, SIGTERM);
+		proc_signal_all(m->ps, SIGTERM);
 		if ((left = deadline - net_now_ms()) <= 0) {
 			log_warnx("workers still running after %lld ms; "
 			    "killing them", m->cfg->shutdown_timeout_ms);
-			signal_workers(m, SIGKILL);
-			while (waitpid(-1, NULL, 0) > 0)
-				continue;
+			proc_kill_all(m->ps);
 			break;
 		}
 		wait_events(m, left > 1000 ? 1000 : (int)left);
@@ -687,7 +428,7 @@ retire_all(struct master *m)
 			continue;
 		if (p->retired_ms == 0)
 			p->retired_ms = now;
-		(void)signal_worker(p, SIGHUP);
+		(void)proc_signal(m->ps, p, SIGHUP);
 	}
 }
 
@@ -711,7 +452,7 @@ enforce_drain(struct master *m)
 		 * tick until the worker is gone: one that lands just before
 		 * the relay's poll() would otherwise wait for traffic.
 		 */
-		(void)signal_worker(p, SIGUSR2);
+		(void)proc_signal(m->ps, p, SIGUSR2);
 	}
 }
 
@@ -770,7 +511,9 @@ switch_generation(struct master *m, struct config *next,
 
 /*
  * HUP: read the configuration again into a new generation.  Any error
- * leaves the running generation untouched and serving.
+ * leaves the running generation untouched and serving: each step that
+ * acquires something has its label below, and a failure releases what
+ * the steps before it acquired, in reverse order.
  */
 static void
 reload(struct master *m)
@@ -785,22 +528,15 @@ reload(struct master *m)
 	if (config_load(m->path, &next, err, sizeof(err)) == -1)
 		goto fail;
 	if (priv_lookup(next.user, &user, 1, err, sizeof(err)) == -1 ||
-	    listeners_open(&next, &m->ls, &ls, err, sizeof(err)) == -1) {
-		config_free(&next);
-		goto fail;
-	}
+	    listeners_open(&next, &m->ls, &ls, err, sizeof(err)) == -1)
+		goto fail_config;
 	if (ls.inherited && listeners_to_config(&ls, &next) == -1) {
 		snprintf(err, sizeof(err), "reload: out of memory");
-		listeners_retire(&ls, &m->ls);
-		config_free(&next);
-		goto fail;
+		goto fail_listeners;
 	}
 	/* Last, so that no other failure leaves a new file created. */
-	if (logger_files_open(&next, &files, err, sizeof(err)) == -1) {
-		listeners_retire(&ls, &m->ls);
-		config_free(&next);
-		goto fail;
-	}
+	if (logger_files_open(&next, &files, err, sizeof(err)) == -1)
+		goto fail_listeners;
 	switch_generation(m, &next, &ls, &user);
 	log_set_level(m->cfg->log_level);
 	logger_files_install(m->cfg, &files);
@@ -810,6 +546,11 @@ reload(struct master *m)
 	    "generation %u loaded", m->generation);
 	log_info("reloaded: generation %u", m->generation);
 	return;
+fail_listeners:
+	/* Sockets the running set shares stay open: only new ones close. */
+	listeners_retire(&ls, &m->ls);
+fail_config:
+	config_free(&next);
 fail:
 	scoreboard_reload(m->sb, 0);
 	snprintf(m->reload_status, sizeof(m->reload_status),
@@ -828,7 +569,7 @@ static void
 notify_tick(struct master *m, int draining)
 {
 	struct sb_counts	c;
-	unsigned long long	served = m->served_reaped;
+	unsigned long long	served = proc_served(m->ps);
 	char			status[sizeof(m->status)];
 	long long		now = net_now_ms();
 	unsigned		i;
@@ -875,7 +616,7 @@ reopen_if_asked(struct master *m)
 static void
 loop(struct master *m)
 {
-	while (!sig_stop && !sig_quit && !m->worker_fatal) {
+	while (!sig_stop && !sig_quit && !proc_fatal(m->ps)) {
 		/*
 		 * While a shortage lasts, look again soon even if no worker
 		 * wakes us: the ones just forked may all be taken before
@@ -884,7 +625,7 @@ loop(struct master *m)
 		wait_events(m, m->growing ? GROWING_TICK_MS : 1000);
 		if (sig_chld) {
 			sig_chld = 0;
-			reap(m);
+			proc_reap(m->ps, m->sb);
 		}
 		if (sig_hup) {
 			sig_hup = 0;
@@ -894,7 +635,7 @@ loop(struct master *m)
 		}
 		reopen_if_asked(m);
 		enforce_drain(m);
-		if (!sig_stop && !sig_quit && !m->worker_fatal)
+		if (!sig_stop && !sig_quit && !proc_fatal(m->ps))
 			maintain(m);
 		notify_tick(m, 0);
 	}
@@ -914,7 +655,7 @@ graceful_stop(struct master *m)
 	listeners_close(&m->ls);
 	retire_all(m);
 	m->status_at = 0;	/* say so now, not after the 1 s throttle */
-	while (!sig_stop && reap(m) > 0) {
+	while (!sig_stop && proc_reap(m->ps, m->sb) > 0) {
 		notify_tick(m, 1);
 		wait_events(m, 1000);
 		/* A logrotate may well come during a long drain. */
@@ -1056,12 +797,13 @@ master_serve(struct master *m, struct config *cfg, const char *config_path)
 		return 1;
 	}
 	/* Room for a draining generation beside a full one, and the reserve. */
-	if ((m->procs = procs_create(2 * cfg->workers_max + 1)) == NULL ||
-	    (m->sb = scoreboard_create(m->procs->nslots)) == NULL) {
+	if ((m->ps = proc_create(2 * cfg->workers_max + 1)) == NULL ||
+	    (m->sb = scoreboard_create(proc_table(m->ps)->nslots)) == NULL) {
 		log_warn("scoreboard");
-		procs_destroy(m->procs);
+		proc_destroy(m->ps);
 		return 1;
 	}
+	m->procs = proc_table(m->ps);
 	if (master_start(m) == 0) {
 		loop(m);
 		if (sig_quit && !sig_stop)
@@ -1075,7 +817,7 @@ master_serve(struct master *m, struct config *cfg, const char *config_path)
 		    "all tunnels closed" : "stopping");
 		log_info("stopping");
 		stop(m);
-		rc = m->worker_fatal ? 1 : 0;
+		rc = proc_fatal(m->ps) ? 1 : 0;
 	}
 	/* The file written at start, even if a reload named another. */
 	if (m->pidfile[0] != '\0')
@@ -1084,7 +826,7 @@ master_serve(struct master *m, struct config *cfg, const char *config_path)
 	control_close(&m->ctl);
 	logger_close();
 	scoreboard_destroy(m->sb, m->procs->nslots);
-	procs_destroy(m->procs);
+	proc_destroy(m->ps);
 	return rc;
 }
 
@@ -1107,13 +849,13 @@ master_run(struct config *cfg, const char *config_path)
 		return 1;
 	}
 	memset(mp, 0, sizeof(*mp));
-#ifdef MASTER_LSAN
+#ifdef PROC_LSAN
 	/* LeakSanitizer scans no shared mapping: without this, what only
 	 * the master state points to would be reported as leaked. */
 	__lsan_register_root_region(mp, sizeof(*mp));
 #endif
 	rc = master_serve(mp, cfg, config_path);
-#ifdef MASTER_LSAN
+#ifdef PROC_LSAN
 	__lsan_unregister_root_region(mp, sizeof(*mp));
 #endif
 	munmap(mp, sizeof(*mp));

@@ -95,7 +95,7 @@ struct scoreboard {
 
 /*
  * The master's own record of the worker in each slot, in memory only the
- * master can reach (see master.c): the single source of the pids it
+ * master can reach (see proc.h): the single source of the pids it
  * signals and of what it decides a worker is.
  */
 struct sb_proc {

@@ -32,7 +32,7 @@ table(unsigned n)
 	return t;
 }
 
-/* Slot i taken by pid, of generation gen, as spawn() records it. */
+/* Slot i taken by pid, of generation gen, as proc_spawn() records it. */
 static void
 take(struct sb_table *t, unsigned i, pid_t pid, unsigned gen)
 {

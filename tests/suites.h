@@ -30,5 +30,6 @@ Suite	*docs_suite(void);
 Suite	*hostile_suite(void);
 Suite	*record_suite(void);
 Suite	*e2e_config_suite(void);
+Suite	*proc_suite(void);
 
 #endif
