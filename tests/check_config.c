@@ -80,7 +80,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.workers_start, 4);
 	ck_assert_uint_eq(cfg.workers_min_spare, 2);
 	ck_assert_uint_eq(cfg.workers_max_spare, 8);
-	ck_assert_uint_eq(cfg.workers_max, 256);
+	ck_assert_uint_eq(cfg.workers_max, 2048);
 	ck_assert_uint_eq(cfg.worker_max_tunnels, 0);
 	ck_assert_uint_eq(cfg.max_tunnels_per_client, 0);
 	ck_assert_uint_eq(cfg.listen_backlog, 511);
@@ -463,8 +463,8 @@ static const struct bad_case bad_cases[] = {
 	{ "workers_start 4097\n", "test.conf:1: workers_start: \"4097\" "
 	  "out of range (1 to 4096)" },
 	/* the pool's sizes, checked together after the last line */
-	{ "workers_start 300\n", "test.conf: workers_start 300 is above "
-	  "workers_max 256" },
+	{ "workers_start 3000\n", "test.conf: workers_start 3000 is above "
+	  "workers_max 2048" },
 	{ "workers_max 8\nworkers_start 9\n", "test.conf: workers_start 9 "
 	  "is above workers_max 8" },
 	{ "workers_min_spare 9\n", "test.conf: workers_min_spare 9 is above "
