@@ -577,7 +577,8 @@ resolve_refusal(const struct harness_proxy *p, int want, const char *reason,
 /*
  * An error the resolver reports is no timeout: with no DNS server
  * reachable (nothing on 127.0.0.1:53, or no route to the server) a name
- * gets 502 resolve_error at once, well inside connect_timeout; 504
+ * gets 502 resolve_error at once, well inside connect_timeout (and a
+ * parent's name 502 upstream_failed); 504
  * resolve_timeout is for a resolver still silent when connect_timeout
  * runs out (a server whose packets vanish).  In a private namespace with
  * its own resolv.conf.
@@ -594,6 +595,13 @@ START_TEST(test_resolver_failure_netns)
 	proxy_up(&p, "connect_timeout 10s\nworkers_start 2\n");
 	took = resolve_refusal(&p, 502, "resolve_error", 0,
 	    "no DNS server on 127.0.0.1");
+	EXPECT(&p, took < 5000, "502 after %lld ms: not at once", took);
+	harness_proxy_free(&p);
+	/* A parent's name likewise. */
+	proxy_up(&p, "connect_timeout 10s\nworkers_start 2\n"
+	    "upstream parent.test:3128\n");
+	took = resolve_refusal(&p, 502, "upstream_failed", 0,
+	    "a parent's name, no DNS server");
 	EXPECT(&p, took < 5000, "502 after %lld ms: not at once", took);
 	harness_proxy_free(&p);
 
