@@ -1118,7 +1118,7 @@ config_defaults(struct config *cfg)
 	cfg->workers_start = 4;
 	cfg->workers_min_spare = 2;
 	cfg->workers_max_spare = 8;
-	cfg->workers_max = 256;
+	cfg->workers_max = 2048;	/* a 50-person office: see the man page */
 	cfg->worker_max_tunnels = 0;
 	cfg->max_tunnels_per_client = 0;
 	cfg->max_tunnels_ipv6_prefix = 64;

@@ -23,7 +23,27 @@
 #include "scoreboard.h"
 
 #define RUN_DIR			"/run/connectproxy"
+#define HOME_DIR		".connectproxy"	/* in $HOME */
 #define QUERY_TIMEOUT_MS	5000
+
+/*
+ * Where the default socket goes, in this order: systemd's runtime
+ * directory; /run/connectproxy when we may write there (root by hand);
+ * else a directory of this user's own, so that a proxy started from a
+ * terminal answers `status` from another one: the session's
+ * $XDG_RUNTIME_DIR, else ~/.connectproxy.  Never a fixed name in /tmp,
+ * which another user could take first.  A client also looks in a
+ * /run/connectproxy it may only enter: a proxy under systemd without
+ * the client's RUNTIME_DIRECTORY, asked by a member of its group.
+ */
+enum where {
+	WHERE_RUNTIME,
+	WHERE_RUN,
+	WHERE_XDG,
+	WHERE_HOME,
+	WHERE_RUN_CLIENT,
+	WHERE_END
+};
 
 /* A growing text buffer; `failed` once out of memory. */
 struct text {
@@ -251,12 +271,128 @@ control_metrics(const struct scoreboard *sb, const struct sb_table *tab)
 	return text_end(&t);
 }
 
+/*
+ * 1 when dir is a directory, not a link, that this user owns and no one
+ * else may enter: nobody else can put a socket there, or take ours.
+ */
+static int
+private_dir(const char *dir)
+{
+	struct stat	st;
+	int		fd, ok;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return 0;
+	ok = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && (st.st_mode & 077) == 0;
+	close(fd);
+	return ok;
+}
+
+/* 1 when path exists, without following a link. */
+static int
+exists(const char *path)
+{
+	struct stat	st;
+
+	return lstat(path, &st) == 0;
+}
+
+static int
+is_dir(const char *path)
+{
+	struct stat	st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * The directory for the default socket at `w` into dir, when it applies
+ * to a server (which creates a missing ~/.connectproxy) or a client.
+ * Returns 1, or 0 when it does not apply.
+ */
+static int
+default_dir(enum where w, int server, char *dir, size_t len)
+{
+	const char	*v = NULL;
+	int		 rc;
+
+	switch (w) {
+	case WHERE_RUNTIME:
+		/* systemd lists several RuntimeDirectory= with ':'. */
+		if ((v = getenv("RUNTIME_DIRECTORY")) == NULL || *v == '\0')
+			return 0;
+		rc = snprintf(dir, len, "%.*s", (int)strcspn(v, ":"), v);
+		return rc > 0 && (size_t)rc < len;
+	case WHERE_RUN:
+		if (access(RUN_DIR, W_OK | X_OK) != 0)
+			return 0;
+		return snprintf(dir, len, "%s", RUN_DIR) > 0;
+	case WHERE_RUN_CLIENT:
+		if (server || access(RUN_DIR, X_OK) != 0)
+			return 0;
+		return snprintf(dir, len, "%s", RUN_DIR) > 0;
+	case WHERE_XDG:
+		if ((v = getenv("XDG_RUNTIME_DIR")) == NULL || *v != '/')
+			return 0;
+		rc = snprintf(dir, len, "%s", v);
+		return rc > 0 && (size_t)rc < len && private_dir(dir);
+	case WHERE_HOME:
+		if ((v = getenv("HOME")) == NULL || *v != '/')
+			return 0;
+		rc = snprintf(dir, len, "%s%s%s", v, v[strlen(v) - 1] == '/' ?
+		    "" : "/", HOME_DIR);
+		if (rc <= 0 || (size_t)rc >= len)
+			return 0;
+		/* A home that does not exist (nobody's) is no place. */
+		return private_dir(dir) || (server && !exists(dir) &&
+		    is_dir(v));
+	case WHERE_END:
+		break;
+	}
+	return 0;
+}
+
+/* dir/connectproxy.sock into buf.  Returns 0 or -1 (too long). */
+static int
+socket_in(const char *dir, char *buf, size_t len)
+{
+	int	rc;
+
+	rc = snprintf(buf, len, "%s/%s", dir, CONTROL_SOCKET_NAME);
+	return rc < 0 || (size_t)rc >= len ? -1 : 0;
+}
+
+/*
+ * The default socket path into buf and where it is into *wp.  A client
+ * takes the first place that holds a socket: its session may differ
+ * from the server's (no XDG_RUNTIME_DIR under su, say) without losing
+ * the proxy.  Returns 0, or -1 when there is none.
+ */
+static int
+default_path(int server, char *buf, size_t len, enum where *wp)
+{
+	char		dir[CONFIG_PATH_MAX];
+	enum where	w;
+
+	for (w = WHERE_RUNTIME; w < WHERE_END; w++) {
+		if (!default_dir(w, server, dir, sizeof(dir)) ||
+		    socket_in(dir, buf, len) == -1)
+			continue;
+		if (server || exists(buf)) {
+			*wp = w;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int
 control_path(const struct config *cfg, int server, char *buf, size_t len)
 {
-	const char	*rt = getenv("RUNTIME_DIRECTORY");
-	size_t		 n;
-	int		 rc;
+	enum where	w;
+	int		rc;
 
 	if (strcmp(cfg->control_socket, "off") == 0)
 		return -1;
@@ -264,16 +400,30 @@ control_path(const struct config *cfg, int server, char *buf, size_t len)
 		rc = snprintf(buf, len, "%s", cfg->control_socket);
 		return rc < 0 || (size_t)rc >= len ? -1 : 0;
 	}
-	if (rt != NULL && rt[0] != '\0') {
-		/* systemd lists several RuntimeDirectory= with ':'. */
-		n = strcspn(rt, ":");
-		rc = snprintf(buf, len, "%.*s/%s", (int)n, rt,
-		    CONTROL_SOCKET_NAME);
-	} else if (access(RUN_DIR, server ? W_OK | X_OK : X_OK) == 0)
-		rc = snprintf(buf, len, "%s/%s", RUN_DIR, CONTROL_SOCKET_NAME);
-	else
+	return default_path(server, buf, len, &w);
+}
+
+/*
+ * Create ~/.connectproxy, 0700, and check it again once it exists: a
+ * directory someone else made (or a link put there) in the meantime is
+ * not used.  Returns 0 or -1.
+ */
+static int
+make_home_dir(void)
+{
+	char	dir[CONFIG_PATH_MAX];
+
+	if (!default_dir(WHERE_HOME, 1, dir, sizeof(dir))) {
+		errno = EPERM;
 		return -1;
-	return rc < 0 || (size_t)rc >= len ? -1 : 0;
+	}
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		return -1;
+	if (!private_dir(dir)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -377,14 +527,26 @@ int
 control_open(struct control *c, const struct config *cfg)
 {
 	const char	*what;
-	int		 explicit = cfg->control_socket[0] != '\0';
+	enum where	 w;
+	int		 explicit = cfg->control_socket[0] != '\0' &&
+			    strcmp(cfg->control_socket, "off") != 0;
 
 	control_init(c);
-	if (control_path(cfg, 1, c->path, sizeof(c->path)) == -1) {
+	if (strcmp(cfg->control_socket, "off") == 0)
+		return 0;
+	if (explicit)
+		snprintf(c->path, sizeof(c->path), "%s", cfg->control_socket);
+	else if (default_path(1, c->path, sizeof(c->path), &w) == -1) {
 		c->path[0] = '\0';
-		if (!explicit)
-			log_info("no control socket: no $RUNTIME_DIRECTORY and "
-			    "%s is not writable", RUN_DIR);
+		log_info("no control socket: no $RUNTIME_DIRECTORY, %s is not "
+		    "writable, and neither $XDG_RUNTIME_DIR nor $HOME/%s is "
+		    "a directory this user alone may enter", RUN_DIR,
+		    HOME_DIR);
+		return 0;
+	} else if (w == WHERE_HOME && make_home_dir() == -1) {
+		log_warn("no control socket: the directory of %s (must be "
+		    "this user's, mode 0700)", c->path);
+		c->path[0] = '\0';
 		return 0;
 	}
 	if ((c->lfd = bind_control(c->path, &what)) == -1) {
@@ -651,8 +813,14 @@ control_query(const struct config *cfg, const char *cmd, int out, char *err,
 	int			fd, rc;
 
 	if (control_path(cfg, 0, path, sizeof(path)) == -1) {
-		snprintf(err, errlen, "no control socket (control_socket off, "
-		    "or no $RUNTIME_DIRECTORY and no %s)", RUN_DIR);
+		if (strcmp(cfg->control_socket, "off") == 0)
+			snprintf(err, errlen, "no control socket "
+			    "(control_socket off)");
+		else
+			snprintf(err, errlen, "no control socket in "
+			    "$RUNTIME_DIRECTORY, %s, $XDG_RUNTIME_DIR or "
+			    "$HOME/%s: is the proxy running, as this user, "
+			    "with this configuration?", RUN_DIR, HOME_DIR);
 		return -1;
 	}
 	if (unix_addr(path, &sun) == -1)

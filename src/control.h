@@ -41,8 +41,12 @@ struct control {
 /*
  * The socket path for cfg into buf: control_socket when set; else
  * connectproxy.sock in $RUNTIME_DIRECTORY (its first entry), else in
- * /run/connectproxy when that directory exists (and, for the server, is
- * writable).  Returns 0, or -1 when there is none (off, or no directory).
+ * /run/connectproxy when writable, else in $XDG_RUNTIME_DIR, else in
+ * $HOME/.connectproxy, each only when a directory that this user owns
+ * and no one else may enter (the server's ~/.connectproxy may be yet to
+ * create: control_open() makes it).  A client (server 0) takes the first
+ * of these that holds a socket, then also a /run/connectproxy it may
+ * only enter.  Nothing is created.  Returns 0, or -1 when there is none.
  */
 int	control_path(const struct config *cfg, int server, char *buf,
 	    size_t len);
@@ -50,7 +54,8 @@ int	control_path(const struct config *cfg, int server, char *buf,
 /* An empty control: no socket, no client.  Safe to close. */
 void	control_init(struct control *c);
 /*
- * Master, at start: bind and listen on control_path() with mode 0660.
+ * Master, at start: bind and listen on control_path() with mode 0660,
+ * first creating ~/.connectproxy (0700) when that is the place.
  * A stale socket file is replaced; a live one (another proxy answers) is
  * not, and nothing else (a file, a directory, a symbolic link) is ever
  * removed, there or at exit.  Returns 0 (possibly with no socket:

@@ -380,6 +380,30 @@ literal_addr(const struct request *req, struct sockaddr_storage *ss,
 	return inet_pton(AF_INET6, req->host, &sin6->sin6_addr) == 1 ? 0 : -1;
 }
 
+/*
+ * Why a name did not resolve.  getaddrinfo() does not take our deadline:
+ * it returns when the resolver gives up, so only a return past the
+ * deadline is a timeout (504).  Before it, an error the resolver reports
+ * is a 502 at once: resolve_error when it could not answer (no server
+ * reachable, SERVFAIL or REFUSED, its own retries spent: EAI_AGAIN, which
+ * glibc uses for all of these, and EAI_FAIL), resolve_failed when it
+ * answered that the name has no address (NXDOMAIN, no A or AAAA).
+ */
+static int
+resolve_failure(const char *host, int rc, long long deadline,
+    struct dial_result *res)
+{
+	log_debug("resolve %s: %s", host, gai_strerror(rc));
+	if (net_mono_ms() >= deadline)
+		return fail(res, 504, "resolve_timeout",
+		    "name resolution timed out");
+	if (rc == EAI_AGAIN || rc == EAI_FAIL || rc == EAI_SYSTEM ||
+	    rc == EAI_MEMORY)
+		return fail(res, 502, "resolve_error",
+		    "name resolution failed");
+	return fail(res, 502, "resolve_failed", "name does not resolve");
+}
+
 int
 dial_connect(const struct config *cfg, const struct request *req,
     long long deadline, struct dial_result *res)
@@ -396,13 +420,8 @@ dial_connect(const struct config *cfg, const struct request *req,
 			    "bad address");
 	} else
 		rc = resolve(req->host, req->port, &list);
-	if (rc != 0) {
-		if (rc == EAI_AGAIN || net_mono_ms() >= deadline)
-			return fail(res, 504, "resolve_timeout",
-			    "name resolution timed out");
-		return fail(res, 502, "resolve_failed",
-		    "name does not resolve");
-	}
+	if (rc != 0)
+		return resolve_failure(req->host, rc, deadline, res);
 	n = filter_addrs(cfg, list, addrs, self, res);
 	fd = n == 0 ? fail(res, 403, "dest_denied",
 	    "destination not allowed") : try_addrs(addrs, self, n, deadline,
@@ -421,10 +440,13 @@ connect_parent(const struct upstream *u, long long deadline,
 	size_t		 n = 0;
 	int		 rc, fd;
 
+	/* As for a destination (resolve_failure()): 504 only past it. */
 	if ((rc = resolve(u->host, u->port, &list)) != 0) {
 		log_warnx("upstream %s: %s", u->text, gai_strerror(rc));
-		return fail(res, rc == EAI_AGAIN ? 504 : 502,
-		    rc == EAI_AGAIN ? "upstream_timeout" : "upstream_failed",
+		if (net_mono_ms() >= deadline)
+			return fail(res, 504, "upstream_timeout",
+			    "upstream proxy timed out");
+		return fail(res, 502, "upstream_failed",
 		    "upstream proxy unreachable");
 	}
 	for (ai = list; ai != NULL && n < DIAL_MAX_ADDRS; ai = ai->ai_next)

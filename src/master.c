@@ -275,7 +275,7 @@ static void
 when_full(struct master *m, int full, const struct sb_counts *c)
 {
 	struct sb_proc	*reserve = find_reserve(m);
-	long long	 now = net_now_ms();
+	long long	 now = net_mono_ms();
 
 	if (full && m->cfg->when_full == WHEN_FULL_REJECT) {
 		if (reserve == NULL)
@@ -305,7 +305,7 @@ maintain(struct master *m)
 	struct pool_view	v;
 	struct sb_counts	c;
 	struct sb_proc		*victim;
-	long long		now = net_now_ms();
+	long long		now = net_mono_ms();
 	unsigned		i, used;
 
 	census(m, &c);
@@ -393,7 +393,7 @@ wait_events(struct master *m, int timeout_ms)
 static void
 stop(struct master *m)
 {
-	long long	deadline = net_now_ms() + m->cfg->shutdown_timeout_ms;
+	long long	deadline = net_mono_ms() + m->cfg->shutdown_timeout_ms;
 	long long	left;
 
 	listeners_close(&m->ls);
@@ -401,7 +401,7 @@ stop(struct master *m)
 	while (proc_reap(m->ps, m->sb) > 0) {
 		/* Again each round, for a signal that raced a poll(). */
 		proc_signal_all(m->ps, SIGTERM);
-		if ((left = deadline - net_now_ms()) <= 0) {
+		if ((left = deadline - net_mono_ms()) <= 0) {
 			log_warnx("workers still running after %lld ms; "
 			    "killing them", m->cfg->shutdown_timeout_ms);
 			proc_kill_all(m->ps);
@@ -419,7 +419,7 @@ static void
 retire_all(struct master *m)
 {
 	struct sb_proc	*p;
-	long long	 now = net_now_ms();
+	long long	 now = net_mono_ms();
 	unsigned	 i;
 
 	for (i = 0; i < m->procs->nslots; i++) {
@@ -437,7 +437,7 @@ static void
 enforce_drain(struct master *m)
 {
 	struct sb_proc	*p;
-	long long	 now = net_now_ms();
+	long long	 now = net_mono_ms();
 	unsigned	 i;
 
 	if (m->cfg->drain_timeout_ms == 0)
@@ -571,7 +571,7 @@ notify_tick(struct master *m, int draining)
 	struct sb_counts	c;
 	unsigned long long	served = proc_served(m->ps);
 	char			status[sizeof(m->status)];
-	long long		now = net_now_ms();
+	long long		now = net_mono_ms();
 	unsigned		i;
 
 	if (m->watchdog_ms > 0 && now - m->last_watchdog >= m->watchdog_ms / 2) {

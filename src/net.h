@@ -44,10 +44,6 @@ void	net_set_nodelay(int fd);
 long long net_mono_ms(void);
 long long net_wall_ms(void);
 
-/* The monotonic clock's former name, still used by src/master.c: to go
- * with its last use. */
-#define net_now_ms()	net_mono_ms()
-
 /*
  * Wait until fd reports one of `events` (POLLIN, POLLOUT) or an error,
  * until the monotonic deadline (ms) passes, or until *stop is set (stop

@@ -203,7 +203,7 @@ proc_signal_all(const struct proc_set *ps, int sig)
 static void
 note_abnormal(struct proc_set *ps)
 {
-	long long	now = net_now_ms();
+	long long	now = net_mono_ms();
 	size_t		cap = BRAKE_EXITS + 1;
 
 	ps->exits[ps->nexits++ % cap] = now;

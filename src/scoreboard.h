@@ -62,7 +62,8 @@ struct sb_slot {
 	X(dest_denied) X(auth_required) X(auth_failed)			\
 	X(resolve_failed) X(resolve_timeout) X(connect_failed)		\
 	X(connect_timeout) X(upstream_failed) X(upstream_timeout)	\
-	X(upstream_refused) X(shutdown) X(pool_full) X(other)
+	X(upstream_refused) X(shutdown) X(pool_full) X(resolve_error)	\
+	X(other)
 #define SB_REASON_COUNT_ONE(name)	+ 1
 #define SB_REASONS		(0 SB_REASON_LIST(SB_REASON_COUNT_ONE))
 #define SB_STATUS_MAX		600	/* statuses 0-599 are counted */

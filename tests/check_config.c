@@ -83,7 +83,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.workers_start, 4);
 	ck_assert_uint_eq(cfg.workers_min_spare, 2);
 	ck_assert_uint_eq(cfg.workers_max_spare, 8);
-	ck_assert_uint_eq(cfg.workers_max, 256);
+	ck_assert_uint_eq(cfg.workers_max, 2048);
 	ck_assert_uint_eq(cfg.worker_max_tunnels, 0);
 	ck_assert_uint_eq(cfg.max_tunnels_per_client, 0);
 	ck_assert_uint_eq(cfg.listen_backlog, 511);
@@ -189,7 +189,7 @@ static const struct {
 	{ "workers_start 4096\nworkers_max 4096\n", 4096, 2, 8, 4096 },
 	{ "workers_start 1\nworkers_max 1\nworkers_min_spare 1\n"
 	  "workers_max_spare 1\n", 1, 1, 1, 1 },
-	{ "workers_min_spare 8\n", 4, 8, 8, 256 },
+	{ "workers_min_spare 8\n", 4, 8, 8, 2048 },
 	{ "workers_start 2\nworkers_max 5\nworkers_min_spare 5\n"
 	  "workers_max_spare 9\n", 2, 5, 9, 5 },
 };
@@ -666,8 +666,8 @@ static const struct bad_case bad_cases[] = {
 	 * blamed is the later of the two (a default has none).  One above
 	 * the bound is refused; test_pool_bounds accepts the bound itself.
 	 */
-	{ "workers_start 300\n", "test.conf:1: workers_start 300 is above "
-	  "workers_max 256" },
+	{ "workers_start 3000\n", "test.conf:1: workers_start 3000 is above "
+	  "workers_max 2048" },
 	{ "workers_max 8\nworkers_start 9\n", "test.conf:2: workers_start 9 "
 	  "is above workers_max 8" },
 	{ "workers_start 17\n# sized for the office\nworkers_max 16\n",

@@ -550,6 +550,84 @@ START_TEST(test_dest_name_not_searched_netns)
 END_TEST
 
 /*
+ * One CONNECT to a name the resolver cannot give: its status, reason and
+ * how long it took (ms).
+ */
+static long long
+resolve_refusal(const struct harness_proxy *p, int want, const char *reason,
+    int nrecord, const char *what)
+{
+	struct harness_response	 r;
+	char			 line[1024], field[64];
+	long long		 start = harness_now_ms(), took;
+	int			 fd;
+
+	fd = raw_request(p, "CONNECT office.test:443 HTTP/1.1\r\n"
+	    "Host: office.test:443\r\n\r\n");
+	expect_status(p, fd, want, what, &r);
+	took = harness_now_ms() - start;
+	close(fd);
+	snprintf(field, sizeof(field), "reason=%s", reason);
+	EXPECT(p, nth_access(p, nrecord, line, sizeof(line)) == 0 &&
+	    strstr(line, field) != NULL && strstr(line, "dialed=") == NULL,
+	    "%s: %s", what, line);
+	return took;
+}
+
+/*
+ * An error the resolver reports is no timeout: with no DNS server
+ * reachable (nothing on 127.0.0.1:53, or no route to the server) a name
+ * gets 502 resolve_error at once, well inside connect_timeout (and a
+ * parent's name 502 upstream_failed); 504
+ * resolve_timeout is for a resolver still silent when connect_timeout
+ * runs out (a server whose packets vanish).  In a private namespace with
+ * its own resolv.conf.
+ */
+START_TEST(test_resolver_failure_netns)
+{
+	struct harness_proxy	p;
+	long long		took;
+
+	if (harness_netns_enter() == -1)
+		SKIP("cannot create a network namespace (needs root)");
+	if (harness_netns_resolv_conf("nameserver 127.0.0.1\n") == -1)
+		SKIP("cannot bind a resolv.conf in a mount namespace");
+	proxy_up(&p, "connect_timeout 10s\nworkers_start 2\n");
+	took = resolve_refusal(&p, 502, "resolve_error", 0,
+	    "no DNS server on 127.0.0.1");
+	EXPECT(&p, took < 5000, "502 after %lld ms: not at once", took);
+	harness_proxy_free(&p);
+	/* A parent's name likewise. */
+	proxy_up(&p, "connect_timeout 10s\nworkers_start 2\n"
+	    "upstream parent.test:3128\n");
+	took = resolve_refusal(&p, 502, "upstream_failed", 0,
+	    "a parent's name, no DNS server");
+	EXPECT(&p, took < 5000, "502 after %lld ms: not at once", took);
+	harness_proxy_free(&p);
+
+	/* The bound file, the namespace's own: rewritten in place. */
+	ck_assert_int_eq(harness_write_file("/etc/resolv.conf",
+	    "nameserver 192.0.2.53\n"), 0);
+	proxy_up(&p, "connect_timeout 10s\nworkers_start 2\n");
+	took = resolve_refusal(&p, 502, "resolve_error", 0,
+	    "no route to the DNS server");
+	EXPECT(&p, took < 5000, "502 after %lld ms: not at once", took);
+	harness_proxy_free(&p);
+
+	/* Packets to 198.51.100.53 vanish: the resolver waits 1 s. */
+	ck_assert_int_eq(harness_netns_blackhole("198.51.100.1/24"), 0);
+	ck_assert_int_eq(harness_write_file("/etc/resolv.conf", "nameserver "
+	    "198.51.100.53\noptions timeout:1 attempts:1\n"), 0);
+	proxy_up(&p, "connect_timeout 300ms\nworkers_start 2\n");
+	took = resolve_refusal(&p, 504, "resolve_timeout", 0,
+	    "a DNS server that never answers");
+	EXPECT(&p, took >= 300, "504 after %lld ms, before connect_timeout",
+	    took);
+	harness_proxy_free(&p);
+}
+END_TEST
+
+/*
  * The gateway's own addresses are not destinations: Linux delivers a
  * connection to any of them locally, to whatever listens on the
  * wildcard.  In a namespace, 203.0.113.7 on lo plays the WAN address,
@@ -1101,6 +1179,7 @@ access_suite(void)
 	tcase_add_test(tc, test_builtin_denials);
 	tcase_add_test(tc, test_dest_rules_named);
 	tcase_add_test(tc, test_dest_name_not_searched_netns);
+	tcase_add_test(tc, test_resolver_failure_netns);
 	tcase_add_test(tc, test_self_addresses_netns);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("upstream");

@@ -1626,6 +1626,101 @@ START_TEST(test_user_writable_dir_warned)
 }
 END_TEST
 
+/* `connectproxy -c conf cmd` as another process; its output into out. */
+static int
+query_default(const struct harness_proxy *p, const char *cmd, char *out,
+    size_t len)
+{
+	char	*argv[] = { (char *)harness_bin(), (char *)"-c",
+	    (char *)p->conf, (char *)cmd, NULL };
+
+	return harness_run(argv, NULL, out, len, harness_ms(10000));
+}
+
+/*
+ * A proxy with the default control_socket, and where its log says the
+ * socket is (or "no control socket"); `status` and `metrics` from a
+ * second process answer when want_answer.
+ */
+static void
+default_socket_case(const char *want_log, int want_answer)
+{
+	static char		out[OUT_MAX];
+	struct harness_proxy	p;
+	int			st;
+
+	ck_assert_msg(harness_proxy_start(&p, "workers_start 1\n") == 0,
+	    "proxy did not start");
+	EXPECT(&p, harness_proxy_count_log(&p, want_log) == 1,
+	    "no \"%s\" in the log", want_log);
+	st = query_default(&p, "status", out, sizeof(out));
+	if (!want_answer) {
+		EXPECT(&p, st != 0 && strstr(out, "no control socket") !=
+		    NULL, "status with no socket: %d %s", st, out);
+		harness_proxy_free(&p);
+		return;
+	}
+	EXPECT(&p, st == 0 && strstr(out, "tunnels: 0 open") != NULL,
+	    "status exited %d: %s", st, out);
+	st = query_default(&p, "metrics", out, sizeof(out));
+	EXPECT(&p, st == 0 && strstr(out, "\nconnectproxy_workers{") != NULL,
+	    "metrics exited %d: %s", st, out);
+	harness_proxy_free(&p);
+}
+
+/*
+ * The quick start: a proxy started from a terminal, with the default
+ * control_socket and no $RUNTIME_DIRECTORY or /run/connectproxy, answers
+ * `status` and `metrics` from a second process of the same user: its
+ * socket is in $XDG_RUNTIME_DIR, else in ~/.connectproxy (made 0700).
+ * A directory others may enter is not used.
+ */
+START_TEST(test_control_socket_default)
+{
+	char		dir[HARNESS_PATH_MAX], home[HARNESS_PATH_MAX + 16];
+	char		priv[HARNESS_PATH_MAX + 32], xdg[HARNESS_PATH_MAX + 16];
+	char		want[HARNESS_PATH_MAX + 96];
+	struct stat	st;
+
+	if (access("/run/connectproxy", F_OK) == 0) {
+		fprintf(stderr, "SKIP %s: /run/connectproxy exists\n",
+		    __func__);
+		return;
+	}
+	ck_assert_int_eq(harness_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(home, sizeof(home), "%s/home", dir);
+	snprintf(priv, sizeof(priv), "%s/.connectproxy", home);
+	snprintf(xdg, sizeof(xdg), "%s/xdg", dir);
+	ck_assert_int_eq(mkdir(home, 0755), 0);
+	ck_assert_int_eq(setenv("HOME", home, 1), 0);
+	unsetenv("XDG_RUNTIME_DIR");
+	unsetenv("RUNTIME_DIRECTORY");
+
+	snprintf(want, sizeof(want), "control socket %s/connectproxy.sock",
+	    priv);
+	default_socket_case(want, 1);
+	ck_assert_int_eq(lstat(priv, &st), 0);
+	ck_assert_msg(S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700,
+	    "%s: mode %o", priv, st.st_mode & 0777);
+
+	/* A session's own runtime directory comes first. */
+	ck_assert_int_eq(mkdir(xdg, 0700), 0);
+	ck_assert_int_eq(setenv("XDG_RUNTIME_DIR", xdg, 1), 0);
+	snprintf(want, sizeof(want), "control socket %s/connectproxy.sock",
+	    xdg);
+	default_socket_case(want, 1);
+
+	/* Neither is used once others may enter it. */
+	ck_assert_int_eq(chmod(xdg, 0755), 0);
+	ck_assert_int_eq(chmod(priv, 0711), 0);
+	default_socket_case("no control socket", 0);
+	rmdir(xdg);
+	rmdir(priv);
+	rmdir(home);
+	rmdir(dir);
+}
+END_TEST
+
 Suite *
 observe_suite(void)
 {
@@ -1648,6 +1743,7 @@ observe_suite(void)
 	tcase_add_test(tc, test_status_open_tunnel);
 	tcase_add_test(tc, test_metrics_match_traffic);
 	tcase_add_test(tc, test_control_stuck_client);
+	tcase_add_test(tc, test_control_socket_default);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("hardening");
 	tcase_set_timeout(tc, 60);

@@ -70,8 +70,9 @@ have_tools(const char *test, const char *tool)
 
 /*
  * `make TARGET DESTDIR=dir PREFIX=/usr SYSCONFDIR=/etc` with the binary
- * taken as it is (-o): rebuilding it here, with these variables, would
- * leave objects compiled for another SYSCONFDIR in the build tree.
+ * taken as it is (-o): these tests check the layout, and rebuilding it
+ * with these paths would replace ./connectproxy, the binary the other
+ * suites test, under them.  test_binary_paths builds its own.
  */
 static int
 make_target(const char *target, const char *dir, char *out, size_t len)
@@ -211,6 +212,62 @@ START_TEST(test_layout)
 }
 END_TEST
 
+/* `bin -h` names conf as its default configuration file. */
+static int
+help_names(const char *bin, const char *conf, char *out, size_t len)
+{
+	char	*argv[] = { (char *)bin, "-h", NULL };
+	char	 want[HARNESS_PATH_MAX];
+
+	if (!run_ok(argv, 0, TOOL_MS, out, len))
+		return 0;
+	snprintf(want, sizeof(want), "(default %s)", conf);
+	return strstr(out, want) != NULL;
+}
+
+/*
+ * The binary installed is built with the install's paths: `make` with
+ * the defaults, then `make install PREFIX=/usr SYSCONFDIR=/etc`, and the
+ * installed connectproxy's default configuration is under /etc.  In a
+ * build tree of its own (at -O0: only the paths matter here).
+ */
+START_TEST(test_binary_paths)
+{
+	char	 dir[HARNESS_PATH_MAX], out[OUT_MAX];
+	char	 build[HARNESS_PATH_MAX + 16], bin[HARNESS_PATH_MAX + 32];
+	char	 destdir[HARNESS_PATH_MAX + 16];
+	char	 installed_bin[HARNESS_PATH_MAX + 32];
+	char	*make[] = { "make", "-s", "--no-print-directory", build, bin,
+		    "CFLAGS=-O0", bin + 4, NULL };
+	char	*install[] = { "make", "-s", "--no-print-directory", build,
+		    bin, "CFLAGS=-O0", "install", destdir, "PREFIX=/usr",
+		    "SYSCONFDIR=/etc", NULL };
+
+	if (!have_tools("binary paths", "cc"))
+		return;
+	unsetenv("MAKEFLAGS");
+	unsetenv("MFLAGS");
+	unsetenv("MAKELEVEL");
+	ck_assert_int_eq(harness_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(build, sizeof(build), "BUILD=%s/build", dir);
+	snprintf(bin, sizeof(bin), "BIN=%s/build/connectproxy", dir);
+	snprintf(destdir, sizeof(destdir), "DESTDIR=%s/root", dir);
+	snprintf(installed_bin, sizeof(installed_bin),
+	    "%s/root/usr/sbin/connectproxy", dir);
+
+	ck_assert_msg(run_ok(make, 0, BUILD_MS, out, sizeof(out)),
+	    "make: %s", out);
+	ck_assert_msg(help_names(bin + 4, "/usr/local/etc/connectproxy/"
+	    "connectproxy.conf", out, sizeof(out)), "make: %s", out);
+	ck_assert_msg(run_ok(install, 0, BUILD_MS, out, sizeof(out)),
+	    "make install: %s", out);
+	ck_assert_msg(help_names(installed_bin, "/etc/connectproxy/"
+	    "connectproxy.conf", out, sizeof(out)),
+	    "the installed binary was built with other paths: %s", out);
+	remove_tree(dir);
+}
+END_TEST
+
 /*
  * verify checks that Exec*= binaries exist, and --root= would need the
  * whole of systemd's own units under the root, so the units are checked
@@ -331,6 +388,7 @@ install_suite(void)
 	tcase_add_test(tc, test_layout);
 	tcase_add_test(tc, test_units);
 	tcase_add_test(tc, test_man);
+	tcase_add_test(tc, test_binary_paths);
 	suite_add_tcase(s, tc);
 	return s;
 }
