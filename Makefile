@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # connectproxy: one hand-written GNU Makefile.  The list of sources is the
 # architecture; see README.md for the code map.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Kernel memory per idle tunnel: `python3 bench/kmem.py [N] [REPS]`.
 
 For the sizing table of connectproxy.conf(5).  N idle tunnels (default

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * loadgen: the load generator of connectproxy's benchmark.  This header is
  * shared by its modules: lg_util.c (loopback-only addresses, clocks, the

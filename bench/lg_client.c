@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * loadgen clients over blocking sockets: bulk throughput over one tunnel
  * (`bulk`), the CONNECT rate at a concurrency with per-tunnel latency

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * `loadgen open`: open count tunnels at once (every connect() is issued
  * before the first answer is read), each done when its 200 and one 64-byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * loadgen spawn: the floor under any pool of one process per tunnel.  One
  * process forks -n children, each of which reports that it runs and then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The loopback target (`loadgen echo-target`): a few threads each poll()
  * the shared non-blocking listener and their own connections.  Echo

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * loadgen helpers: numeric, loopback-only addresses (anything else is
  * refused, so the benchmark can never send a byte off this host), the

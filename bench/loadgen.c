@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * loadgen: the load generator of connectproxy's benchmark (bench/run.py
  * drives it).  One mode per run: the loopback echo target, or a client

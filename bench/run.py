@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """connectproxy's benchmark driver: `make bench`, `make bench-smoke`.
 
 In one run it measures the direct loopback path (the baseline) and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Fuzzing: libFuzzer targets for the pure parsers, built with clang
 # (-fsanitize=fuzzer,address,undefined; on Debian the runtime is in
 # libclang-rt-14-dev) into build/fuzz, never mixed with the other builds.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for the Proxy-Authorization decoder: auth_parse_header()
  * on the raw value, and auth_base64_decode() round-tripped through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for config_parse_buffer(): any text as a config file.
  * The parser is pure (no file, no socket); a rejected text must leave a

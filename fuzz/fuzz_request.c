@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for request_parse(): any byte string, under the
  * default limits and under tiny ones (so the 431/414 paths are reached).

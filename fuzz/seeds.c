@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Seed corpus generator: compiled once per fuzz target with SEED_REQUEST,
  * SEED_CONFIG or SEED_AUTH, it includes that module's unit-test file and

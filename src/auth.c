@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Proxy authentication (RFC 7617 Basic, RFC 9110 section 11): strict
  * parsing of Proxy-Authorization, auth_file parsing, crypt(3)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Proxy authentication: the Basic scheme of RFC 7617 checked against
  * crypt(3) hashes from an auth_file, with a small per-worker cache of

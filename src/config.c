@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Configuration parser: a table of directives, each with its argument
  * count, whether it may repeat, and a handler that validates and stores

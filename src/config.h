@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Configuration: the directive table, the parsed result (one immutable
  * struct config per generation) and the value parsers it is built from.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control socket.  The master polls the listener and its few clients
  * along with its other fds; every socket is non-blocking and every client

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The control socket: a Unix stream socket the master serves from the
  * scoreboard, and the client side behind `connectproxy status` and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Dialling the target.  Resolution and every connect attempt share one
  * deadline (connect_timeout), and the policy sees each resolved address

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Dialling the target: resolve the requested host, check every address
  * against the destination policy, and connect to the allowed ones in order,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Listening sockets across reloads: an address that stays keeps its
  * socket (and its accept queue), a new address is bound before any old one

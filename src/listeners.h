@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The set of listening sockets the master owns.  A reload builds the next
  * set from the new configuration, reusing the open socket of every address

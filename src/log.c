@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Logging: one line per call, one write(2) per line, to stderr, syslog or
  * a file; and the access records, formatted by record.c.

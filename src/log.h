@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Logging in the shape of OpenBSD's log.c: printf-checked helpers that
  * write one line per call with a single write(2), fatal()/fatalx() for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The master's logger, in the shape of OpenBSD httpd's logger.c: it
  * opens the log files and copies into them what workers send.  The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The master's logger, in the shape of OpenBSD httpd's logger.c: it
  * alone opens, reopens and writes the log files, before the privilege

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * connectproxy: command line, configuration check, and hand-over to the
  * master.  Always runs in the foreground (systemd, a terminal, or any

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The master process: binds the listeners, creates the scoreboard, and
  * keeps the pool of workers sized to demand.  Signal handlers only set

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The master: owns the listeners and the configuration, forks and
  * supervises the workers, and turns signals into actions in its loop.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The socket module: numeric address parsing and formatting, listeners,
  * non-blocking and Nagle switches, the monotonic and wall clocks,

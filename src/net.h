@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The socket module, shared by the master, the workers and the dialer:
  * address parsing and formatting, listeners, the non-blocking and Nagle

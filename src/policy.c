@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Policy: client ACL, port ranges, destination rules and the built-in
  * address denials.  Everything here is pure: addresses are compared as

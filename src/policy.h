@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Policy: who may use the proxy and where they may go.  Pure functions
  * over a struct config and socket addresses: no I/O, no resolution.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Spawn and retire decisions, Apache prefork's shape with its timer taken
  * out: a shortage is answered at once with 1, 2, 4, ... up to 32 forks per

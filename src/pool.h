@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Pool arithmetic: how many workers to fork or retire, from the counts
  * the master reads off the scoreboard.  Pure, so it is tested by tables.

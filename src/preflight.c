@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Pre-flight checks: each looks at the file system as the start would
  * use it (stat(2) and faccessat(2) with the effective ids, which also see

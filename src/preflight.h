@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Pre-flight: what would stop the proxy from starting with a loaded
  * configuration, found without starting anything, for `-t` (so that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Dropping root in workers: groups first, then gid, then uid (CERT POS36-C),
  * and a final check that root cannot be regained (CERT POS37-C).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Privileges: look up the `user` of the configuration while still root,
  * and drop to it in each worker, verifying that the drop cannot be undone.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The master's processes: fork a worker and set the child up, keep the
  * master's own table of its workers, signal them, reap them, report how

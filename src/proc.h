@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The master's processes: the raw fork, the child's set-up up to
  * worker_main(), the master's own table of its workers (struct sb_table),

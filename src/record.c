@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The access record, formatted: a bounded writer that never overflows,
  * and the escaping that keeps every value on one line whatever a client

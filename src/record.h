@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The access record: one line per tunnel or refusal, key=value text or a
  * JSON object, formatted by a pure function.  Writing it is log.c's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The tunnel relay: a poll() loop over the client and the target socket,
  * one bounded buffer per direction.  Each direction is a `struct half`

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The tunnel relay: moves bytes both ways between two connected sockets
  * with poll(), non-blocking I/O and one bounded buffer per direction.

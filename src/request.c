@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The CONNECT request-head parser (DESIGN.md section 3).  A stateless scan
  * over the bytes received so far; on AGAIN the caller calls it again with

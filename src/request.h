@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The CONNECT request parser: a pure function over a byte buffer (no I/O,
  * no allocation), so it can be driven by tables and by a fuzzer.  It

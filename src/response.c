@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Responses the proxy itself generates.  Nothing here copies request bytes
  * into a header (response splitting); error bodies are proxy-chosen text.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Responses the proxy generates: the 200 that opens a tunnel and the short
  * text/plain error answers.  Pure formatting into a caller's buffer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The scoreboard lives in MAP_SHARED|MAP_ANONYMOUS memory so that every
  * worker forked after its creation sees the same slots.  No locks: each

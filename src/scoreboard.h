@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The scoreboard: one slot per possible worker in anonymous shared memory,
  * created by the master before the first fork.  Each field has a single

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sd_notify(3) and sd_listen_fds(3) written against the wire protocol
  * (systemd's sd_notify.xml and sd_listen_fds.xml), so the proxy needs no

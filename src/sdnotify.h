@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The systemd service protocols without libsystemd: readiness, reload and
  * status notifications as datagrams on $NOTIFY_SOCKET (sd_notify(3)), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Upstream chaining, the pure part: rule selection (first match decides,
  * matching parents form a failover list), the CONNECT we send a parent,

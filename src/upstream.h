@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Upstream chaining, the pure part: which parent proxies handle a
  * destination, the CONNECT request we send them and the reading of their

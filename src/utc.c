@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Days to a Gregorian date, counting in 400-year eras of 146097 days from
  * a year that starts on March 1st, so the leap day falls at the end of

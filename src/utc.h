@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Civil time in UTC from a Unix time, by arithmetic alone.  gmtime_r()
  * and strftime() take the C library's time zone lock, a write to libc's

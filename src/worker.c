@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A worker runs one tunnel at a time: accept, client ACL, per-client
  * limit, read and parse the head within header_timeout, authentication,

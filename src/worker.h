@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A worker: accepts one client at a time on the inherited listeners and
  * runs a tunnel's whole life (DESIGN.md section 2).  Never returns.

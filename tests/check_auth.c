@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for auth.c: strict base64, Proxy-Authorization parsing (RFC
  * 7617, rfc-connect.md C51, C53), the auth_file parser and its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for config.c: every directive and default, every error with its
  * exact "FILE:LINE: message", the value parsers by table, config_load()

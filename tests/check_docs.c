@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The reference keeps up with the parser: every directive in the parser's
  * table has an entry in connectproxy.conf(5) and a block in the sample

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * End-to-end suite: the real binary ($CONNECTPROXY_BIN) on a loopback
  * port with its own config per test, driven by curl, openssl s_client and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * End-to-end suite for access control: Basic authentication against an
  * auth_file (raw sockets and curl --proxy-user), the built-in destination

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * End-to-end suite for the configuration as an administrator meets it,
  * through the real binary: `-t` as a pre-flight that fails, at the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * A worker gone bad.  Every worker can write the whole shared scoreboard
  * and send anything through the log pipe; the root master must trust

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * End-to-end suite "observe": access records (text and JSON) parsed
  * field by field for tunnels with known byte counts and for each refusal

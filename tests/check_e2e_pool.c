@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * End-to-end suite for the dynamic worker pool: the real binary driven by
  * raw clients through an echo target, watching what a user and an

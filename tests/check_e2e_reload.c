@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * End-to-end suite for reload and the signal lifecycle: real signals to
  * the real binary, checked by what a user sees (tunnels that keep

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * End-to-end robustness suite: adversarial clients (heads cut at every
  * byte, 1 MiB heads, random binary, a second request behind a refusal,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * `make install` into a DESTDIR, then the installed pieces checked the way
  * a packager would: the layout and path substitution, the configuration

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for logger.c, the master's side of logging: how it reads what
  * workers send on the log socket, and how it opens log files (no link

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The one test runner: every suite, in fork mode so a crash fails one
  * test and not the run.  CK_RUN_SUITE=<name> (Check's own variable) limits

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Socket helpers: numeric address parsing (listen directives), formatting
  * for logs, a listener that accepts, deadline-bound writes, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for policy.c: CIDR parsing and matching (with the embedded IPv4
  * forms), ports, destination rules in order, and every built-in denial

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Pool arithmetic: a shortage forks 1, 2, 4, ... 32 per wake-up, never
  * more than the shortage, never past workers_max or the free slots; a

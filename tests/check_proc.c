@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The master's processes (proc.c), with real children of the test: a
  * signal reaches only a live entry of the master's own table, reaping

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for record.c, the access record: the text and JSON formats,
  * every field, which fields are left out, escaping of hostile values, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for relay.c: relay_run() runs in a thread between two socket pairs
  * while the test drives the far ends, the "client" and the "server".

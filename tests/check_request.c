@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Tests for request.c: table-driven cases for the request line, the
  * target, the fields and the framing fields (every parser probe of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Responses: the 200 has no framing fields and no body (RFC 9110 9.3.6);
  * errors carry a Content-Length that matches the body, Connection: close,

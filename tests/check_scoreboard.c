@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Scoreboard: shared between processes, idle count kept in step with the
  * slot states, counts per generation, per-client tunnel counts, and text

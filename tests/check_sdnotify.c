@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The systemd protocols: notify datagrams read back from a socket bound at
  * a path and at an abstract name, exact message contents, the environment

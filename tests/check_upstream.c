@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Unit tests for upstream.c and the `upstream` directive: rule syntax,
  * selection (first match decides, matching parents fail over in order),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * End-to-end test harness: start the real connectproxy binary with a
  * temporary config, run target servers and external clients (curl,

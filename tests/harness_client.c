@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Clients of the end-to-end harness (see harness_client.h): raw
  * connections, bounded sends and reads, response heads and CONNECT

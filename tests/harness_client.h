@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Clients of the end-to-end harness: raw TCP connections to the proxy
  * or to a target, sends and reads that each have a deadline, response

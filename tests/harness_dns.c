@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The test DNS server of the end-to-end harness (see harness_dns.h): a
  * resolver for a namespace, answering A questions from a list.

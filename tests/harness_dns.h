@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The test DNS server of the end-to-end harness, for a test that runs
  * in its own network namespace (harness_ns.h) with a resolv.conf that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Files of the end-to-end harness (see harness_files.h): private
  * temporary directories and whole-file reads and writes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Files of the end-to-end harness: a private temporary directory per
  * proxy or test, whole files written and read, directories removed.

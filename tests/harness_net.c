@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Addresses and ports of the end-to-end harness (see harness_net.h):
  * numeric addresses, free and closed loopback ports, listening sockets

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Addresses and ports of the end-to-end harness: loopback ports that are
  * free or that refuse, whether IPv6 is there, waiting for a port to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Namespaces of the end-to-end harness (see harness_ns.h): network,
  * mount and PID namespaces a forked test process makes for itself.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Namespaces of the end-to-end harness.  A test that asks the proxy for
  * a non-loopback destination moves its own (forked) process into a new

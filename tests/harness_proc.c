@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Child processes of the end-to-end harness (see harness_proc.h):
  * programs found, spawned, run with their output captured, stopped, and

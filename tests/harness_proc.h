@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Child processes of the end-to-end harness: external programs (curl,
  * openssl, ip) run with their output captured or spawned in the

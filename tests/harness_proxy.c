@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The proxy under test, for the end-to-end harness (see harness_proxy.h):
  * started with a temporary config, signalled, stopped, its workers and

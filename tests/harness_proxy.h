@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The proxy under test, for the end-to-end harness: the real binary
  * started with a temporary config, signalled and stopped by pid, its

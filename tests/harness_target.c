@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Target servers of the end-to-end harness (see harness_target.h): the
  * far end of a tunnel, in forked children that report what they saw on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Target servers of the end-to-end harness: what a tunnel reaches.  Each
  * runs in a forked child, reports what it saw on a pipe, and sends or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Time in the end-to-end harness (see harness_time.h): the monotonic
  * clock, deadlines, and timeouts stretched for a sanitizer build.

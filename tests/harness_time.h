@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Time in the end-to-end harness: the monotonic clock, deadlines, and
  * timeouts scaled for slow builds.  Every wait of the harness is a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Install what the test suites need, only when it is missing: the Check
 # framework (and pkg-config to find it), curl and openssl as real clients,
 # iproute2 for the network-namespace tests, tinyproxy as a parent proxy

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Soak and leak checks, too slow for `make check`; run by hand or nightly.
 #
 #   tests/soak.sh [TUNNELS]          20000 tunnels (default) through a pool

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Every Check suite of the project, run by check_main.c.  One per module
  * (check_<module>.c) plus the end-to-end suites that drive the binary.
