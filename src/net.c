@@ -126,6 +126,9 @@ net_set_nonblock(int fd, int on)
 
 	if ((flags = fcntl(fd, F_GETFL)) == -1)
 		return -1;
+	/* Already so (accept4() made it non-blocking): no second call. */
+	if (((flags & O_NONBLOCK) != 0) == (on != 0))
+		return 0;
 	flags = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
 	return fcntl(fd, F_SETFL, flags);
 }

@@ -13,13 +13,12 @@
 #include <sys/mman.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "net.h"
 #include "relay.h"
 
 #define RELAY_GROW_START	(16 * 1024)	/* first read window */
@@ -43,27 +42,6 @@ struct half {
 /* What a half did in one round, besides errors (-1). */
 #define HALF_IDLE	0
 #define HALF_MOVED	1
-
-static int
-set_nonblock(int fd)
-{
-	int	 fl;
-
-	if ((fl = fcntl(fd, F_GETFL)) == -1)
-		return -1;
-	if (fl & O_NONBLOCK)
-		return 0;
-	return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 half_init(struct half *h, int from, int to, char *buf, size_t size,
@@ -320,7 +298,7 @@ release_when_quiet(struct half *up, struct half *down,
     const struct relay_buffers *bufs, long long last, int timeout,
     int *released)
 {
-	long long	quiet = now_ms() - last;
+	long long	quiet = net_mono_ms() - last;
 
 	if (*released || half_pending(up) > 0 || half_pending(down) > 0)
 		return timeout;
@@ -350,7 +328,7 @@ idle_left(long long last, long long idle_ms)
 
 	if (idle_ms <= 0)
 		return -1;
-	left = last + idle_ms - now_ms();
+	left = last + idle_ms - net_mono_ms();
 	if (left <= 0)
 		return 0;
 	return left > INT_MAX ? INT_MAX : (int)left;
@@ -423,14 +401,14 @@ relay_run(int client, int server, const char *early, size_t early_len,
 	*linger = 0;
 	if (st == NULL)
 		st = &dummy;
-	if (bufs->size == 0 || set_nonblock(client) == -1 ||
-	    set_nonblock(server) == -1)
+	if (bufs->size == 0 || net_set_nonblock(client, 1) == -1 ||
+	    net_set_nonblock(server, 1) == -1)
 		return relay_abort(client, server);
 	half_init(&up, client, server, bufs->up, bufs->size, &st->up);
 	half_init(&down, server, client, bufs->down, bufs->size, &st->down);
 	up.early = early;
 	up.early_len = early != NULL ? early_len : 0;
-	last = now_ms();
+	last = net_mono_ms();
 	for (;;) {
 		if (stop != NULL && *stop)
 			return RELAY_SHUTDOWN;
@@ -450,7 +428,7 @@ relay_run(int client, int server, const char *early, size_t early_len,
 		if ((r = relay_step(&up, &down, pfd, &first)) == -1)
 			return relay_abort(client, server);
 		if (r == HALF_MOVED) {
-			last = now_ms();
+			last = net_mono_ms();
 			released = 0;
 		}
 	}
