@@ -149,23 +149,25 @@ out_text_value(struct out *o, const char *str)
 		out_quoted(o, str, 0);
 }
 
-/* One key and string value; NULL/"" skipped unless `always`. */
+/*
+ * One key and string value.  An unknown value (NULL or "") has one
+ * spelling per format, so that a search finds every such record: JSON
+ * leaves the key out, text writes "-" when `always` (a key every text
+ * record has) and leaves the key out otherwise.
+ */
 static void
 out_string_field(struct out *o, enum record_format f, const char *key,
     const char *val, int always)
 {
 	int	absent = val == NULL || val[0] == '\0';
 
-	if (absent && !always)
+	if (absent && (!always || f == RECORD_FORMAT_JSON))
 		return;
 	if (o->len > 1 || (f == RECORD_FORMAT_TEXT && o->len > 0))
 		out_raw(o, f == RECORD_FORMAT_JSON ? "," : " ", 1);
 	if (f == RECORD_FORMAT_JSON) {
 		out_fmt(o, "\"%s\":", key);
-		if (absent)
-			out_str(o, "null");
-		else
-			out_quoted(o, val, 1);
+		out_quoted(o, val, 1);
 	} else {
 		out_fmt(o, "%s=", key);
 		if (absent)
@@ -218,6 +220,7 @@ record_format(char *buf, size_t len, enum record_format format,
 	out_signed_field(&o, format, "duration_ms", r->duration_ms);
 	out_string_field(&o, format, "reason", r->reason, 1);
 	out_string_field(&o, format, "rule", r->rule, 0);
+	out_string_field(&o, format, "detail", r->detail, 0);
 	if (format == RECORD_FORMAT_JSON)
 		out_raw(&o, "}", 1);
 	if (o.full) {

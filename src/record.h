@@ -19,9 +19,10 @@ enum record_format {
 };
 
 /*
- * One access record.  A NULL or empty user, dialed, upstream or rule is
- * left out of the record; a NULL or empty target is written "-" (text)
- * or null (JSON).  The caller owns every string.
+ * One access record.  A NULL or empty string is an unknown value: JSON
+ * leaves its key out; text writes the keys every record has (time, id,
+ * client, target, reason) as "-" and leaves out user, dialed, upstream,
+ * rule and detail.  The caller owns every string.
  */
 struct record {
 	long long		 time_ms;	/* CLOCK_REALTIME, ms */
@@ -38,6 +39,7 @@ struct record {
 	long long		 duration_ms;
 	const char		*reason;
 	const char		*rule;		/* the policy rule that denied */
+	const char		*detail;	/* a refusal's answer body */
 };
 
 /*

@@ -414,9 +414,13 @@ authorized(struct worker *w, struct tunnel *t, const struct request *req)
 	    t->user, sizeof(t->user));
 	if (r == AUTH_OK)
 		return 1;
+	/* No credentials, or none we could parse: no user is known. */
+	if (r == AUTH_MISSING || r == AUTH_MALFORMED)
+		t->user[0] = '\0';
 	if (r != AUTH_MISSING)
 		log_warnx("authentication failed: client=%s user=%s "
-		    "reason=%s", t->client_text, t->user, auth_result_name(r));
+		    "reason=%s", t->client_text, t->user[0] != '\0' ?
+		    t->user : "-", auth_result_name(r));
 	return refuse(t, 407, r == AUTH_MISSING ? "auth_required" :
 	    "auth_failed", "proxy authentication required");
 }

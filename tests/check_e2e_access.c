@@ -204,9 +204,15 @@ START_TEST(test_auth_raw)
 		EXPECT(&p, nth_access(&p, n++, line, sizeof(line)) == 0 &&
 		    strstr(line, "status=407") != NULL, "%s: access %s",
 		    auth_cases[i].what, line);
+		/* No user known: no user key (never "user=-"). */
+		EXPECT(&p, (auth_cases[i].user == NULL) == (strstr(line,
+		    " user=") == NULL), "%s: user in %s", auth_cases[i].what,
+		    line);
 		if (auth_cases[i].user != NULL) {
 			snprintf(val, sizeof(val), "user=%s ",
 			    auth_cases[i].user);
+			EXPECT(&p, strstr(line, val) != NULL, "%s: no %s in %s",
+			    auth_cases[i].what, val, line);
 			EXPECT(&p, harness_proxy_wait_log(&p, "authentication "
 			    "failed", val, NULL, 0, harness_ms(5000)) == 0,
 			    "%s: no warning naming the user",

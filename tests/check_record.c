@@ -114,7 +114,12 @@ START_TEST(test_json_full)
 }
 END_TEST
 
-/* A refusal before any head: no user, target, dialed or upstream. */
+/*
+ * A refusal before any head: no user, target, dialed or upstream.  An
+ * unknown value has one spelling per format: text writes "-" for a key
+ * every record has (target) and leaves the others out; JSON leaves every
+ * such key out (never null, never "-").
+ */
 START_TEST(test_absent_fields)
 {
 	struct record		r = full_record();
@@ -134,7 +139,7 @@ START_TEST(test_absent_fields)
 	record_format(buf, sizeof(buf), RECORD_FORMAT_JSON, &r);
 	ck_assert_str_eq(buf, "{\"time\":\"2026-11-27T12:24:38.070Z\","
 	    "\"id\":\"4242-7\",\"worker\":4242,"
-	    "\"client\":\"127.0.0.1:37912\",\"target\":null,\"status\":403,"
+	    "\"client\":\"127.0.0.1:37912\",\"status\":403,"
 	    "\"bytes_up\":0,\"bytes_down\":0,\"duration_ms\":10,"
 	    "\"reason\":\"client_denied\"}");
 }
@@ -209,6 +214,38 @@ START_TEST(test_escaping)
 END_TEST
 
 /* Every value at its worst still fits one pipe write. */
+/*
+ * A refusal's detail (the words of its answer body) comes last, quoted in
+ * text; a record without one has no detail key.
+ */
+START_TEST(test_detail)
+{
+	struct record		r = full_record();
+	char			buf[RECORD_MAX];
+
+	r.user = NULL;
+	r.dialed = NULL;
+	r.upstream = NULL;
+	r.status = 400;
+	r.reason = "bad_request";
+	r.detail = "invalid \"request\" line";
+	r.bytes_up = r.bytes_down = 0;
+	record_format(buf, sizeof(buf), RECORD_FORMAT_TEXT, &r);
+	ck_assert_str_eq(buf, "time=2026-11-27T12:24:38.070Z id=4242-7 "
+	    "worker=4242 client=127.0.0.1:37912 target=example.org:443 "
+	    "status=400 bytes_up=0 bytes_down=0 duration_ms=10 "
+	    "reason=bad_request detail=\"invalid \\\"request\\\" line\"");
+	record_format(buf, sizeof(buf), RECORD_FORMAT_JSON, &r);
+	ck_assert_ptr_nonnull(strstr(buf, ",\"reason\":\"bad_request\","
+	    "\"detail\":\"invalid \\\"request\\\" line\"}"));
+	r.detail = "";
+	record_format(buf, sizeof(buf), RECORD_FORMAT_TEXT, &r);
+	ck_assert_ptr_null(strstr(buf, "detail"));
+	record_format(buf, sizeof(buf), RECORD_FORMAT_JSON, &r);
+	ck_assert_ptr_null(strstr(buf, "detail"));
+}
+END_TEST
+
 START_TEST(test_bounded)
 {
 	struct record		r = full_record();
@@ -218,7 +255,7 @@ START_TEST(test_bounded)
 
 	memset(big, '\x01', sizeof(big) - 1);
 	r.user = r.target = r.dialed = r.upstream = r.reason = r.rule =
-	    r.client = r.id = big;
+	    r.detail = r.client = r.id = big;
 	n = record_format(buf, sizeof(buf), _i ? RECORD_FORMAT_JSON :
 	    RECORD_FORMAT_TEXT, &r);
 	ck_assert_uint_gt(n, 0);
@@ -254,6 +291,7 @@ record_suite(void)
 	tcase_add_test(tc, test_json_full);
 	tcase_add_test(tc, test_absent_fields);
 	tcase_add_test(tc, test_rule);
+	tcase_add_test(tc, test_detail);
 	tcase_add_loop_test(tc, test_escaping, 0,
 	    (int)(sizeof(escapes) / sizeof(escapes[0])));
 	tcase_add_loop_test(tc, test_bounded, 0, 2);
