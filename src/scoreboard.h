@@ -64,6 +64,7 @@ struct sb_slot {
 	X(resolve_failed) X(resolve_timeout) X(connect_failed)		\
 	X(connect_timeout) X(upstream_failed) X(upstream_timeout)	\
 	X(upstream_refused) X(shutdown) X(pool_full) X(resolve_error)	\
+	X(method_not_allowed)						\
 	X(other)
 #define SB_REASON_COUNT_ONE(name)	+ 1
 #define SB_REASONS		(0 SB_REASON_LIST(SB_REASON_COUNT_ONE))

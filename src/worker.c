@@ -171,6 +171,9 @@ log_tunnel(struct worker *w, const struct tunnel *t)
 	r.duration_ms = net_mono_ms() - t->start;
 	r.reason = t->reason;
 	r.rule = t->rule;
+	/* The words the client got, so that a refusal says its cause. */
+	if (t->status != 200)
+		r.detail = t->detail;
 	log_access_record(&r);
 	scoreboard_account(w->sb, r.status, r.reason, r.bytes_up,
 	    r.bytes_down);
@@ -381,8 +384,9 @@ head_read(struct worker *w, struct tunnel *t, struct request *req,
 		scoreboard_set_target(w->slot, t->target);
 		return 1;
 	case HEAD_BAD:
-		return refuse(t, status, status == 431 || status == 414 ?
-		    "header_too_large" : "bad_request", why);
+		return refuse(t, status, status == 405 ? "method_not_allowed" :
+		    status == 431 || status == 414 ? "header_too_large" :
+		    "bad_request", why);
 	case HEAD_TIMEOUT:
 		if (worker_stop)
 			return refuse(t, 503, "shutdown", "shutting down");

@@ -208,6 +208,12 @@ START_TEST(test_auth_raw)
 		EXPECT(&p, (auth_cases[i].user == NULL) == (strstr(line,
 		    " user=") == NULL), "%s: user in %s", auth_cases[i].what,
 		    line);
+		/* The cause, in the words of the answer's body. */
+		EXPECT(&p, strstr(line, " reason=auth_") != NULL &&
+		    strstr(line, " detail=\"proxy authentication required\"")
+		    != NULL && strstr(r.body, ": proxy authentication "
+		    "required\n") != NULL, "%s: detail in %s",
+		    auth_cases[i].what, line);
 		if (auth_cases[i].user != NULL) {
 			snprintf(val, sizeof(val), "user=%s ",
 			    auth_cases[i].user);

@@ -443,11 +443,15 @@ START_TEST(test_tunnel_record_json)
 }
 END_TEST
 
-/* A raw request and the status it must get. */
+/*
+ * A raw request: its status, and the detail its error body gives
+ * ("<status> <reason>: <detail>\n") into detail (when not NULL).
+ */
 static int
-raw_request(const struct env *e, const char *req)
+raw_answer(const struct env *e, const char *req, char *detail, size_t len)
 {
 	struct harness_response	r;
+	const char		*d;
 	int			fd;
 
 	fd = harness_connect("127.0.0.1", e->p.port, harness_ms(5000));
@@ -457,7 +461,20 @@ raw_request(const struct env *e, const char *req)
 	EXPECT(&e->p, harness_read_response(fd, &r, harness_ms(10000)) == 0,
 	    "no answer to %s", req != NULL ? req : "(nothing)");
 	close(fd);
+	if (detail != NULL) {
+		d = strstr(r.body, ": ");
+		ck_assert_msg(d != NULL, "no detail in %s", r.body);
+		snprintf(detail, len, "%.*s", (int)strcspn(d + 2, "\n"),
+		    d + 2);
+	}
 	return r.status;
+}
+
+/* A raw request and the status it must get. */
+static int
+raw_request(const struct env *e, const char *req)
+{
+	return raw_answer(e, req, NULL, 0);
 }
 
 static void
@@ -489,6 +506,8 @@ START_TEST(test_refusal_records)
 		  "YWxpY2U6c2VjcmV0\r\n\r\n", 403, "dest_denied",
 		  "a.blocked.example:443" },
 		{ "CONNECT nope HTTP/1.1\r\n\r\n", 400, "bad_request", NULL },
+		{ "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 405,
+		  "method_not_allowed", NULL },
 		{ "CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n"
 		  "\r\n", 407, "auth_required", "127.0.0.1:443" },
 		{ "CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n"
@@ -499,7 +518,7 @@ START_TEST(test_refusal_records)
 	struct env	e;
 	struct kv	kv[KV_MAX];
 	char		users[HARNESS_PATH_MAX + 16], extra[1024], big[1400];
-	char		req[512];
+	char		req[512], detail[256];
 	size_t		i;
 	int		n, closed, fd, port;
 
@@ -525,13 +544,16 @@ START_TEST(test_refusal_records)
 		ck_assert(harness_proxy_start(&e.p, conf) == 0);
 	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		EXPECT(&e.p, raw_request(&e, cases[i].req) == cases[i].status,
-		    "%s: status", cases[i].reason);
+		EXPECT(&e.p, raw_answer(&e, cases[i].req, detail,
+		    sizeof(detail)) == cases[i].status, "%s: status",
+		    cases[i].reason);
 		EXPECT(&e.p, wait_lines(e.log, (int)i + 1) == (int)i + 1,
 		    "%s: no record", cases[i].reason);
 		n = parse_record(lines[i], 1, kv);
 		ck_assert_int_eq(kv_num(kv, n, "status", 1), cases[i].status);
 		ck_assert_str_eq(kv_str(kv, n, "reason"), cases[i].reason);
+		/* The cause, as the client read it. */
+		ck_assert_str_eq(kv_str(kv, n, "detail"), detail);
 		/* Unknown: no key in JSON (no null, no "-"). */
 		if (cases[i].target == NULL)
 			ck_assert_msg(kv_get(kv, n, "target") == NULL,
@@ -1171,7 +1193,10 @@ START_TEST(test_metrics_match_traffic)
 	ck_assert(prom_get(&m,
 	    "connectproxy_refusals_total{reason=\"dest_denied\"}") == 1);
 	ck_assert(prom_get(&m,
-	    "connectproxy_refusals_total{reason=\"bad_request\"}") == 1);
+	    "connectproxy_refusals_total{reason=\"method_not_allowed\"}")
+	    == 1);
+	ck_assert(prom_get(&m,
+	    "connectproxy_refusals_total{reason=\"bad_request\"}") == 0);
 	ck_assert(prom_get(&m, "connectproxy_tunnels_active") == 0);
 	ck_assert(prom_get(&m, "connectproxy_auth_failures_total") == 0);
 	ck_assert(prom_get(&m, "connectproxy_reloads_total{result=\"ok\"}")
