@@ -8,15 +8,15 @@
  * file: it does so before any privilege drop, and again on USR1 (after
  * logrotate renamed the file) or a reload.  A worker runs as `user` and
  * may not be able to open a root-only path, so it never holds the file at
- * all: each file-bound line goes, tagged 'A' (access) or 'E' (error), in
+ * all: each of its lines goes, tagged 'A' (access) or 'E' (error), in
  * one write(2) into "the log socket", whose read end the master polls in
- * its loop and copies to its current file.  Hence the moment the master
+ * its loop and copies to its current sink (stderr and syslog lines too:
+ * log.c says why).  Hence the moment the master
  * reopens, every later record of every worker, idle or busy, lands in the
  * new file and nothing more in the renamed one; nothing is lost, since a
  * full socket makes the worker wait (between tunnels, holding no client)
- * rather than drop a record.  stderr and syslog need no reopening and are
- * written directly; syslog is opened with LOG_NDELAY before the drop, so
- * workers inherit its socket.
+ * rather than drop a record.  stderr and syslog need no reopening;
+ * syslog is opened with LOG_NDELAY before the drop.
  *
  * The log socket is an AF_UNIX datagram socket pair, not a pipe(2): each
  * write is one message and each read returns one, whole, so no line of

@@ -19,7 +19,7 @@
  * (files O_APPEND|O_CREAT|O_CLOEXEC|O_NOFOLLOW, mode 0640; a symbolic
  * link, anything but a regular file, or a file with more than one hard
  * link is refused; syslog with LOG_NDELAY|LOG_PID), and the log socket
- * workers send file-bound lines on.  Then, with a `user`, warn for each
+ * workers send their lines on.  Then, with a `user`, warn for each
  * log file and the pidfile whose directory that user could write to.
  * Returns 0, or -1 with a message in err and nothing changed.
  */
