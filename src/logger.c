@@ -92,15 +92,24 @@ static int
 open_file(const char *what, const char *path, char *err, size_t errlen)
 {
 	struct stat	st;
-	int		fd, saved;
+	int		fd, saved, created, flags = O_WRONLY | O_APPEND |
+			    O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW | O_NONBLOCK, LOGGER_FILE_MODE);
+	/*
+	 * Created here (O_EXCL tells), the file gets LOGGER_FILE_MODE
+	 * whatever the umask: the unit's UMask=0077 would make it 0600, and
+	 * logrotate's `nocreate` leaves the new file to us.  A file that was
+	 * there keeps the mode its owner gave it.
+	 */
+	fd = open(path, flags | O_CREAT | O_EXCL, LOGGER_FILE_MODE);
+	if ((created = fd != -1) == 0 && errno == EEXIST)
+		fd = open(path, flags);
 	if (fd == -1) {
 		open_failed(what, path, errno, err, errlen);
 		return -1;
 	}
-	if (fstat(fd, &st) == -1 || fcntl(fd, F_SETFL, O_APPEND) == -1)
+	if (fstat(fd, &st) == -1 || fcntl(fd, F_SETFL, O_APPEND) == -1 ||
+	    (created && fchmod(fd, LOGGER_FILE_MODE) == -1))
 		saved = errno;
 	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
 		saved = 0;
