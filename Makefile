@@ -10,6 +10,11 @@ MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/connectproxy
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+# Where the logrotate snippet looks: the unit's LogsDirectory= and
+# RuntimeDirectory= (the pidfile), fixed by systemd; set them for
+# another layout.
+LOGDIR  ?= /var/log/connectproxy
+RUNDIR  ?= /run/connectproxy
 DESTDIR ?=
 
 CFLAGS  ?= -O2 -g
@@ -139,17 +144,19 @@ check-musl: deps musl $(BUILD)/check_all
 # Units and man pages get their paths substituted.  An existing
 # configuration is never overwritten, and uninstall leaves it (and the
 # connectproxy user) in place.
-SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	-e 's|@LOGDIR@|$(LOGDIR)|g' -e 's|@RUNDIR@|$(RUNDIR)|g'
 INSTALLED = $(SBINDIR)/connectproxy \
 	$(UNITDIR)/connectproxy.service $(UNITDIR)/connectproxy.socket \
 	$(SYSUSERSDIR)/connectproxy.conf $(DOCDIR)/notify-reload.conf \
-	$(MANDIR)/man8/connectproxy.8 $(MANDIR)/man5/connectproxy.conf.5
+	$(MANDIR)/man8/connectproxy.8 $(MANDIR)/man5/connectproxy.conf.5 \
+	$(SYSCONFDIR)/logrotate.d/connectproxy
 
 install: $(BIN)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/connectproxy \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(MANDIR)/man5
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	install -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/connectproxy
 	test -e $(DESTDIR)$(SYSCONFDIR)/connectproxy/connectproxy.conf || \
 		install -m 0644 conf/connectproxy.conf \
@@ -169,6 +176,11 @@ install: $(BIN)
 		$(DESTDIR)$(SYSUSERSDIR)/connectproxy.conf
 	install -m 0644 systemd/notify-reload.conf \
 		$(DESTDIR)$(DOCDIR)/notify-reload.conf
+	$(SUBST) conf/connectproxy.logrotate > \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/connectproxy.tmp
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/logrotate.d/connectproxy.tmp
+	mv -f $(DESTDIR)$(SYSCONFDIR)/logrotate.d/connectproxy.tmp \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/connectproxy
 
 uninstall:
 	rm -f $(INSTALLED:%=$(DESTDIR)%)

@@ -4,18 +4,34 @@
  * a file; and the access records, formatted by record.c.
  *
  * Where lines go is the master's logger's choice (logger.c, which says
- * why): stderr and syslog are written directly, by every process; a
- * file-bound line is written to the file by the master, and sent by any
- * child of the master, tagged 'A' (access) or 'E' (error), in one
- * write(2) on the log socket, a datagram socket pair whose other end the
- * master drains into its current file.  A full socket makes the worker
- * wait (between tunnels, holding no client) rather than drop a record.
+ * why).  The master writes its own lines to its sinks directly.  Every
+ * line of a child of the master (a worker), access record or error line,
+ * whatever the sink, goes tagged 'A' (access) or 'E' (error), as
+ * "role[pid]: body", in one write(2) on the log socket, a datagram socket
+ * pair whose other end the master drains into its current sink.  A full
+ * socket makes the worker wait (between tunnels, holding no client)
+ * rather than drop a record.
+ *
+ * Why even stderr and syslog lines go through the master: a worker keeps
+ * the configuration it was forked with, and a draining one outlives a
+ * reload by as long as its tunnel lasts.  Were it to write stderr or
+ * syslog itself, a reload moving access_log from stderr to a file would
+ * leave its records on stderr; routed through the master, every line
+ * written after the reload goes where the new configuration says, from
+ * new and draining workers alike, with no message to send to workers and
+ * no race with one.  The cost is a datagram per line, which file-bound
+ * lines paid already.  The master formats the line for its sink (the
+ * time for a file, "access " on stderr) and never blocks on the socket
+ * (it reads with MSG_DONTWAIT); its writes to stderr are those it makes
+ * for its own lines.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,6 +138,30 @@ write_all(int fd, const char *buf, size_t len)
 }
 
 /*
+ * In a child of the master: send one line to the master, tagged `tag`,
+ * as "role[pid]: body" (see the top of this file).  Returns 0, or -1 when
+ * the master is gone.
+ */
+static int
+send_line(char tag, const char *body)
+{
+	char	line[LOG_MSG_MAX];
+	int	n;
+
+	if (sock_child == -1)
+		return -1;
+	n = snprintf(line, sizeof(line), "%c%s[%ld]: %s\n", tag, role_name(),
+	    (long)log_pid, body);
+	if (n < 0)
+		return 0;
+	if ((size_t)n >= sizeof(line)) {
+		n = (int)sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	return write_all(sock_child, line, (size_t)n);
+}
+
+/*
  * Deliver one line to `sink`.  `body` has no newline; `prefix` is what a
  * stderr line gets after "role[pid]: " ("access " or ""); `tag` says
  * whether a file line starts with the time and role ('E': error lines
@@ -134,7 +174,11 @@ deliver(struct log_sink_state *sink, char tag, int prio, const char *prefix,
 	char	line[LOG_MSG_MAX], now[32];
 	int	n;
 
-	switch (sink->kind) {
+	/* A child: the master writes it where its configuration says now;
+	 * if the master is gone, stderr beats losing the line. */
+	if (in_child() && send_line(tag, body) == 0)
+		return;
+	switch (in_child() ? LOG_SINK_STDERR : sink->kind) {
 	case LOG_SINK_OFF:
 		return;
 	case LOG_SINK_SYSLOG:
@@ -143,22 +187,17 @@ deliver(struct log_sink_state *sink, char tag, int prio, const char *prefix,
 	case LOG_SINK_FILE:
 		if (tag == 'E') {
 			utc_format_ms(now, sizeof(now), log_now_ms());
-			n = snprintf(line, sizeof(line), "%c%s %s[%ld]: %s\n",
-			    tag, now, role_name(), (long)log_pid, body);
+			n = snprintf(line, sizeof(line), "%s %s[%ld]: %s\n",
+			    now, role_name(), (long)log_pid, body);
 		} else
-			n = snprintf(line, sizeof(line), "%c%s\n", tag, body);
+			n = snprintf(line, sizeof(line), "%s\n", body);
 		if (n < 0)
 			return;
 		if ((size_t)n >= sizeof(line)) {
 			n = (int)sizeof(line) - 1;
 			line[n - 1] = '\n';
 		}
-		if (!in_child())
-			(void)write_all(sink->fd, line + 1, (size_t)n - 1);
-		else if (sock_child == -1 || write_all(sock_child, line,
-		    (size_t)n) == -1)
-			/* The master is gone: stderr beats losing it. */
-			(void)write_all(STDERR_FILENO, line + 1, (size_t)n - 1);
+		(void)write_all(sink->fd, line, (size_t)n);
 		return;
 	case LOG_SINK_STDERR:
 		break;
@@ -281,7 +320,9 @@ log_access_record(const struct record *r)
 	char	rec[RECORD_MAX - 64];
 	int	saved = errno;
 
-	if (sink_access.kind == LOG_SINK_OFF)
+	/* A child sends it all the same: a reload may have turned the
+	 * access_log on since it was forked. */
+	if (sink_access.kind == LOG_SINK_OFF && !in_child())
 		return;
 	if (record_format(rec, sizeof(rec), log_fmt, r) > 0)
 		deliver(&sink_access, 'A', LOG_INFO, "access ", rec);
@@ -327,25 +368,95 @@ log_in_child(void)
 	return in_child();
 }
 
+/* Write all of the n parts of iov in one writev(2); EINTR retried. */
+static void
+writev_all(int fd, struct iovec *iov, int n)
+{
+	ssize_t	w;
+
+	while (n > 0) {
+		if ((w = writev(fd, iov, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		/* Short: a full pipe or disk; finish it, in order. */
+		for (; n > 0 && (size_t)w >= iov->iov_len; iov++, n--)
+			w -= (ssize_t)iov->iov_len;
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+}
+
+/* The syslog priority of an error line, from the word log_vwrite() put. */
+static int
+line_prio(const char *body)
+{
+	if (strncmp(body, "fatal: ", 7) == 0)
+		return LOG_CRIT;
+	if (strncmp(body, "error: ", 7) == 0)
+		return LOG_ERR;
+	if (strncmp(body, "warning: ", 9) == 0)
+		return LOG_WARNING;
+	if (strncmp(body, "debug: ", 7) == 0)
+		return LOG_DEBUG;
+	return LOG_INFO;
+}
+
 void
 log_forward(int access, char *line, size_t len)
 {
 	struct log_sink_state	*s = access ? &sink_access : &sink_error;
+	struct iovec		 iov[4];
+	char			 now[32], *body;
+	size_t			 head;
+	int			 n = 0;
 
+	/* "role[pid]: body", as send_line() made it; a line that is not
+	 * (a compromised worker's) is all body. */
+	body = strstr(line, "]: ");
+	body = body != NULL ? body + 3 : line;
+	head = (size_t)(body - line);
+	line[len] = '\n';
 	switch (s->kind) {
 	case LOG_SINK_FILE:
+		/* Records bare, for tools; error lines timed, as the
+		 * master's own. */
+		if (!access) {
+			utc_format_ms(now, sizeof(now), log_now_ms());
+			iov[n].iov_base = now;
+			iov[n++].iov_len = strlen(now);
+			iov[n].iov_base = (char *)" ";
+			iov[n++].iov_len = 1;
+			iov[n].iov_base = line;
+			iov[n++].iov_len = len + 1;
+		} else {
+			iov[n].iov_base = body;
+			iov[n++].iov_len = len + 1 - head;
+		}
+		writev_all(s->fd, iov, n);
+		break;
 	case LOG_SINK_STDERR:
-		/* stderr: a reload moved this log off a file, keep the
-		 * line. */
-		line[len] = '\n';
-		(void)write_all(s->kind == LOG_SINK_FILE ? s->fd :
-		    STDERR_FILENO, line, len + 1);
-		line[len] = '\0';
+		iov[n].iov_base = line;
+		iov[n++].iov_len = head;
+		if (access) {
+			iov[n].iov_base = (char *)"access ";
+			iov[n++].iov_len = 7;
+		}
+		iov[n].iov_base = body;
+		iov[n++].iov_len = len + 1 - head;
+		writev_all(STDERR_FILENO, iov, n);
 		break;
 	case LOG_SINK_SYSLOG:
-		syslog(LOG_INFO, "%s%s", access ? "access " : "", line);
+		/* The master's pid in the tag, the worker's in the line. */
+		line[len] = '\0';
+		syslog(access ? LOG_INFO : line_prio(body), "%.*s%s%s",
+		    (int)head, line, access ? "access " : "", body);
 		break;
 	case LOG_SINK_OFF:
 		break;
 	}
+	line[len] = '\0';
 }

@@ -4,9 +4,10 @@
  * write one line per call with a single write(2), fatal()/fatalx() for
  * startup and impossible states, and the access records (one per tunnel
  * or refusal, formatted by record.c).  Destinations: stderr (the journal
- * under systemd), syslog (LOG_DAEMON) or a file.  Workers never hold a
- * log file: they send file-bound lines, one datagram each, to the master,
- * whose logger (logger.c) alone opens, writes and reopens the files.
+ * under systemd), syslog (LOG_DAEMON) or a file.  Workers never write a
+ * log themselves: they send every line, one datagram each, to the master,
+ * whose logger (logger.c) alone opens, writes and reopens the files, and
+ * writes each line where its current configuration says.
  */
 #ifndef LOG_H
 #define LOG_H
@@ -62,7 +63,7 @@ void	log_access_record(const struct record *r);
  * where lines go; a child of the master inherits that across fork.
  *
  * Make this process the one that holds the log files, its children
- * sending file-bound lines as one message each on `child_end` of the log
+ * sending every line as one message each on `child_end` of the log
  * socket; log_init() in a child closes `master_end`, the logger's read
  * end.  The logger keeps both ends and closes them, after calling this
  * with -1, -1.
@@ -80,11 +81,13 @@ void	log_set_format(enum record_format format);
 /* Whether this is a child of the process that holds the log files. */
 int	log_in_child(void);
 /*
- * Write one line a child sent, made safe by logger_message(), as it is
- * to the access sink (`access`) or the error sink: a file or stderr gets
- * it and a newline in one write(2), using line[len] for the newline (so
- * line must have room for len + 1 bytes; line[len] is restored to NUL),
- * syslog gets the line.
+ * Write one line a child sent ("role[pid]: body"), made safe by
+ * logger_message(), to the access sink (`access`) or the error sink, in
+ * that sink's shape: a file gets the bare record, or the error line
+ * after the time; stderr the line, "access " before a record's body;
+ * each with a newline in one writev(2), using line[len] for the newline
+ * (so line must have room for len + 1 bytes; line[len] is restored to
+ * NUL); syslog gets the line.
  */
 void	log_forward(int access, char *line, size_t len);
 

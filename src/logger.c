@@ -8,15 +8,15 @@
  * file: it does so before any privilege drop, and again on USR1 (after
  * logrotate renamed the file) or a reload.  A worker runs as `user` and
  * may not be able to open a root-only path, so it never holds the file at
- * all: each file-bound line goes, tagged 'A' (access) or 'E' (error), in
+ * all: each of its lines goes, tagged 'A' (access) or 'E' (error), in
  * one write(2) into "the log socket", whose read end the master polls in
- * its loop and copies to its current file.  Hence the moment the master
+ * its loop and copies to its current sink (stderr and syslog lines too:
+ * log.c says why).  Hence the moment the master
  * reopens, every later record of every worker, idle or busy, lands in the
  * new file and nothing more in the renamed one; nothing is lost, since a
  * full socket makes the worker wait (between tunnels, holding no client)
- * rather than drop a record.  stderr and syslog need no reopening and are
- * written directly; syslog is opened with LOG_NDELAY before the drop, so
- * workers inherit its socket.
+ * rather than drop a record.  stderr and syslog need no reopening;
+ * syslog is opened with LOG_NDELAY before the drop.
  *
  * The log socket is an AF_UNIX datagram socket pair, not a pipe(2): each
  * write is one message and each read returns one, whole, so no line of
@@ -92,15 +92,24 @@ static int
 open_file(const char *what, const char *path, char *err, size_t errlen)
 {
 	struct stat	st;
-	int		fd, saved;
+	int		fd, saved, created, flags = O_WRONLY | O_APPEND |
+			    O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW | O_NONBLOCK, LOGGER_FILE_MODE);
+	/*
+	 * Created here (O_EXCL tells), the file gets LOGGER_FILE_MODE
+	 * whatever the umask: the unit's UMask=0077 would make it 0600, and
+	 * logrotate's `nocreate` leaves the new file to us.  A file that was
+	 * there keeps the mode its owner gave it.
+	 */
+	fd = open(path, flags | O_CREAT | O_EXCL, LOGGER_FILE_MODE);
+	if ((created = fd != -1) == 0 && errno == EEXIST)
+		fd = open(path, flags);
 	if (fd == -1) {
 		open_failed(what, path, errno, err, errlen);
 		return -1;
 	}
-	if (fstat(fd, &st) == -1 || fcntl(fd, F_SETFL, O_APPEND) == -1)
+	if (fstat(fd, &st) == -1 || fcntl(fd, F_SETFL, O_APPEND) == -1 ||
+	    (created && fchmod(fd, LOGGER_FILE_MODE) == -1))
 		saved = errno;
 	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
 		saved = 0;

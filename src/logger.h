@@ -16,10 +16,11 @@
 
 /*
  * Before privileges drop: open access_log and error_log as cfg says
- * (files O_APPEND|O_CREAT|O_CLOEXEC|O_NOFOLLOW, mode 0640; a symbolic
+ * (files O_APPEND|O_CREAT|O_CLOEXEC|O_NOFOLLOW, a file created mode 0640
+ * whatever the umask, an existing one left as it is; a symbolic
  * link, anything but a regular file, or a file with more than one hard
  * link is refused; syslog with LOG_NDELAY|LOG_PID), and the log socket
- * workers send file-bound lines on.  Then, with a `user`, warn for each
+ * workers send their lines on.  Then, with a `user`, warn for each
  * log file and the pidfile whose directory that user could write to.
  * Returns 0, or -1 with a message in err and nothing changed.
  */

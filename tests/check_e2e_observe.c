@@ -1758,6 +1758,115 @@ START_TEST(test_control_socket_default)
 }
 END_TEST
 
+/*
+ * A reload that moves access_log and error_log (stderr to files, files to
+ * others, files to stderr) while a worker forked under the old
+ * configuration holds a tunnel open: that draining worker's record, a new
+ * tunnel's and a worker's error line land in the new place only, and the
+ * old one keeps what was written before the reload.
+ */
+static const char *const move_from[] = { "stderr", "a", "a" };
+static const char *const move_to[] = { "b", "b", "stderr" };
+
+/* "stderr", or the file e->dir/NAME.SUFFIX, into buf. */
+static const char *
+move_path(const struct env *e, const char *name, const char *suffix,
+    char *buf, size_t len)
+{
+	if (strcmp(name, "stderr") == 0)
+		return name;
+	snprintf(buf, len, "%s/%s.%s", e->dir, name, suffix);
+	return buf;
+}
+
+/* Lines with needle in `where`, the proxy's stderr or a file: now (n 0),
+ * or once there are n. */
+static int
+move_count(const struct env *e, const char *where, const char *needle,
+    int n)
+{
+	const char	*path = strcmp(where, "stderr") == 0 ? e->p.log : where;
+
+	return n > 0 ? wait_in(path, needle, n) : count_in(path, needle);
+}
+
+/* A client that closes before its request: a worker's debug line. */
+static void
+move_idle_client(const struct env *e)
+{
+	int	fd = harness_connect("127.0.0.1", e->p.port, harness_ms(5000));
+
+	EXPECT(&e->p, fd != -1, "connect to the proxy");
+	close(fd);
+}
+
+START_TEST(test_reload_moves_logs)
+{
+	struct env	e;
+	char		conf[CONF_MAX], a[HARNESS_PATH_MAX + 32];
+	char		b[HARNESS_PATH_MAX + 32], ae[HARNESS_PATH_MAX + 32];
+	char		be[HARNESS_PATH_MAX + 32];
+	const char	*from, *to, *from_err, *to_err;
+	const char	*idle = "closed before a request";
+	int		busy, fd;
+
+	env_dir(&e);
+	from = move_path(&e, move_from[_i], "log", a, sizeof(a));
+	to = move_path(&e, move_to[_i], "log", b, sizeof(b));
+	from_err = move_path(&e, move_from[_i], "err", ae, sizeof(ae));
+	to_err = move_path(&e, move_to[_i], "err", be, sizeof(be));
+	ck_assert_int_eq(harness_target_start(&e.t, AF_INET, NULL, 0,
+	    HARNESS_TARGET_ECHO, 0), 0);
+	snprintf(conf, sizeof(conf), "access_log %s\nerror_log %s\n"
+	    "log_level debug\naccess_log_format text\ncontrol_socket %s\n"
+	    "allow_port 1-65535\nallow_dest 127.0.0.0/8\nworkers_start 2\n",
+	    from, from_err, e.sock);
+	ck_assert_msg(harness_proxy_start(&e.p, conf) == 0,
+	    "proxy did not start");
+	fd = tunnel(&e, e.t.port);
+	echo_bytes(&e, fd, 7);
+	end_tunnel(fd);
+	EXPECT(&e.p, move_count(&e, from, "bytes_up=7 ", 1) == 1,
+	    "no record in %s before the reload", from);
+	move_idle_client(&e);
+	EXPECT(&e.p, move_count(&e, from_err, idle, 1) == 1,
+	    "no worker line in %s before the reload", from_err);
+	busy = tunnel(&e, e.t.port);
+	echo_bytes(&e, busy, 11);
+
+	snprintf(conf, sizeof(conf), "access_log %s\nerror_log %s\n"
+	    "log_level debug\naccess_log_format text\ncontrol_socket %s\n"
+	    "allow_port 1-65535\nallow_dest 127.0.0.0/8\nworkers_start 2\n",
+	    to, to_err, e.sock);
+	ck_assert_int_eq(harness_proxy_rewrite_config(&e.p, conf), 0);
+	ck_assert_int_eq(harness_proxy_signal(&e.p, SIGHUP), 0);
+	EXPECT(&e.p, move_count(&e, to_err, "reloaded:", 1) == 1,
+	    "no reload reported in %s", to_err);
+
+	fd = tunnel(&e, e.t.port);
+	echo_bytes(&e, fd, 33);
+	end_tunnel(fd);
+	move_idle_client(&e);
+	echo_bytes(&e, busy, 44);
+	end_tunnel(busy);
+	EXPECT(&e.p, move_count(&e, to, "bytes_up=33 ", 1) == 1,
+	    "a new worker's record is not in %s", to);
+	EXPECT(&e.p, move_count(&e, to, "bytes_up=55 ", 1) == 1,
+	    "the draining worker's record is not in %s", to);
+	EXPECT(&e.p, move_count(&e, to_err, idle, 1) == 1,
+	    "a worker's line after the reload is not in %s", to_err);
+	/* Stop: anything still on its way is written before the check. */
+	harness_proxy_stop(&e.p);
+	EXPECT(&e.p, move_count(&e, from, "bytes_up=", 0) == 1,
+	    "%s got a record after the reload", from);
+	EXPECT(&e.p, move_count(&e, to, "bytes_up=", 0) == 2,
+	    "%s got other records", to);
+	EXPECT(&e.p, move_count(&e, from_err, idle, 0) == 1,
+	    "%s got a worker's line after the reload", from_err);
+	env_free(&e);
+}
+END_TEST
+
 Suite *
 observe_suite(void)
 {
@@ -1772,6 +1881,7 @@ observe_suite(void)
 	tcase_add_test(tc, test_usr1_reopen);
 	tcase_add_test(tc, test_reload_bad_log_file);
 	tcase_add_test(tc, test_usr1_during_quit);
+	tcase_add_loop_test(tc, test_reload_moves_logs, 0, 3);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("status");
 	tcase_set_timeout(tc, 60);

@@ -6,6 +6,12 @@
  * groff -ww on the man pages, and `make uninstall`.  Run from the
  * repository root, as `make check` does; skipped when a tool is missing.
  */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +36,7 @@ static const char *const installed[] = {
 	"/usr/share/doc/connectproxy/notify-reload.conf",
 	"/usr/share/man/man8/connectproxy.8",
 	"/usr/share/man/man5/connectproxy.conf.5",
+	"/etc/logrotate.d/connectproxy",
 };
 
 #define UNIT_DIR	"/usr/lib/systemd/system"
@@ -378,6 +385,153 @@ START_TEST(test_man)
 }
 END_TEST
 
+/* How many times needle occurs in the file at path (0 when absent). */
+static int
+count_in(const char *path, const char *needle)
+{
+	char	*text = harness_read_file(path), *s;
+	int	 n = 0;
+
+	if (text == NULL)
+		return 0;
+	for (s = text; (s = strstr(s, needle)) != NULL; s++)
+		n++;
+	free(text);
+	return n;
+}
+
+/* Wait until path holds needle n times; returns the count. */
+static int
+wait_in(const char *path, const char *needle, int n)
+{
+	long long	deadline = harness_now_ms() + harness_ms(10000);
+
+	while (count_in(path, needle) < n && harness_now_ms() < deadline)
+		(void)poll(NULL, 0, 20);
+	return count_in(path, needle);
+}
+
+/* A tunnel to the echo target, `n` bytes through it; the client's fd. */
+static int
+echo_tunnel(const struct harness_proxy *p, int port, int fd, size_t n)
+{
+	char	target[64], out[64], in[64];
+	int	status;
+
+	snprintf(target, sizeof(target), "127.0.0.1:%d", port);
+	if (fd == -1)
+		fd = harness_tunnel(p->port, target, NULL, &status,
+		    harness_ms(10000));
+	EXPECT(p, fd != -1, "CONNECT %s: status %d", target, status);
+	ck_assert_uint_le(n, sizeof(out));
+	memset(out, 'r', n);
+	ck_assert_int_eq(harness_send(fd, out, n), 0);
+	EXPECT(p, harness_recv_exact(fd, in, n, harness_ms(10000)) ==
+	    (ssize_t)n, "echo of %zu bytes", n);
+	return fd;
+}
+
+static void
+end_tunnel(int fd)
+{
+	shutdown(fd, SHUT_WR);
+	ck_assert_int_ge(harness_wait_eof(fd, harness_ms(10000)), 0);
+	close(fd);
+}
+
+/*
+ * The installed logrotate snippet, its paths moved into a temporary
+ * directory, rotates the logs of a proxy started with the unit's
+ * UMask=0077, with no systemd to signal (the pidfile it falls back to):
+ * logrotate prints nothing, the master creates the new files (mode 0640,
+ * not the umask's 0600), the records of a new tunnel and of one open
+ * across the rotation land in the new file, the rotated one keeps the
+ * one before, and nothing is lost.
+ */
+START_TEST(test_logrotate)
+{
+	char			 dir[HARNESS_PATH_MAX], tmp[HARNESS_PATH_MAX];
+	char			 path[HARNESS_PATH_MAX * 2], out[OUT_MAX];
+	char			 snip[HARNESS_PATH_MAX + 32];
+	char			 logdir[HARNESS_PATH_MAX + 32];
+	char			 rundir[HARNESS_PATH_MAX + 32];
+	char			 acc[HARNESS_PATH_MAX + 64];
+	char			 err[HARNESS_PATH_MAX + 64];
+	char			 old[HARNESS_PATH_MAX + 96];
+	char			 state[HARNESS_PATH_MAX + 32];
+	char			 conf[2048];
+	char			*argv[] = { "logrotate", "-f", "-s", state, snip,
+				    NULL };
+	struct harness_proxy	 p = { .pid = -1 };
+	struct harness_target	 t = { .pid = -1, .report = -1 };
+	struct stat		 st;
+	int			 busy;
+
+	if (!have_tools("logrotate", "logrotate"))
+		return;
+	install_into(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/etc/logrotate.d/connectproxy", dir);
+	ck_assert_int_eq(count_in(path, "@"), 0);
+	ck_assert_int_eq(harness_tmpdir(tmp, sizeof(tmp)), 0);
+	snprintf(logdir, sizeof(logdir), "%s/log", tmp);
+	snprintf(rundir, sizeof(rundir), "%s/run", tmp);
+	snprintf(snip, sizeof(snip), "%s/logrotate.conf", tmp);
+	snprintf(state, sizeof(state), "%s/logrotate.state", tmp);
+	ck_assert_int_eq(mkdir(logdir, 0755), 0);
+	ck_assert_int_eq(mkdir(rundir, 0755), 0);
+	ck_assert_int_eq(copy_replacing(path, snip, "/var/log/connectproxy",
+	    logdir), 0);
+	ck_assert_int_eq(copy_replacing(snip, snip, "/run/connectproxy",
+	    rundir), 0);
+	/* logrotate refuses a configuration others may write. */
+	ck_assert_int_eq(chmod(snip, 0644), 0);
+	snprintf(acc, sizeof(acc), "%s/access.log", logdir);
+	snprintf(err, sizeof(err), "%s/error.log", logdir);
+	snprintf(old, sizeof(old), "%s.1", acc);
+
+	ck_assert_int_eq(harness_target_start(&t, AF_INET, NULL, 0,
+	    HARNESS_TARGET_ECHO, 0), 0);
+	umask(0077);		/* the unit's UMask= */
+	snprintf(conf, sizeof(conf), "access_log %s\nerror_log %s\n"
+	    "access_log_format text\npidfile %s/connectproxy.pid\n"
+	    "control_socket %s/ctl.sock\nallow_port 1-65535\n"
+	    "allow_dest 127.0.0.0/8\nworkers_start 2\n", acc, err, rundir,
+	    tmp);
+	ck_assert_msg(harness_proxy_start(&p, conf) == 0,
+	    "proxy did not start");
+	end_tunnel(echo_tunnel(&p, t.port, -1, 11));
+	EXPECT(&p, wait_in(acc, "bytes_up=11 ", 1) == 1, "first record");
+	busy = echo_tunnel(&p, t.port, -1, 22);
+
+	EXPECT(&p, run_ok(argv, 1, TOOL_MS, out, sizeof(out)),
+	    "logrotate failed or said something: %s", out);
+	EXPECT(&p, wait_in(err, "log files reopened", 1) == 1,
+	    "no reopen in a new error_log");
+	ck_assert_int_eq(stat(acc, &st), 0);
+	ck_assert_msg((st.st_mode & 0777) == 0640, "new access_log mode %o",
+	    st.st_mode & 0777);
+	ck_assert_int_eq(stat(err, &st), 0);
+	ck_assert_msg((st.st_mode & 0777) == 0640, "new error_log mode %o",
+	    st.st_mode & 0777);
+
+	end_tunnel(echo_tunnel(&p, t.port, -1, 33));
+	end_tunnel(echo_tunnel(&p, t.port, busy, 44));
+	EXPECT(&p, wait_in(acc, "bytes_up=33 ", 1) == 1,
+	    "a new tunnel's record is not in the new file");
+	EXPECT(&p, wait_in(acc, "bytes_up=66 ", 1) == 1,
+	    "the record of the tunnel open across the rotation is not in "
+	    "the new file");
+	harness_proxy_stop(&p);
+	ck_assert_int_eq(count_in(acc, "bytes_up="), 2);
+	ck_assert_int_eq(count_in(old, "bytes_up="), 1);
+	ck_assert_int_eq(count_in(old, "bytes_up=11 "), 1);
+	harness_proxy_free(&p);
+	harness_target_stop(&t);
+	remove_tree(tmp);
+	remove_tree(dir);
+}
+END_TEST
+
 Suite *
 install_suite(void)
 {
@@ -390,6 +544,7 @@ install_suite(void)
 	tcase_add_test(tc, test_units);
 	tcase_add_test(tc, test_man);
 	tcase_add_test(tc, test_binary_paths);
+	tcase_add_test(tc, test_logrotate);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,7 +4,8 @@
 # framework (and pkg-config to find it), curl and openssl as real clients,
 # iproute2 for the network-namespace tests, tinyproxy as a parent proxy
 # for the upstream tests (run by the tests only, its service is disabled),
-# libcrypt-dev for crypt(3).  Debian and Ubuntu (apt-get).
+# libcrypt-dev for crypt(3), logrotate to rotate with the installed
+# snippet.  Debian and Ubuntu (apt-get).
 set -eu
 
 missing=""
@@ -14,6 +15,8 @@ command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 command -v tinyproxy >/dev/null 2>&1 || missing="$missing tinyproxy"
 [ -e /usr/include/crypt.h ] || missing="$missing libcrypt-dev"
+command -v logrotate >/dev/null 2>&1 || \
+    [ -x /usr/sbin/logrotate ] || missing="$missing logrotate"
 [ -n "$missing" ] || exit 0
 
 echo "install-deps: installing$missing" >&2
