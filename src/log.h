@@ -4,10 +4,10 @@
  * write one line per call with a single write(2), fatal()/fatalx() for
  * startup and impossible states, and the access records (one per tunnel
  * or refusal, formatted by record.c).  Destinations: stderr (the journal
- * under systemd), syslog (LOG_DAEMON) or a file.  Workers never write a
- * log themselves: they send every line, one datagram each, to the master,
- * whose logger (logger.c) alone opens, writes and reopens the files, and
- * writes each line where its current configuration says.
+ * under systemd), syslog (LOG_DAEMON) or a file.  Workers never hold a
+ * log file: they send file-bound lines (and, once retiring, every line),
+ * one datagram each, to the master, whose logger (logger.c) alone opens,
+ * writes and reopens the files.
  */
 #ifndef LOG_H
 #define LOG_H
@@ -80,6 +80,13 @@ void	log_set_sinks(enum log_sink access, int access_fd,
 void	log_set_format(enum record_format format);
 /* Whether this is a child of the process that holds the log files. */
 int	log_in_child(void);
+/*
+ * In a worker: from now on send every line, whatever the sink, to the
+ * master, which writes it where its current configuration says (a
+ * reload retires the worker, and may have moved the logs since it was
+ * forked).  Async-signal-safe: the worker's HUP handler calls it.
+ */
+void	log_forward_all(void);
 /*
  * Write one line a child sent ("role[pid]: body"), made safe by
  * logger_message(), to the access sink (`access`) or the error sink, in

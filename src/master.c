@@ -486,8 +486,9 @@ bound_resolver(struct master *m)
 
 /*
  * Swap the running configuration for `next` (loaded and checked): the new
- * listener set replaces the old, the old generation retires, and a new
- * one starts.  Takes ownership of next's lists.
+ * listener set replaces the old and the old generation retires; the
+ * caller starts the new one once the logs are switched too.  Takes
+ * ownership of next's lists.
  */
 static void
 switch_generation(struct master *m, struct config *next,
@@ -507,7 +508,6 @@ switch_generation(struct master *m, struct config *next,
 		    "for %u; restart to raise it", m->cfg->workers_max,
 		    (m->procs->nslots - 1) / 2);
 	bound_resolver(m);
-	start_pool(m);
 }
 
 /*
@@ -539,8 +539,10 @@ reload(struct master *m)
 	if (logger_files_open(&next, &files, err, sizeof(err)) == -1)
 		goto fail_listeners;
 	switch_generation(m, &next, &ls, &user);
+	/* Before the new workers fork: they inherit the level and sinks. */
 	log_set_level(m->cfg->log_level);
 	logger_files_install(m->cfg, &files);
+	start_pool(m);
 	preflight_warn(m->cfg);
 	scoreboard_reload(m->sb, 1);
 	snprintf(m->reload_status, sizeof(m->reload_status),

@@ -109,6 +109,8 @@ on_signal(int sig)
 		worker_stop = 2;
 	else if (!worker_retire) {
 		worker_retire = 1;
+		/* A reload may have moved the logs: the master knows where. */
+		log_forward_all();
 		for (i = 0; i < retire_nfds; i++)
 			close(retire_fds[i]);
 	}
