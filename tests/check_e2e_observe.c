@@ -20,6 +20,7 @@
 
 #include <crypt.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -1541,6 +1542,32 @@ pidfile_names(const struct harness_proxy *p, const char *path, pid_t pid)
 	free(text);
 }
 
+/* How many of process pid's descriptors are open on path. */
+static int
+fds_on(pid_t pid, const char *path)
+{
+	struct dirent	*d;
+	DIR		*dir;
+	char		 name[320], link[HARNESS_PATH_MAX + 64];
+	ssize_t		 n;
+	int		 count = 0;
+
+	snprintf(name, sizeof(name), "/proc/%ld/fd", (long)pid);
+	if ((dir = opendir(name)) == NULL)
+		return -1;
+	while ((d = readdir(dir)) != NULL) {
+		snprintf(name, sizeof(name), "/proc/%ld/fd/%s", (long)pid,
+		    d->d_name);
+		n = readlink(name, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		count += strcmp(link, path) == 0;
+	}
+	closedir(dir);
+	return count;
+}
+
 /*
  * One instance per pidfile: a second proxy given the pidfile of a running
  * one (its own port, log and control socket) stops at once, exit 1,
@@ -1555,7 +1582,8 @@ START_TEST(test_pidfile_second_instance)
 	struct stat		st;
 	char			pid[HARNESS_PATH_MAX + 32], extra[CONF_MAX];
 	char			conf[CONF_MAX], needle[HARNESS_PATH_MAX + 128];
-	int			port, fd;
+	pid_t			workers[2];
+	int			port, fd, i, n;
 
 	env_dir(&e);
 	memset(&second, 0, sizeof(second));
@@ -1566,6 +1594,15 @@ START_TEST(test_pidfile_second_instance)
 	snprintf(extra, sizeof(extra), "pidfile %s\n", pid);
 	env_start(&e, extra);
 	pidfile_names(&e.p, pid, e.p.pid);
+	/* The lock's descriptor is the master's alone. */
+	EXPECT(&e.p, harness_proxy_wait_workers(&e.p, 2, harness_ms(5000)) ==
+	    0, "not 2 workers");
+	n = harness_proxy_workers(&e.p, workers, 2);
+	EXPECT(&e.p, fds_on(e.p.pid, pid) == 1, "the master has no "
+	    "descriptor on the pidfile");
+	for (i = 0; i < n; i++)
+		EXPECT(&e.p, fds_on(workers[i], pid) == 0, "worker %ld "
+		    "holds the pidfile open", (long)workers[i]);
 
 	port = harness_free_port(AF_INET);
 	ck_assert_int_gt(port, 0);
