@@ -704,10 +704,17 @@ pidfile_lock(const char *path, int *fdp, char *why, size_t len)
 	int		fd, tries;
 
 	for (tries = 0; tries < 4; tries++) {
-		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-		    0644);
-		if (fd == -1 && errno == ELOOP && unlink(path) == 0)
-			continue;
+		/* O_NONBLOCK: a planted FIFO must not hold the start. */
+		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC, 0644);
+		if (fd == -1 && errno == ELOOP) {
+			if (unlink(path) == 0)
+				continue;
+			snprintf(why, len, "is a symbolic link, never "
+			    "followed, and cannot be replaced: %s",
+			    strerror(errno));
+			return -1;
+		}
 		if (fd == -1) {
 			snprintf(why, len, "%s", strerror(errno));
 			return -1;
