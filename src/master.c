@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -63,6 +64,7 @@ struct master {
 	long long		 last_full_log;
 	char			 reload_status[CONFIG_ERR_MAX + 32];
 	char			 pidfile[CONFIG_PATH_MAX];	/* written */
+	int			 pidfd;		/* locked on it; -1 */
 	char			 status[CONFIG_ERR_MAX + 200];	/* last STATUS= */
 	long long		 status_at;
 	long long		 watchdog_ms;	/* 0: no watchdog */
@@ -150,8 +152,9 @@ log_listeners(const struct listener_set *cur, const struct listener_set *next)
 	}
 }
 
-_Static_assert(3 + CONTROL_POLLFDS <= PROC_CLOSE_MAX,
-    "a child closes the self-pipe, the wake pipe and the control socket");
+_Static_assert(4 + CONTROL_POLLFDS <= PROC_CLOSE_MAX,
+    "a child closes the self-pipe, the wake pipe, the control socket and "
+    "the pidfile");
 _Static_assert(2 + CONTROL_CONNS <= PROC_KEEP_MAX,
     "a child keeps the listeners and the control clients' buffers");
 
@@ -177,6 +180,9 @@ spawn(struct master *m, int reserve)
 	sp.close_fds[sp.nclose++] = selfpipe[0];
 	sp.close_fds[sp.nclose++] = selfpipe[1];
 	sp.close_fds[sp.nclose++] = m->wake[0];
+	/* The master's alone: the lock is not inherited, nor its use. */
+	if (m->pidfd != -1)
+		sp.close_fds[sp.nclose++] = m->pidfd;
 	sp.nclose += control_fds(&m->ctl, sp.close_fds + sp.nclose,
 	    CONTROL_POLLFDS);
 #ifdef PROC_LSAN
@@ -667,46 +673,150 @@ graceful_stop(struct master *m)
 	}
 }
 
+/* The pid a pidfile names, read from fd into buf ("" when none). */
+static void
+pidfile_read(int fd, char *buf, size_t len)
+{
+	ssize_t	n;
+
+	n = pread(fd, buf, len - 1, 0);
+	buf[n > 0 ? (size_t)n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
 /*
- * Write the pid to path atomically: a temporary file, then rename(2).
- * Neither name is followed if it is a symbolic link, since whoever can
- * write the directory could have planted one to make root write (and
- * truncate) any file: the temporary is removed first and then created
- * anew, O_EXCL (so no link, and no file someone else holds open), and
- * rename(2) replaces a link at path rather than follow it.
+ * Open the file at path (never through a symbolic link), take a write
+ * lock on it without waiting, and make sure it is still the file at
+ * path.  0 with *fdp, 1 when another process holds the lock (*fdp open
+ * to it, to read its pid), -1 on error with why filled.
+ *
+ * A link at path is removed, as rename(2) replaced it before: it is never
+ * ours, and whoever can write the directory could have planted one to
+ * make root write (and truncate) any file.  A file we did not make (owned
+ * by another user, or hard-linked elsewhere) is replaced likewise, so
+ * the pid root reads back is one only we wrote.  The lock is fcntl(2)'s:
+ * a forked worker does not inherit it, so the master alone holds it, for
+ * its life, and it goes when the master goes whatever its workers do.
  */
 static int
-write_pidfile(const struct config *cfg)
+pidfile_lock(const char *path, int *fdp, char *why, size_t len)
+{
+	struct flock	fl;
+	struct stat	st, at;
+	int		fd, tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		/* O_NONBLOCK: a planted FIFO must not hold the start. */
+		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC, 0644);
+		if (fd == -1 && errno == ELOOP) {
+			if (unlink(path) == 0)
+				continue;
+			snprintf(why, len, "is a symbolic link, never "
+			    "followed, and cannot be replaced: %s",
+			    strerror(errno));
+			return -1;
+		}
+		if (fd == -1) {
+			snprintf(why, len, "%s", strerror(errno));
+			return -1;
+		}
+		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+			snprintf(why, len, "not a regular file");
+			close(fd);
+			return -1;
+		}
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(fd, F_SETLK, &fl) == -1) {
+			if (errno == EAGAIN || errno == EACCES) {
+				*fdp = fd;
+				return 1;
+			}
+			snprintf(why, len, "lock: %s", strerror(errno));
+			close(fd);
+			return -1;
+		}
+		/* Its last holder may have removed it before we locked. */
+		if (lstat(path, &at) == -1 || at.st_dev != st.st_dev ||
+		    at.st_ino != st.st_ino) {
+			close(fd);
+			continue;
+		}
+		if (st.st_uid != geteuid() || st.st_nlink != 1) {
+			close(fd);
+			if (unlink(path) == 0)
+				continue;
+			snprintf(why, len, "not made by us (owner or links) "
+			    "and cannot be replaced: %s", strerror(errno));
+			return -1;
+		}
+		*fdp = fd;
+		return 0;
+	}
+	snprintf(why, len, "keeps changing while being locked");
+	return -1;
+}
+
+/*
+ * Lock the pidfile and write our pid into it, before anything is bound:
+ * a second instance given the same pidfile stops here, naming the pid of
+ * the one that holds it, and neither overwrites nor (at exit) removes it.
+ * Returns the descriptor the lock lives on, or -1.
+ */
+static int
+pidfile_take(const struct config *cfg)
 {
 	const char	*path = cfg->pidfile;
-	char		 tmp[CONFIG_PATH_MAX + 8], pid[32], at[CONFIG_ERR_MAX];
-	int		 fd, n, ok;
+	char		 pid[32], held[32], why[CONFIG_PATH_MAX + 64];
+	char		 at[CONFIG_ERR_MAX];
+	int		 fd, n, rc;
 
 	/* Named at its directive: this stops the start. */
 	config_where(cfg, config_at(cfg, "pidfile"), at, sizeof(at));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	/* Left by a crash, or planted: ours to remove, never to follow. */
-	if (unlink(tmp) == -1 && errno != ENOENT) {
-		log_error("%s: pidfile %s: removing %s: %s", at, path, tmp,
-		    strerror(errno));
+	rc = pidfile_lock(path, &fd, why, sizeof(why));
+	if (rc == 1) {
+		pidfile_read(fd, held, sizeof(held));
+		log_error("%s: pidfile %s: in use by a running connectproxy "
+		    "(pid %s): not starting a second instance on it", at,
+		    path, held[0] != '\0' ? held : "unknown");
+		close(fd);
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0644);
-	if (fd == -1) {
-		log_error("%s: pidfile %s: creating %s: %s", at, path, tmp,
-		    strerror(errno));
+	if (rc == -1) {
+		log_error("%s: pidfile %s: %s", at, path, why);
 		return -1;
 	}
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	ok = write(fd, pid, (size_t)n) == n;
-	ok = close(fd) == 0 && ok;
-	if (!ok || rename(tmp, path) == -1) {
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)n, 0) != n) {
 		log_error("%s: pidfile %s: %s", at, path, strerror(errno));
-		unlink(tmp);
+		unlink(path);
+		close(fd);
 		return -1;
 	}
-	return 0;
+	return fd;
+}
+
+/*
+ * At exit: remove the pidfile only while it is the file we locked and
+ * still names us; whatever else now sits at that path is left alone.
+ */
+static void
+pidfile_release(const char *path, int fd)
+{
+	struct stat	st, at;
+	char		held[32], pid[32];
+
+	if (fd == -1)
+		return;
+	pidfile_read(fd, held, sizeof(held));
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	if (fstat(fd, &st) == 0 && lstat(path, &at) == 0 &&
+	    at.st_dev == st.st_dev && at.st_ino == st.st_ino &&
+	    strcmp(held, pid) == 0)
+		unlink(path);
+	close(fd);	/* and with it the lock, after the unlink */
 }
 
 /*
@@ -762,6 +872,15 @@ master_start(struct master *m)
 	if (sdnotify_init() == -1)
 		log_warn("NOTIFY_SOCKET");
 	m->watchdog_ms = sdnotify_watchdog_usec() / 1000;
+	/*
+	 * Before anything is bound: a second instance on this pidfile must
+	 * not take over the first's control socket either.
+	 */
+	if (m->cfg->pidfile[0] != '\0') {
+		if ((m->pidfd = pidfile_take(m->cfg)) == -1)
+			return -1;
+		memcpy(m->pidfile, m->cfg->pidfile, sizeof(m->pidfile));
+	}
 	/* Before the listeners: once the port answers, so does status. */
 	if (control_open(&m->ctl, m->cfg) == -1)
 		return -1;
@@ -771,11 +890,6 @@ master_start(struct master *m)
 		return -1;
 	}
 	log_listeners(NULL, &m->ls);
-	if (m->cfg->pidfile[0] != '\0') {
-		if (write_pidfile(m->cfg) == -1)
-			return -1;
-		memcpy(m->pidfile, m->cfg->pidfile, sizeof(m->pidfile));
-	}
 	start_pool(m);
 	log_info("started %u workers", m->cfg->workers_start);
 	sdnotify_ready("started");
@@ -791,6 +905,7 @@ master_serve(struct master *m, struct config *cfg, const char *config_path)
 	m->cfg = cfg;
 	m->path = config_path;
 	m->wake[0] = m->wake[1] = -1;
+	m->pidfd = -1;
 	m->rate = 1;
 	control_init(&m->ctl);
 	m->resolver_own = getenv("RES_OPTIONS") != NULL;
@@ -823,8 +938,7 @@ master_serve(struct master *m, struct config *cfg, const char *config_path)
 		rc = proc_fatal(m->ps) ? 1 : 0;
 	}
 	/* The file written at start, even if a reload named another. */
-	if (m->pidfile[0] != '\0')
-		unlink(m->pidfile);
+	pidfile_release(m->pidfile, m->pidfd);
 	listeners_close(&m->ls);
 	control_close(&m->ctl);
 	logger_close();

@@ -20,6 +20,8 @@
 
 #include <crypt.h>
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <poll.h>
 #include <pwd.h>
@@ -1522,8 +1524,9 @@ START_TEST(test_log_symlink_at_usr1)
 END_TEST
 
 /*
- * Links at the pidfile and at its temporary name: neither is followed;
- * the pidfile ends up a file of its own holding the master's pid.
+ * Links at the pidfile and at the temporary name it once was written
+ * under: neither is followed; the pidfile ends up a file of its own
+ * holding the master's pid.
  */
 START_TEST(test_pidfile_symlinks)
 {
@@ -1550,12 +1553,126 @@ START_TEST(test_pidfile_symlinks)
 	victim_intact(&e, victim2);
 	EXPECT(&e.p, lstat(pid, &st) == 0 && S_ISREG(st.st_mode),
 	    "the pidfile is not a regular file");
-	EXPECT(&e.p, lstat(tmp, &st) == -1, "%s is left", tmp);
+	/* No temporary name any more: a link there is not ours to touch. */
+	EXPECT(&e.p, lstat(tmp, &st) == 0 && S_ISLNK(st.st_mode),
+	    "the link at %s was changed", tmp);
 	snprintf(want, sizeof(want), "%ld\n", (long)e.p.pid);
 	text = harness_read_file(pid);
 	EXPECT(&e.p, text != NULL && strcmp(text, want) == 0, "pidfile "
 	    "holds \"%s\", want \"%s\"", text != NULL ? text : "", want);
 	free(text);
+	env_free(&e);
+}
+END_TEST
+
+/* The text of the pidfile at path is "PID\n". */
+static void
+pidfile_names(const struct harness_proxy *p, const char *path, pid_t pid)
+{
+	char	want[32], *text;
+
+	snprintf(want, sizeof(want), "%ld\n", (long)pid);
+	text = harness_read_file(path);
+	EXPECT(p, text != NULL && strcmp(text, want) == 0, "pidfile holds "
+	    "\"%s\", want \"%s\"", text != NULL ? text : "(gone)", want);
+	free(text);
+}
+
+/* How many of process pid's descriptors are open on path. */
+static int
+fds_on(pid_t pid, const char *path)
+{
+	struct dirent	*d;
+	DIR		*dir;
+	char		 name[320], link[HARNESS_PATH_MAX + 64];
+	ssize_t		 n;
+	int		 count = 0;
+
+	snprintf(name, sizeof(name), "/proc/%ld/fd", (long)pid);
+	if ((dir = opendir(name)) == NULL)
+		return -1;
+	while ((d = readdir(dir)) != NULL) {
+		snprintf(name, sizeof(name), "/proc/%ld/fd/%s", (long)pid,
+		    d->d_name);
+		n = readlink(name, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		count += strcmp(link, path) == 0;
+	}
+	closedir(dir);
+	return count;
+}
+
+/*
+ * One instance per pidfile: a second proxy given the pidfile of a running
+ * one (its own port, log and control socket) stops at once, exit 1,
+ * naming the pidfile and the running pid; the first serves on, its pid
+ * still in the file, also once the second is gone; the first's stop
+ * removes the file.
+ */
+START_TEST(test_pidfile_second_instance)
+{
+	struct env		e;
+	struct harness_proxy	second;
+	struct stat		st;
+	char			pid[HARNESS_PATH_MAX + 32], extra[CONF_MAX];
+	char			conf[CONF_MAX], needle[HARNESS_PATH_MAX + 128];
+	pid_t			workers[2];
+	int			port, fd, i, n;
+
+	env_dir(&e);
+	memset(&second, 0, sizeof(second));
+	second.pid = -1;
+	ck_assert_int_eq(harness_target_start(&e.t, AF_INET, NULL, 0,
+	    HARNESS_TARGET_ECHO, 0), 0);
+	snprintf(pid, sizeof(pid), "%s/proxy.pid", e.dir);
+	snprintf(extra, sizeof(extra), "pidfile %s\n", pid);
+	env_start(&e, extra);
+	pidfile_names(&e.p, pid, e.p.pid);
+	/* The lock's descriptor is the master's alone. */
+	EXPECT(&e.p, harness_proxy_wait_workers(&e.p, 2, harness_ms(5000)) ==
+	    0, "not 2 workers");
+	n = harness_proxy_workers(&e.p, workers, 2);
+	EXPECT(&e.p, fds_on(e.p.pid, pid) == 1, "the master has no "
+	    "descriptor on the pidfile");
+	for (i = 0; i < n; i++)
+		EXPECT(&e.p, fds_on(workers[i], pid) == 0, "worker %ld "
+		    "holds the pidfile open", (long)workers[i]);
+
+	port = harness_free_port(AF_INET);
+	ck_assert_int_gt(port, 0);
+	snprintf(conf, sizeof(conf), "listen 127.0.0.1:%d\naccess_log "
+	    "%s/access2.log\ncontrol_socket %s/ctl2.sock\nworkers_start 1\n"
+	    "pidfile %s\n", port, e.dir, e.dir, pid);
+	ck_assert_int_eq(harness_proxy_spawn(&second, conf), 0);
+	EXPECT(&second, harness_proxy_wait_exit(&second, harness_ms(5000)) ==
+	    0, "a second instance on the same pidfile kept running");
+	EXPECT(&second, WIFEXITED(second.status) &&
+	    WEXITSTATUS(second.status) == 1, "second instance: exit status "
+	    "%#x, want 1", second.status);
+	snprintf(needle, sizeof(needle), "pidfile %s: in use by a running "
+	    "connectproxy (pid %ld)", pid, (long)e.p.pid);
+	EXPECT(&second, harness_proxy_count_log(&second, needle) == 1,
+	    "no \"%s\" from the second instance", needle);
+	/* Refused before binding anything: neither socket was made. */
+	fd = harness_connect("127.0.0.1", port, harness_ms(2000));
+	EXPECT(&second, fd == -1, "the second instance's port %d answered",
+	    port);
+	snprintf(extra, sizeof(extra), "%s/ctl2.sock", e.dir);
+	EXPECT(&second, lstat(extra, &st) == -1, "%s was made", extra);
+	harness_proxy_free(&second);
+
+	/* The first is untouched: serving, its pid still in the file. */
+	EXPECT(&e.p, kill(e.p.pid, 0) == 0, "the first instance is gone");
+	pidfile_names(&e.p, pid, e.p.pid);
+	fd = tunnel(&e, e.t.port);
+	echo_bytes(&e, fd, 100);
+	end_tunnel(fd);
+
+	ck_assert_int_eq(harness_proxy_stop(&e.p), 0);
+	EXPECT(&e.p, lstat(pid, &st) == -1 && errno == ENOENT,
+	    "the pidfile is left after the first instance stopped");
 	env_free(&e);
 }
 END_TEST
@@ -1900,6 +2017,7 @@ observe_suite(void)
 	tcase_add_test(tc, test_pidfile_symlinks);
 	tcase_add_test(tc, test_control_socket_not_a_socket);
 	tcase_add_test(tc, test_user_writable_dir_warned);
+	tcase_add_test(tc, test_pidfile_second_instance);
 	suite_add_tcase(s, tc);
 	return s;
 }
