@@ -1123,7 +1123,8 @@ config_defaults(struct config *cfg)
 	cfg->worker_max_tunnels = 0;
 	cfg->max_tunnels_per_client = 0;
 	cfg->max_tunnels_ipv6_prefix = 64;
-	cfg->listen_backlog = 511;
+	/* The kernel's maximum: listen() caps it at net.core.somaxconn. */
+	cfg->listen_backlog = 65535;
 	cfg->when_full = WHEN_FULL_QUEUE;
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->access_log = LOG_SINK_STDERR;

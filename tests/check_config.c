@@ -87,7 +87,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.workers_max, 2048);
 	ck_assert_uint_eq(cfg.worker_max_tunnels, 0);
 	ck_assert_uint_eq(cfg.max_tunnels_per_client, 0);
-	ck_assert_uint_eq(cfg.listen_backlog, 511);
+	ck_assert_uint_eq(cfg.listen_backlog, 65535);
 	ck_assert_int_eq(cfg.when_full, WHEN_FULL_QUEUE);
 	ck_assert_int_eq(cfg.drain_timeout_ms, 0);
 	ck_assert_int_eq(cfg.shutdown_timeout_ms, 10000);
