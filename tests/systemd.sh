@@ -8,9 +8,10 @@
 # `make install`, boots the copy with systemd-nspawn on a private network
 # (loopback only: every address used here is inside the container), and
 # checks what an operator relies on: the unit starts and reports STATUS=,
-# a tunnel works, `systemctl reload` keeps an open tunnel, `connectproxy
-# status` works without -c, `systemctl stop` leaves no process, and the
-# sandbox denies the proxy nothing it needs.
+# a tunnel works, `systemctl reload` keeps an open tunnel, a reload moves
+# access_log to a file (mode 0640), `connectproxy status` works without
+# -c, `systemctl stop` leaves no process, and the sandbox denies the proxy
+# nothing it needs.
 #
 # Needs root.  Exit 0 when every check passes, 1 when one fails, 77
 # (skipped) when the base system cannot be built (no Debian mirror, not
@@ -159,7 +160,10 @@ status_text() {
 	cin systemctl show -p StatusText --value connectproxy.service
 }
 
-has_status() { case $(status_text) in generation*) return 0 ;; esac; return 1; }
+has_status() {
+	case $(status_text) in generation*) return 0 ;; esac
+	return 1
+}
 
 check_start() {
 	if ! timeout 60 nsenter -t "$INIT" -a -- systemctl start \
@@ -260,6 +264,40 @@ check_reload() {
 	fi
 }
 
+# A reload that moves access_log from stderr (the journal) to a file:
+# the next tunnel's record is in that file, created 0640 by the service
+# user under the unit's LogsDirectory=.
+ACCESS_LOG=/var/log/connectproxy/access.log
+check_log_move() {
+	local out mode
+	echo "access_log $ACCESS_LOG" \
+	    >>"$ROOTFS/etc/connectproxy/connectproxy.conf"
+	if ! timeout 30 nsenter -t "$INIT" -a -- systemctl reload \
+	    connectproxy.service; then
+		fail "systemctl reload to move access_log"
+		return 0
+	fi
+	gen2() { case $(status_text) in "generation 2"*) return 0 ;; esac
+	    return 1; }
+	await 10 gen2 || true
+	out=$(cin curl -sS --max-time 10 -p -x "http://$PROXY" \
+	    -o /dev/null -w '%{http_connect}' \
+	    "http://127.0.0.1:$WEB_PORT/moved" 2>&1) || true
+	logged() { cin grep -qs "target=127.0.0.1:$WEB_PORT" "$ACCESS_LOG"; }
+	if [ "$out" = 200 ] && await 10 logged; then
+		mode=$(cin stat -c '%a %U' "$ACCESS_LOG")
+		if [ "$mode" = "640 connectproxy" ]; then
+			pass "reload moved access_log to $ACCESS_LOG ($mode)"
+		else
+			fail "reload moved access_log, but $ACCESS_LOG is $mode," \
+			    "not 640 connectproxy"
+		fi
+	else
+		fail "reload moved access_log: CONNECT $out, $ACCESS_LOG holds:" \
+		    "$(cin cat "$ACCESS_LOG" 2>&1 | tail -3)"
+	fi
+}
+
 check_status_cmd() {
 	local out
 	if out=$(cin timeout 10 connectproxy status 2>&1); then
@@ -305,6 +343,7 @@ if check_start; then
 	start_targets
 	check_tunnel
 	check_reload
+	check_log_move
 	check_status_cmd
 	check_stop
 fi
