@@ -9,7 +9,8 @@
 # (loopback only: every address used here is inside the container), and
 # checks what an operator relies on: the unit starts and reports STATUS=,
 # a tunnel works, `systemctl reload` keeps an open tunnel, a reload moves
-# access_log to a file (mode 0640), `connectproxy status` works without
+# access_log to a file (mode 0640), the installed logrotate snippet
+# rotates it with nothing lost, `connectproxy status` works without
 # -c, `systemctl stop` leaves no process, and the sandbox denies the proxy
 # nothing it needs.
 #
@@ -23,7 +24,7 @@ BASE=$TOP/build/systemd-base
 ROOTFS=$TOP/build/systemd-root
 OBJ=$TOP/build/systemd-obj
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
-PACKAGES=systemd,dbus,curl,socat,procps
+PACKAGES=systemd,dbus,curl,socat,procps,logrotate
 PROXY=127.0.0.1:3128
 WEB_PORT=8080		# answers one HTTP request per connection
 ECHO_PORT=8081		# echoes what it reads
@@ -69,7 +70,8 @@ need_tools() {
 
 # The base system, built once: a half-built one is never reused.
 build_base() {
-	[ -e "$BASE/.complete" ] && return 0
+	# Its marker names the packages, so a changed list rebuilds it.
+	[ "$(cat "$BASE/.complete" 2>/dev/null)" = "$PACKAGES" ] && return 0
 	if ! curl -sfI --max-time 15 "$MIRROR/dists/bookworm/Release" \
 	    >/dev/null; then
 		skip "cannot reach the Debian mirror $MIRROR"
@@ -84,7 +86,7 @@ build_base() {
 	fi
 	rm -rf "$BASE"
 	mv "$BASE.tmp" "$BASE"
-	touch "$BASE/.complete"
+	echo "$PACKAGES" >"$BASE/.complete"
 }
 
 # A fresh copy with connectproxy installed as a package would install it.
@@ -298,6 +300,31 @@ check_log_move() {
 	fi
 }
 
+# The installed logrotate snippet, as cron would run it, with the access
+# log of check_log_move: the rotated file keeps the records before, the
+# new one (created by the master on USR1) gets the next tunnel's.
+check_logrotate() {
+	local out
+	if ! cin logrotate -f /etc/logrotate.d/connectproxy; then
+		fail "logrotate -f with the installed snippet"
+		return 0
+	fi
+	reopened() { cin test -e "$ACCESS_LOG"; }
+	await 10 reopened || true
+	out=$(cin curl -sS --max-time 10 -p -x "http://$PROXY" \
+	    -o /dev/null -w '%{http_connect}' \
+	    "http://127.0.0.1:$WEB_PORT/rotated" 2>&1) || true
+	logged() { cin grep -qs "target=127.0.0.1:$WEB_PORT" "$ACCESS_LOG"; }
+	if [ "$out" = 200 ] && await 10 logged && cin grep -qs \
+	    "target=127.0.0.1:$WEB_PORT" "$ACCESS_LOG.1"; then
+		pass "logrotate: old records in access.log.1, the next in a" \
+		    "new access.log ($(cin stat -c '%a %U' "$ACCESS_LOG"))"
+	else
+		fail "logrotate: CONNECT $out; $(cin ls -l \
+		    /var/log/connectproxy/ 2>&1 | tr '\n' ' ')"
+	fi
+}
+
 check_status_cmd() {
 	local out
 	if out=$(cin timeout 10 connectproxy status 2>&1); then
@@ -344,6 +371,7 @@ if check_start; then
 	check_tunnel
 	check_reload
 	check_log_move
+	check_logrotate
 	check_status_cmd
 	check_stop
 fi
