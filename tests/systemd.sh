@@ -44,6 +44,7 @@ cleanup() {
 	local i
 	[ -n "$NSPID" ] || return 0
 	if kill -0 "$NSPID" 2>/dev/null; then
+		echo "stopping the container (systemd-nspawn pid $NSPID)"
 		# nspawn turns TERM into a clean shutdown of the container.
 		kill -TERM "$NSPID" 2>/dev/null || true
 		for i in $(seq 1 100); do
