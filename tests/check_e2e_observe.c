@@ -649,30 +649,6 @@ END_TEST
 
 /* Rotation */
 
-static int
-count_in(const char *path, const char *needle)
-{
-	char	*text = harness_read_file(path), *s;
-	int	 n = 0;
-
-	if (text == NULL)
-		return 0;
-	for (s = text; (s = strstr(s, needle)) != NULL; s++)
-		n++;
-	free(text);
-	return n;
-}
-
-static int
-wait_in(const char *path, const char *needle, int n)
-{
-	long long	deadline = harness_now_ms() + harness_ms(10000);
-
-	while (count_in(path, needle) < n && harness_now_ms() < deadline)
-		usleep(20000);
-	return count_in(path, needle);
-}
-
 /*
  * logrotate's way: rename the files, USR1 the master.  Workers run as
  * nobody (when we are root) and the directory is root's 0700, so no
@@ -702,7 +678,8 @@ START_TEST(test_usr1_reopen)
 	env_start(&e, extra);
 	ck_assert_int_eq(stat(e.log, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0640);
-	EXPECT(&e.p, wait_in(errlog, "started", 1) == 1, "no error_log");
+	EXPECT(&e.p, harness_file_wait(errlog, "started", 1) == 1,
+	    "no error_log");
 
 	fd = tunnel(&e, e.t.port);
 	echo_bytes(&e, fd, 11);
@@ -714,7 +691,7 @@ START_TEST(test_usr1_reopen)
 	ck_assert_int_eq(rename(e.log, old), 0);
 	ck_assert_int_eq(rename(errlog, olderr), 0);
 	ck_assert_int_eq(harness_proxy_signal(&e.p, SIGUSR1), 0);
-	EXPECT(&e.p, wait_in(errlog, "log files reopened", 1) == 1,
+	EXPECT(&e.p, harness_file_wait(errlog, "log files reopened", 1) == 1,
 	    "no reopen in the new error_log");
 
 	fd = tunnel(&e, e.t.port);
@@ -724,17 +701,17 @@ START_TEST(test_usr1_reopen)
 	end_tunnel(busy);
 	EXPECT(&e.p, wait_lines(e.log, 2) == 2, "two records after USR1");
 	snprintf(needle, sizeof(needle), "bytes_up=33 ");
-	ck_assert_int_eq(count_in(e.log, needle), 1);
+	ck_assert_int_eq(harness_file_count(e.log, needle), 1);
 	snprintf(needle, sizeof(needle), "bytes_up=66 ");
-	ck_assert_int_eq(count_in(e.log, needle), 1);
+	ck_assert_int_eq(harness_file_count(e.log, needle), 1);
 	/* Stop: the workers' last words go to the new files too. */
 	harness_proxy_stop(&e.p);
 	n = read_lines(old, lines, LINES_MAX);
 	ck_assert_msg(n == 1 && strstr(lines[0], "bytes_up=11 ") != NULL,
 	    "renamed file got %d records", n);
-	ck_assert_int_eq(count_in(olderr, "log files reopened"), 0);
-	ck_assert_int_eq(count_in(olderr, "stopping"), 0);
-	ck_assert_int_eq(count_in(errlog, "stopping"), 1);
+	ck_assert_int_eq(harness_file_count(olderr, "log files reopened"), 0);
+	ck_assert_int_eq(harness_file_count(olderr, "stopping"), 0);
+	ck_assert_int_eq(harness_file_count(errlog, "stopping"), 1);
 	env_free(&e);
 }
 END_TEST
@@ -1755,24 +1732,26 @@ START_TEST(test_user_writable_dir_warned)
 	snprintf(extra, sizeof(extra), "user nobody\nerror_log %s\n"
 	    "pidfile %s/proxy.pid\n", errlog, ww);
 	env_start(&e, extra);
-	EXPECT(&e.p, wait_in(errlog, "started", 1) == 1, "no error_log");
-	EXPECT(&e.p, count_in(errlog, "warning: access_log ") == 1 &&
-	    count_in(errlog, "warning: pidfile ") == 1, "no warning for the "
-	    "access_log and the pidfile in %s", ww);
-	EXPECT(&e.p, count_in(errlog, ": directory ") == 2 &&
-	    count_in(errlog, " is writable by user nobody") == 2,
+	EXPECT(&e.p, harness_file_wait(errlog, "started", 1) == 1,
+	    "no error_log");
+	EXPECT(&e.p, harness_file_count(errlog, "warning: access_log ") == 1 &&
+	    harness_file_count(errlog, "warning: pidfile ") == 1,
+	    "no warning for the access_log and the pidfile in %s", ww);
+	EXPECT(&e.p, harness_file_count(errlog, ": directory ") == 2 &&
+	    harness_file_count(errlog, " is writable by user nobody") == 2,
 	    "the warnings do not name the directory and the user");
-	EXPECT(&e.p, count_in(errlog, "warning: error_log ") == 0,
+	EXPECT(&e.p, harness_file_count(errlog, "warning: error_log ") == 0,
 	    "warned about the error_log in %s (root's, 0755)", e.dir);
 	ck_assert_int_eq(harness_proxy_signal(&e.p, SIGHUP), 0);
-	EXPECT(&e.p, wait_in(errlog, "reloaded", 1) == 1, "no reload");
-	EXPECT(&e.p, count_in(errlog, "warning: access_log ") == 2,
+	EXPECT(&e.p, harness_file_wait(errlog, "reloaded", 1) == 1,
+	    "no reload");
+	EXPECT(&e.p, harness_file_count(errlog, "warning: access_log ") == 2,
 	    "no warning for the access_log on reload");
 	/* A logrotate is routine: no warning each day. */
 	ck_assert_int_eq(harness_proxy_signal(&e.p, SIGUSR1), 0);
-	EXPECT(&e.p, wait_in(errlog, "log files reopened", 1) == 1,
+	EXPECT(&e.p, harness_file_wait(errlog, "log files reopened", 1) == 1,
 	    "no reopen");
-	EXPECT(&e.p, count_in(errlog, "warning: access_log ") == 2,
+	EXPECT(&e.p, harness_file_count(errlog, "warning: access_log ") == 2,
 	    "a warning on USR1");
 	harness_proxy_free(&e.p);
 	harness_rmdir(ww);
@@ -1904,7 +1883,8 @@ move_count(const struct env *e, const char *where, const char *needle,
 {
 	const char	*path = strcmp(where, "stderr") == 0 ? e->p.log : where;
 
-	return n > 0 ? wait_in(path, needle, n) : count_in(path, needle);
+	return n > 0 ? harness_file_wait(path, needle, n) :
+	    harness_file_count(path, needle);
 }
 
 /* A client that closes before its request: a worker's debug line. */

@@ -385,32 +385,6 @@ START_TEST(test_man)
 }
 END_TEST
 
-/* How many times needle occurs in the file at path (0 when absent). */
-static int
-count_in(const char *path, const char *needle)
-{
-	char	*text = harness_read_file(path), *s;
-	int	 n = 0;
-
-	if (text == NULL)
-		return 0;
-	for (s = text; (s = strstr(s, needle)) != NULL; s++)
-		n++;
-	free(text);
-	return n;
-}
-
-/* Wait until path holds needle n times; returns the count. */
-static int
-wait_in(const char *path, const char *needle, int n)
-{
-	long long	deadline = harness_now_ms() + harness_ms(10000);
-
-	while (count_in(path, needle) < n && harness_now_ms() < deadline)
-		(void)poll(NULL, 0, 20);
-	return count_in(path, needle);
-}
-
 /* A tunnel to the echo target, `n` bytes through it; the client's fd. */
 static int
 echo_tunnel(const struct harness_proxy *p, int port, int fd, size_t n)
@@ -471,7 +445,7 @@ START_TEST(test_logrotate)
 		return;
 	install_into(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/etc/logrotate.d/connectproxy", dir);
-	ck_assert_int_eq(count_in(path, "@"), 0);
+	ck_assert_int_eq(harness_file_count(path, "@"), 0);
 	ck_assert_int_eq(harness_tmpdir(tmp, sizeof(tmp)), 0);
 	snprintf(logdir, sizeof(logdir), "%s/log", tmp);
 	snprintf(rundir, sizeof(rundir), "%s/run", tmp);
@@ -500,12 +474,13 @@ START_TEST(test_logrotate)
 	ck_assert_msg(harness_proxy_start(&p, conf) == 0,
 	    "proxy did not start");
 	end_tunnel(echo_tunnel(&p, t.port, -1, 11));
-	EXPECT(&p, wait_in(acc, "bytes_up=11 ", 1) == 1, "first record");
+	EXPECT(&p, harness_file_wait(acc, "bytes_up=11 ", 1) == 1,
+	    "first record");
 	busy = echo_tunnel(&p, t.port, -1, 22);
 
 	EXPECT(&p, run_ok(argv, 1, TOOL_MS, out, sizeof(out)),
 	    "logrotate failed or said something: %s", out);
-	EXPECT(&p, wait_in(err, "log files reopened", 1) == 1,
+	EXPECT(&p, harness_file_wait(err, "log files reopened", 1) == 1,
 	    "no reopen in a new error_log");
 	ck_assert_int_eq(stat(acc, &st), 0);
 	ck_assert_msg((st.st_mode & 0777) == 0640, "new access_log mode %o",
@@ -516,15 +491,15 @@ START_TEST(test_logrotate)
 
 	end_tunnel(echo_tunnel(&p, t.port, -1, 33));
 	end_tunnel(echo_tunnel(&p, t.port, busy, 44));
-	EXPECT(&p, wait_in(acc, "bytes_up=33 ", 1) == 1,
+	EXPECT(&p, harness_file_wait(acc, "bytes_up=33 ", 1) == 1,
 	    "a new tunnel's record is not in the new file");
-	EXPECT(&p, wait_in(acc, "bytes_up=66 ", 1) == 1,
+	EXPECT(&p, harness_file_wait(acc, "bytes_up=66 ", 1) == 1,
 	    "the record of the tunnel open across the rotation is not in "
 	    "the new file");
 	harness_proxy_stop(&p);
-	ck_assert_int_eq(count_in(acc, "bytes_up="), 2);
-	ck_assert_int_eq(count_in(old, "bytes_up="), 1);
-	ck_assert_int_eq(count_in(old, "bytes_up=11 "), 1);
+	ck_assert_int_eq(harness_file_count(acc, "bytes_up="), 2);
+	ck_assert_int_eq(harness_file_count(old, "bytes_up="), 1);
+	ck_assert_int_eq(harness_file_count(old, "bytes_up=11 "), 1);
 	harness_proxy_free(&p);
 	harness_target_stop(&t);
 	remove_tree(tmp);

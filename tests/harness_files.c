@@ -4,12 +4,14 @@
  * temporary directories and whole-file reads and writes.
  */
 #include <dirent.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "harness_files.h"
+#include "harness_time.h"
 
 int
 harness_tmpdir(char *buf, size_t len)
@@ -91,4 +93,29 @@ harness_rmdir(const char *dir)
 	}
 	closedir(d);
 	rmdir(dir);
+}
+
+int
+harness_file_count(const char *path, const char *needle)
+{
+	char	*text = harness_read_file(path), *s;
+	int	 n = 0;
+
+	if (text == NULL)
+		return 0;
+	for (s = text; (s = strstr(s, needle)) != NULL; s++)
+		n++;
+	free(text);
+	return n;
+}
+
+int
+harness_file_wait(const char *path, const char *needle, int n)
+{
+	long long	deadline = harness_now_ms() + harness_ms(10000);
+
+	while (harness_file_count(path, needle) < n &&
+	    harness_now_ms() < deadline)
+		(void)poll(NULL, 0, HARNESS_POLL_STEP_MS);
+	return harness_file_count(path, needle);
 }

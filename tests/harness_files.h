@@ -16,6 +16,13 @@ int	harness_tmpdir(char *buf, size_t len);
 int	harness_write_file(const char *path, const char *text);
 /* Read a whole file; the caller frees.  NULL on failure. */
 char	*harness_read_file(const char *path);
+/* How many times needle occurs in the file at path (0 when absent). */
+int	harness_file_count(const char *path, const char *needle);
+/*
+ * Wait, at most harness_ms(10000), until the file at path holds needle n
+ * times; returns the count then.
+ */
+int	harness_file_wait(const char *path, const char *needle, int n);
 /* Remove a directory made by harness_tmpdir() and the files in it. */
 void	harness_rmdir(const char *dir);
 
