@@ -387,6 +387,7 @@ START_TEST(test_include_reload)
 	struct harness_target	t;
 	char			dir[HARNESS_PATH_MAX], conf[1024];
 	char			rules[HARNESS_PATH_MAX + 32];
+	int			status;
 
 	open_tmpdir(dir, sizeof(dir));
 	put(dir, "block.conf", "# nothing blocked yet\n", rules,
@@ -403,8 +404,16 @@ START_TEST(test_include_reload)
 	ck_assert_int_eq(harness_proxy_signal(&p, SIGHUP), 0);
 	EXPECT(&p, harness_proxy_wait_log(&p, "reloaded: generation 1", NULL,
 	    NULL, 0, harness_ms(10000)) == 0, "no reload");
-	EXPECT(&p, connect_status(&p, t.port) == 403, "the included rule "
-	    "was not read again");
+	/*
+	 * The old generation's worker, if the connection reached its
+	 * accept() before it ran its HUP handler, serves one more tunnel
+	 * under the old rules and then exits: the next one is the new
+	 * generation's.
+	 */
+	status = connect_status(&p, t.port);
+	if (status == 200)
+		status = connect_status(&p, t.port);
+	EXPECT(&p, status == 403, "the included rule was not read again");
 	EXPECT(&p, harness_proxy_wait_log(&p, "access ", "status=403",
 	    NULL, 0, harness_ms(5000)) == 0 && harness_proxy_count_log(&p,
 	    "rule=\"deny_dest 127.0.0.1\"") == 1, "no record of the rule");
