@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer target for request_parse(): any byte string, under the
- * default limits and under tiny ones (so the 431/414 paths are reached).
- * On REQUEST_OK the parsed fields must be consistent with the input.
+ * default limits and under tiny ones (so the 431/414 paths are reached),
+ * and with PAC requests allowed (pac_file).  On REQUEST_OK the parsed
+ * fields must be consistent with the input.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +24,10 @@ check(const char *buf, size_t len, const struct request_limits *lim)
 	switch (request_parse(buf, len, lim, &req, &status, &why)) {
 	case REQUEST_OK:
 		if (req.head_len == 0 || req.head_len > len ||
-		    req.head_len > lim->max_header_size || req.port == 0 ||
+		    req.head_len > lim->max_header_size)
+			abort();
+		if (req.kind != REQUEST_CONNECT ? !lim->pac || req.path ==
+		    NULL || req.host[0] != '\0' : req.port == 0 ||
 		    strlen(req.host) == 0 || strlen(req.host) > REQUEST_HOST_MAX)
 			abort();
 		if (req.proxy_auth != NULL && (req.proxy_auth < buf ||
@@ -46,8 +50,9 @@ check(const char *buf, size_t len, const struct request_limits *lim)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct request_limits	deflim = { 8192, 100 };
-	static const struct request_limits	tiny = { 64, 3 };
+	static const struct request_limits	deflim = { 8192, 100, 0 };
+	static const struct request_limits	tiny = { 64, 3, 0 };
+	static const struct request_limits	pac = { 8192, 100, 1 };
 	char					*buf;
 
 	/* An exact-size copy, so ASan sees any read past the end. */
@@ -56,6 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	check(buf, size, &deflim);
 	check(buf, size, &tiny);
+	check(buf, size, &pac);
 	free(buf);
 	return 0;
 }

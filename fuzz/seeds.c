@@ -63,6 +63,8 @@ seeds(void)
 		seed_str(early[i].in);
 	for (i = 0; i < NELEM(whys); i++)
 		seed_str(whys[i].in);
+	for (i = 0; i < NELEM(pac_cases); i++)
+		seed_str(pac_cases[i].in);
 }
 #elif defined(SEED_CONFIG)
 static void

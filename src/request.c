@@ -44,6 +44,9 @@ static const char *const other_methods[] = {
 	"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH"
 };
 
+/* What a GET or HEAD may ask for when lim->pac is set. */
+static const char *const pac_paths[] = { "/proxy.pac", "/wpad.dat" };
+
 static int
 is_digit(unsigned char c)
 {
@@ -204,20 +207,27 @@ parse_method(struct parser *p)
 }
 
 static int
+method_is(const struct parser *p, const char *m)
+{
+	return p->method_len == strlen(m) && memcmp(p->buf + p->method, m,
+	    p->method_len) == 0;
+}
+
+static int
 method_is_connect(const struct parser *p)
 {
-	return p->method_len == 7 && memcmp(p->buf + p->method, "CONNECT",
-	    7) == 0;
+	return method_is(p, "CONNECT");
 }
 
 /*
- * Methods are case-sensitive (RFC 9112 3.1): CONNECT goes on, another
- * method we know is 405, any other token 501 (however long: RFC 9112 3).
+ * Methods are case-sensitive (RFC 9112 3.1): CONNECT goes on, and so
+ * does a PAC request (note_pac()); another method we know is 405, any
+ * other token 501 (however long: RFC 9112 3).
  */
 static enum request_result
 judge_method(struct parser *p)
 {
-	if (method_is_connect(p))
+	if (method_is_connect(p) || p->req->kind != REQUEST_CONNECT)
 		return REQUEST_OK;
 	if (is_other_method(p->buf + p->method, p->method_len))
 		return bad(p, 405, "method not allowed");
@@ -397,9 +407,34 @@ is_target_octet(unsigned char c)
 }
 
 /*
+ * With lim->pac, a GET or HEAD of a PAC path is a PAC request: the path
+ * exactly, or followed by a query, which is ignored (a client may add
+ * one to get past a cache).  No percent-decoding, no other spelling.
+ */
+static void
+note_pac(struct parser *p, const char *t, size_t n)
+{
+	size_t	i, len;
+	int	get = method_is(p, "GET");
+
+	if (!p->lim->pac || (!get && !method_is(p, "HEAD")))
+		return;
+	for (i = 0; i < sizeof(pac_paths) / sizeof(pac_paths[0]); i++) {
+		len = strlen(pac_paths[i]);
+		if (n >= len && memcmp(t, pac_paths[i], len) == 0 &&
+		    (n == len || t[len] == '?')) {
+			p->req->kind = get ? REQUEST_PAC_GET :
+			    REQUEST_PAC_HEAD;
+			p->req->path = pac_paths[i];
+		}
+	}
+}
+
+/*
  * The request-target of a method other than CONNECT: only its shape
  * matters (visible octets up to the SP), since the method is refused
- * once the line is whole.  Bounded by the head size alone (414 there).
+ * once the line is whole, unless it asks for the PAC file.  Bounded by
+ * the head size alone (414 there).
  */
 static enum request_result
 skip_target(struct parser *p)
@@ -412,6 +447,7 @@ skip_target(struct parser *p)
 		return more(p, 1);
 	if (p->buf[p->pos] != ' ' || p->pos == start)
 		return bad(p, 400, "invalid request line");
+	note_pac(p, p->buf + start, p->pos - start);
 	p->pos++;
 	return REQUEST_OK;
 }

@@ -19,6 +19,13 @@ enum request_result {
 	REQUEST_BAD	/* invalid: *status and *why say why */
 };
 
+/* What a valid head asks for. */
+enum request_kind {
+	REQUEST_CONNECT,	/* a tunnel to host:port */
+	REQUEST_PAC_GET,	/* the PAC file (lim->pac): path says which */
+	REQUEST_PAC_HEAD	/* its head only */
+};
+
 enum request_host_kind {
 	REQUEST_HOST_NAME,
 	REQUEST_HOST_IPV4,
@@ -28,6 +35,8 @@ enum request_host_kind {
 struct request_limits {
 	size_t		max_header_size;	/* whole head, request line included */
 	unsigned	max_header_fields;
+	/* Nonzero: a GET or HEAD of a PAC path is a request (pac_file). */
+	int		pac;
 };
 
 struct request {
@@ -40,6 +49,13 @@ struct request {
 	/* Proxy-Authorization value, OWS-trimmed; points into the buffer. */
 	const char		*proxy_auth;
 	size_t			proxy_auth_len;
+	/*
+	 * REQUEST_CONNECT: host, host_kind and port are set.  Otherwise
+	 * path is "/proxy.pac" or "/wpad.dat" (a static string, never the
+	 * request's bytes) and host is empty.
+	 */
+	enum request_kind	kind;
+	const char		*path;
 };
 
 /*
@@ -57,6 +73,12 @@ struct request {
  * HTTP-version, line end: 400 when it is not so, whatever the method),
  * then a CONNECT target as it arrives (414, 400), then the method (405,
  * 501) and the major version (505) once the line is whole.
+ *
+ * With lim->pac set, GET and HEAD of the origin-form target "/proxy.pac"
+ * or "/wpad.dat" (exactly; a "?query" after it is allowed and ignored)
+ * are valid too, and req->kind says so; the rest of their head is held
+ * to the same rules as a CONNECT's (Host, no content, the limits).  Any
+ * other GET or HEAD target is 405, as is every GET without lim->pac.
  */
 /*
  * Whether s[0..n) is a host name: labels of 1-63 letters, digits, '-' and

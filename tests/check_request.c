@@ -44,7 +44,7 @@ struct pcase {
 	{ n, in, sizeof(in) - 1, REQUEST_BAD, st, NULL, REQUEST_HOST_NAME, \
 	    0, 0 }
 
-static const struct request_limits deflim = { 8192, 100 };
+static const struct request_limits deflim = { 8192, 100, 0 };
 
 /* --- request line: method, shape, version -------------------------- */
 
@@ -748,7 +748,7 @@ static const char good[] = "CONNECT h:443 HTTP/1.1\r\nHost: h\r\n"
 
 START_TEST(test_size_limit)
 {
-	struct request_limits	 lim = { sizeof(good) - 1, 100 };
+	struct request_limits	 lim = { sizeof(good) - 1, 100, 0 };
 	struct request		 req;
 	const char		*why;
 	int			 status;
@@ -823,7 +823,7 @@ mkfields(char *buf, size_t size, unsigned nfields)
 START_TEST(test_field_limit)
 {
 	static const unsigned	 max[] = { 1, 5, 100 };
-	struct request_limits	 lim = { 8192, 0 };
+	struct request_limits	 lim = { 8192, 0, 0 };
 	struct request		 req;
 	static char		 buf[4096];
 	const char		*why;
@@ -883,7 +883,7 @@ START_TEST(test_mutations)
 {
 	static const char	 bytes[] = " \t\r\n:[]@%./0x9aZ"
 	    "\x00\x7f\x80\xff";
-	struct request_limits	 lim = { 96, 8 };
+	struct request_limits	 lim = { 96, 8, 0 };
 	struct request		 req;
 	char			 buf[128];
 	const char		*why;
@@ -909,6 +909,161 @@ START_TEST(test_mutations)
 			check_why("mutation", buf, len, why);
 		}
 	}
+}
+END_TEST
+
+/* --- PAC requests (pac_file): GET and HEAD of two paths ------------- */
+
+struct paccase {
+	const char		*name;
+	const char		*in;
+	int			 pac;		/* lim.pac */
+	enum request_result	 res;
+	int			 status;	/* of BAD */
+	enum request_kind	 kind;		/* of OK */
+	const char		*path;		/* of a PAC request */
+	int			 minor;
+};
+
+#define P_OK(n, in, k, path, minor) \
+	{ n, in, 1, REQUEST_OK, 0, REQUEST_##k, path, minor }
+#define P_BAD(n, in, pac, st) \
+	{ n, in, pac, REQUEST_BAD, st, REQUEST_CONNECT, NULL, 0 }
+
+static const struct paccase pac_cases[] = {
+	P_OK("GET /proxy.pac", "GET /proxy.pac HTTP/1.1\r\nHost: p\r\n\r\n",
+	    PAC_GET, "/proxy.pac", 1),
+	P_OK("GET /wpad.dat", "GET /wpad.dat HTTP/1.1\r\nHost: wpad\r\n\r\n",
+	    PAC_GET, "/wpad.dat", 1),
+	P_OK("HEAD /proxy.pac", "HEAD /proxy.pac HTTP/1.1\r\nHost: p:3128\r\n"
+	    "\r\n", PAC_HEAD, "/proxy.pac", 1),
+	P_OK("HTTP/1.0 without Host", "GET /wpad.dat HTTP/1.0\r\n\r\n",
+	    PAC_GET, "/wpad.dat", 0),
+	P_OK("query ignored", "GET /proxy.pac?v=2&x HTTP/1.1\r\nHost: p\r\n"
+	    "\r\n", PAC_GET, "/proxy.pac", 1),
+	P_OK("empty query", "GET /wpad.dat? HTTP/1.1\r\nHost: p\r\n\r\n",
+	    PAC_GET, "/wpad.dat", 1),
+	P_OK("browser fields", "GET /proxy.pac HTTP/1.1\r\nHost: 10.0.0.1:"
+	    "3128\r\nUser-Agent: x\r\nAccept: */*\r\nConnection: keep-alive\r\n"
+	    "Content-Length: 0\r\nProxy-Authorization: Basic YTpi\r\n\r\n",
+	    PAC_GET, "/proxy.pac", 1),
+	P_OK("LF line ends", "GET /proxy.pac HTTP/1.1\nHost: p\n\n", PAC_GET,
+	    "/proxy.pac", 1),
+	P_BAD("pac off", "GET /proxy.pac HTTP/1.1\r\nHost: p\r\n\r\n", 0, 405),
+	P_BAD("pac off HEAD", "HEAD /wpad.dat HTTP/1.1\r\nHost: p\r\n\r\n", 0,
+	    405),
+	P_BAD("other path", "GET / HTTP/1.1\r\nHost: p\r\n\r\n", 1, 405),
+	P_BAD("longer path", "GET /proxy.pacx HTTP/1.1\r\nHost: p\r\n\r\n", 1,
+	    405),
+	P_BAD("trailing slash", "GET /proxy.pac/ HTTP/1.1\r\nHost: p\r\n\r\n",
+	    1, 405),
+	P_BAD("prefix only", "GET /proxy.pa HTTP/1.1\r\nHost: p\r\n\r\n", 1,
+	    405),
+	P_BAD("double slash", "GET //proxy.pac HTTP/1.1\r\nHost: p\r\n\r\n", 1,
+	    405),
+	P_BAD("upper case", "GET /PROXY.PAC HTTP/1.1\r\nHost: p\r\n\r\n", 1,
+	    405),
+	P_BAD("percent-encoded", "GET /proxy%2epac HTTP/1.1\r\nHost: p\r\n"
+	    "\r\n", 1, 405),
+	P_BAD("fragment", "GET /proxy.pac#x HTTP/1.1\r\nHost: p\r\n\r\n", 1,
+	    405),
+	P_BAD("absolute-form", "GET http://p/proxy.pac HTTP/1.1\r\nHost: p\r\n"
+	    "\r\n", 1, 405),
+	P_BAD("POST", "POST /proxy.pac HTTP/1.1\r\nHost: p\r\n\r\n", 1, 405),
+	P_BAD("OPTIONS", "OPTIONS /proxy.pac HTTP/1.1\r\nHost: p\r\n\r\n", 1,
+	    405),
+	P_BAD("lowercase get", "get /proxy.pac HTTP/1.1\r\nHost: p\r\n\r\n", 1,
+	    501),
+	P_BAD("HTTP/2.0", "GET /proxy.pac HTTP/2.0\r\nHost: p\r\n\r\n", 1,
+	    505),
+	P_BAD("two spaces", "GET  /proxy.pac HTTP/1.1\r\nHost: p\r\n\r\n", 1,
+	    400),
+	P_BAD("missing Host", "GET /proxy.pac HTTP/1.1\r\n\r\n", 1, 400),
+	P_BAD("duplicate Host", "GET /proxy.pac HTTP/1.1\r\nHost: p\r\n"
+	    "Host: q\r\n\r\n", 1, 400),
+	P_BAD("content", "GET /proxy.pac HTTP/1.1\r\nHost: p\r\n"
+	    "Content-Length: 3\r\n\r\nabc", 1, 400),
+	P_BAD("chunked", "GET /proxy.pac HTTP/1.1\r\nHost: p\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n", 1, 400),
+	P_BAD("obs-fold", "GET /proxy.pac HTTP/1.1\r\nHost: p\r\nX: a\r\n"
+	    " b\r\n\r\n", 1, 400),
+	P_BAD("bare CR", "GET /proxy.pac HTTP/1.1\rHost: p\r\n\r\n", 1, 400),
+};
+
+START_TEST(test_pac)
+{
+	const struct paccase	*c = &pac_cases[_i];
+	struct request_limits	 lim = { 8192, 100, c->pac };
+	struct request		 req;
+	enum request_result	 r;
+	const char		*why;
+	size_t			 len = strlen(c->in), cut;
+	int			 status;
+
+	r = request_parse(c->in, len, &lim, &req, &status, &why);
+	ck_assert_msg(r == c->res, "%s: result %d, want %d (status %d, %s)",
+	    c->name, r, c->res, status, why ? why : "-");
+	if (r == REQUEST_BAD) {
+		ck_assert_msg(status == c->status, "%s: status %d, want %d "
+		    "(%s)", c->name, status, c->status, why);
+		check_why(c->name, c->in, len, why);
+	} else {
+		ck_assert_msg(req.kind == c->kind, "%s: kind %d", c->name,
+		    req.kind);
+		ck_assert_str_eq(req.path, c->path);
+		ck_assert_str_eq(req.host, "");
+		ck_assert_uint_eq(req.port, 0);
+		ck_assert_int_eq(req.version_minor, c->minor);
+		ck_assert_uint_eq(req.head_len, len);
+	}
+	/* The verdict never changes as the bytes arrive. */
+	for (cut = 0; cut < len; cut++) {
+		r = request_parse(c->in, cut, &lim, &req, &status, &why);
+		ck_assert_msg(r == REQUEST_AGAIN || (c->res == REQUEST_BAD &&
+		    r == REQUEST_BAD && status == c->status), "%s: prefix %zu "
+		    "gives %d/%d", c->name, cut, r, status);
+	}
+}
+END_TEST
+
+/* A CONNECT is still a CONNECT with pac on; the limits still hold. */
+START_TEST(test_pac_connect_and_limits)
+{
+	struct request_limits	 lim = { 8192, 100, 1 };
+	struct request_limits	 small = { 1024, 2, 1 };
+	static const char	 fields[] = "GET /proxy.pac HTTP/1.1\r\n"
+	    "Host: p\r\nA: 1\r\nB: 2\r\n\r\n";
+	struct request		 req;
+	char			 big[2048];
+	const char		*why;
+	int			 status;
+
+	ck_assert_int_eq(request_parse(TGT("h:443"), strlen(TGT("h:443")),
+	    &lim, &req, &status, &why), REQUEST_OK);
+	ck_assert_int_eq(req.kind, REQUEST_CONNECT);
+	ck_assert_ptr_null(req.path);
+	ck_assert_str_eq(req.host, "h");
+	ck_assert_uint_eq(req.port, 443);
+	/* Without pac too, every CONNECT says REQUEST_CONNECT. */
+	ck_assert_int_eq(request_parse(TGT("h:443"), strlen(TGT("h:443")),
+	    &deflim, &req, &status, &why), REQUEST_OK);
+	ck_assert_int_eq(req.kind, REQUEST_CONNECT);
+	/* max_header_fields. */
+	ck_assert_int_eq(request_parse(fields, strlen(fields), &small, &req,
+	    &status, &why), REQUEST_BAD);
+	ck_assert_int_eq(status, 431);
+	/* max_header_size: a head that never ends within it. */
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET /proxy.pac HTTP/1.1\r\nX: ", 28);
+	ck_assert_int_eq(request_parse(big, sizeof(big), &small, &req,
+	    &status, &why), REQUEST_BAD);
+	ck_assert_int_eq(status, 431);
+	/* A query as long as the head allows: 414, never a PAC answer. */
+	memset(big, 'q', sizeof(big));
+	memcpy(big, "GET /proxy.pac?", 15);
+	ck_assert_int_eq(request_parse(big, sizeof(big), &small, &req,
+	    &status, &why), REQUEST_BAD);
+	ck_assert_int_eq(status, 414);
 }
 END_TEST
 
@@ -945,6 +1100,11 @@ request_suite(void)
 	tc = tcase_create("fields");
 	tcase_add_test(tc, test_proxy_auth);
 	tcase_add_test(tc, test_mutations);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("pac");
+	tcase_add_loop_test(tc, test_pac, 0, NELEM(pac_cases));
+	tcase_add_test(tc, test_pac_connect_and_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }
