@@ -737,6 +737,19 @@ set_auth_file(struct parse_ctx *ctx, const char *name, int argc,
 	return 0;
 }
 
+static int
+set_pac_file(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	size_t	len = strlen(argv[0]);
+
+	(void)argc;
+	if (len == 0 || len >= sizeof(ctx->cfg->pac_file))
+		return bad_value(ctx, name, "path", argv[0], "");
+	memcpy(ctx->cfg->pac_file, argv[0], len + 1);
+	return 0;
+}
+
 /* The realm may hold spaces: the arguments are joined with one space. */
 static int
 set_auth_realm(struct parse_ctx *ctx, const char *name, int argc,
@@ -914,6 +927,7 @@ static const struct directive directives[] = {
 	{ "auth_realm",		1, 8, 0, CUSTOM(set_auth_realm) },
 	{ "upstream",		1, CONFIG_TOKENS_MAX - 1, CONFIG_REPEATABLE,
 	    CUSTOM(set_upstream) },
+	{ "pac_file",		1, 1, 0, CUSTOM(set_pac_file) },
 	{ "include",		LIST, CUSTOM(set_include) },
 };
 
@@ -1305,14 +1319,14 @@ config_parse_buffer(const char *file, const char *text, struct config *cfg,
 }
 
 /*
- * Read at most CONFIG_FILE_MAX bytes of path into a NUL-terminated *out,
- * its status into *st.  With `regular`, anything but a regular file is
+ * Read at most `max` bytes of path into a NUL-terminated *out, its
+ * status into *st.  With `regular`, anything but a regular file is
  * refused, opened without blocking so that a FIFO cannot hang us.  On -1
  * the reason, without the path, is in err.
  */
 static int
-read_file(const char *path, int regular, char **out, size_t *outlen,
-    struct stat *st, char *err, size_t errlen)
+read_file_max(const char *path, int regular, size_t max, char **out,
+    size_t *outlen, struct stat *st, char *err, size_t errlen)
 {
 	char	*buf = NULL;
 	size_t	 len = 0;
@@ -1321,13 +1335,13 @@ read_file(const char *path, int regular, char **out, size_t *outlen,
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC |
 	    (regular ? O_NONBLOCK : 0))) == -1 || fstat(fd, st) == -1 ||
-	    (buf = malloc(CONFIG_FILE_MAX + 2)) == NULL)
+	    (buf = malloc(max + 2)) == NULL)
 		saved = errno;
 	else if (regular && !S_ISREG(st->st_mode))
 		n = -2;
 	while (saved == 0 && n >= 0) {
-		n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
-		if (n > 0 && (len += (size_t)n) > CONFIG_FILE_MAX)
+		n = read(fd, buf + len, max + 1 - len);
+		if (n > 0 && (len += (size_t)n) > max)
 			break;
 		if (n == -1 && errno == EINTR)
 			n = 0;
@@ -1338,7 +1352,7 @@ read_file(const char *path, int regular, char **out, size_t *outlen,
 	}
 	if (fd != -1)
 		close(fd);
-	if (saved == 0 && n != -2 && len <= CONFIG_FILE_MAX) {
+	if (saved == 0 && n != -2 && len <= max) {
 		buf[len] = '\0';
 		*out = buf;
 		*outlen = len;
@@ -1349,10 +1363,18 @@ read_file(const char *path, int regular, char **out, size_t *outlen,
 	else if (n == -2)
 		snprintf(err, errlen, "not a regular file");
 	else
-		snprintf(err, errlen, "file too large (max %d bytes)",
-		    CONFIG_FILE_MAX);
+		snprintf(err, errlen, "file too large (max %zu bytes)", max);
 	free(buf);
 	return -1;
+}
+
+/* A configuration file, or one it names: at most CONFIG_FILE_MAX bytes. */
+static int
+read_file(const char *path, int regular, char **out, size_t *outlen,
+    struct stat *st, char *err, size_t errlen)
+{
+	return read_file_max(path, regular, CONFIG_FILE_MAX, out, outlen, st,
+	    err, errlen);
 }
 
 /*
@@ -1620,9 +1642,43 @@ load_credentials(struct config *cfg, struct upstream *u, char *err,
 }
 
 /*
+ * The pac_file's bytes, kept for the workers to serve as they are: a
+ * regular file, not empty, at most CONFIG_PAC_MAX bytes.  Read here, by
+ * the master before any privilege drop, never by a worker.
+ */
+static int
+load_pac_file(struct config *cfg, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		*text, *p, why[CONFIG_ERR_MAX / 2];
+	char		 where[CONFIG_ERR_MAX / 2];
+	size_t		 len;
+
+	config_where(cfg, config_at(cfg, "pac_file"), where, sizeof(where));
+	if (read_file_max(cfg->pac_file, 1, CONFIG_PAC_MAX, &text, &len, &st,
+	    why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: pac_file %s: %s", where,
+		    cfg->pac_file, why);
+		return -1;
+	}
+	if (len == 0) {
+		free(text);
+		snprintf(err, errlen, "%s: pac_file %s: empty file", where,
+		    cfg->pac_file);
+		return -1;
+	}
+	/* The buffer was sized for the bound: keep only the file. */
+	if ((p = realloc(text, len + 1)) != NULL)
+		text = p;
+	cfg->pac = text;
+	cfg->pac_len = len;
+	return 0;
+}
+
+/*
  * The files a config names, read when it is loaded (so a reload re-reads
  * them and -t checks them): the auth_file users, then each upstream's
- * credentials.
+ * credentials, then the pac_file.
  */
 static int
 load_named_files(struct config *cfg, char *err, size_t errlen)
@@ -1637,6 +1693,8 @@ load_named_files(struct config *cfg, char *err, size_t errlen)
 		    load_credentials(cfg, &cfg->upstreams[i], err, errlen) ==
 		    -1)
 			return -1;
+	if (cfg->pac_file[0] != '\0' && load_pac_file(cfg, err, errlen) == -1)
+		return -1;
 	return 0;
 }
 
@@ -1701,6 +1759,7 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->nupstreams; i++)
 		upstream_free(&cfg->upstreams[i]);
 	free(cfg->upstreams);
+	free(cfg->pac);
 	for (i = 0; i < cfg->nfiles; i++)
 		free(cfg->files[i]);
 	free(cfg->files);

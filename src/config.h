@@ -28,6 +28,7 @@ struct upstream;
 #define CONFIG_FILES_MAX	64	/* the file given and all it includes */
 #define CONFIG_INCLUDE_DEPTH	8	/* includes within includes */
 #define CONFIG_DIRECTIVES_MAX	40	/* rows of the directive table */
+#define CONFIG_PAC_MAX		(64 * 1024)	/* bytes of a pac_file */
 
 enum when_full {
 	WHEN_FULL_QUEUE,	/* connections wait in the listen backlog */
@@ -97,6 +98,11 @@ struct config {
 	struct upstream		*upstreams;	/* upstream, in order */
 	size_t			 nupstreams;
 
+	/* pac_file: its bytes are read by config_load() (else NULL). */
+	char			 pac_file[CONFIG_PATH_MAX];	/* "" off */
+	char			*pac;
+	size_t			 pac_len;
+
 	/* Where each directive was given, for messages: config_where(). */
 	char			**files;	/* [0] the file read first, then
 						   each one it includes */
@@ -134,9 +140,12 @@ int	config_parse_file(const char *path, struct config *cfg, char *err,
 /*
  * config_parse_file(), then read the files it names: the auth_file users
  * (a file that cannot be read "FILE:LINE: auth_file PATH: strerror" at
- * its directive, a bad line "AUTHFILE:LINE: message") and each upstream
+ * its directive, a bad line "AUTHFILE:LINE: message"), each upstream
  * credentials file ("FILE:LINE: upstream HOST:PORT: credentials PATH:
- * reason").  An auth_file that every user may read adds a warning.
+ * reason") and the pac_file's bytes into cfg->pac ("FILE:LINE: pac_file
+ * PATH: reason" when it cannot be read, is not a regular file, is empty
+ * or is larger than CONFIG_PAC_MAX).  An auth_file that every user may
+ * read adds a warning.
  */
 int	config_load(const char *path, struct config *cfg, char *err,
 	    size_t errlen);

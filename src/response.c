@@ -105,3 +105,19 @@ response_error(char *buf, size_t len, int status, const char *detail,
 	    "%s", status, reason, date, blen, extra != NULL ? extra : "",
 	    body), len);
 }
+
+size_t
+response_pac(char *buf, size_t len, size_t body_len, time_t now)
+{
+	char	date[40];
+
+	http_date(date, sizeof(date), now);
+	return clamp(snprintf(buf, len,
+	    "HTTP/1.1 200 OK\r\n"
+	    "Date: %s\r\n"
+	    "Content-Type: application/x-ns-proxy-autoconfig\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Cache-Control: max-age=%d\r\n"
+	    "Connection: close\r\n"
+	    "\r\n", date, body_len, RESPONSE_PAC_MAX_AGE), len);
+}

@@ -30,4 +30,16 @@ size_t	response_established(char *buf, size_t len, time_t now);
 size_t	response_error(char *buf, size_t len, int status, const char *detail,
 	    const char *extra, time_t now);
 
+/* How long a client may keep the PAC file before asking again. */
+#define RESPONSE_PAC_MAX_AGE	300	/* seconds */
+
+/*
+ * Format the head of a PAC file answer (pac_file): "HTTP/1.1 200 OK",
+ * Date, Content-Type: application/x-ns-proxy-autoconfig, Content-Length
+ * `body_len`, Cache-Control: max-age=RESPONSE_PAC_MAX_AGE, Connection:
+ * close.  The body, the file's bytes, is the caller's to send after it
+ * (not after a HEAD).  Returns the length written.
+ */
+size_t	response_pac(char *buf, size_t len, size_t body_len, time_t now);
+
 #endif

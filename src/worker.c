@@ -327,7 +327,7 @@ read_head(struct worker *w, struct tunnel *t, struct request *req,
     size_t *len, int *status, const char **why)
 {
 	struct request_limits	 lim = { w->cfg->max_header_size,
-	    w->cfg->max_header_fields };
+	    w->cfg->max_header_fields, w->cfg->pac != NULL };
 	long long		 deadline = t->start + w->cfg->header_timeout_ms;
 	ssize_t			 n;
 
@@ -362,7 +362,9 @@ read_head(struct worker *w, struct tunnel *t, struct request *req,
 static void
 format_target(char *buf, size_t len, const struct request *req)
 {
-	if (req->host_kind == REQUEST_HOST_IPV6)
+	if (req->kind != REQUEST_CONNECT)
+		snprintf(buf, len, "%s", req->path);	/* the PAC file's */
+	else if (req->host_kind == REQUEST_HOST_IPV6)
 		snprintf(buf, len, "[%s]:%u", req->host, (unsigned)req->port);
 	else
 		snprintf(buf, len, "%s:%u", req->host, (unsigned)req->port);
@@ -398,6 +400,38 @@ head_read(struct worker *w, struct tunnel *t, struct request *req,
 		break;
 	}
 	t->status = 0;
+	return 0;
+}
+
+/*
+ * A PAC request (pac_file) is answered here and ends the connection: the
+ * file's bytes as the configuration holds them (a worker never opens
+ * it), written within header_timeout, then a lingering close.  No
+ * credentials are asked for, since a browser fetches the file before it
+ * has any; the client ACL and the per-client limit have applied.  The
+ * record: status 200, the path as target, reason "pac" ("error" when
+ * the answer could not be written).
+ */
+static int
+wants_tunnel(struct worker *w, struct tunnel *t, const struct request *req)
+{
+	char		head[RESPONSE_MAX];
+	size_t		n, body;
+	long long	deadline;
+
+	if (req->kind == REQUEST_CONNECT)
+		return 1;
+	body = req->kind == REQUEST_PAC_GET ? w->cfg->pac_len : 0;
+	n = response_pac(head, sizeof(head), w->cfg->pac_len, time(NULL));
+	deadline = net_mono_ms() + w->cfg->header_timeout_ms;
+	t->status = 200;
+	t->reason = "error";
+	t->relay_linger = RELAY_LINGER_CLIENT;
+	if (net_write_all(t->client, head, n, deadline) == 0 &&
+	    net_write_all(t->client, w->cfg->pac, body, deadline) == 0) {
+		t->st->down += body;
+		t->reason = "pac";
+	}
 	return 0;
 }
 
@@ -534,7 +568,8 @@ serve(struct worker *w, struct tunnel *t)
 	size_t			len;
 
 	if (client_allowed(w, t) && client_under_limit(w, t) &&
-	    head_read(w, t, &req, &len) && authorized(w, t, &req) &&
+	    head_read(w, t, &req, &len) && wants_tunnel(w, t, &req) &&
+	    authorized(w, t, &req) &&
 	    target_allowed(w, t, &req) && target_dialled(w, t, &req, &res))
 		relay(w, t, &req, len, &res);
 	tunnel_end(w, t);

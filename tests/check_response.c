@@ -105,6 +105,27 @@ START_TEST(test_unknown_reason)
 }
 END_TEST
 
+/* The PAC file's head: exact, and cut safely in a short buffer. */
+START_TEST(test_pac_head)
+{
+	static const char	want[] = "HTTP/1.1 200 OK\r\n"
+	    "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+	    "Content-Type: application/x-ns-proxy-autoconfig\r\n"
+	    "Content-Length: 65536\r\n"
+	    "Cache-Control: max-age=300\r\n"
+	    "Connection: close\r\n\r\n";
+	char			buf[RESPONSE_MAX], small[16];
+	size_t			n;
+
+	n = response_pac(buf, sizeof(buf), 65536, 0);
+	ck_assert_uint_eq(n, strlen(buf));
+	ck_assert_str_eq(buf, want);
+	n = response_pac(small, sizeof(small), 1, 0);
+	ck_assert_uint_eq(n, sizeof(small) - 1);
+	ck_assert_uint_eq(strlen(small), n);
+}
+END_TEST
+
 Suite *
 response_suite(void)
 {
@@ -117,6 +138,7 @@ response_suite(void)
 	tcase_add_test(tc, test_extra_header);
 	tcase_add_test(tc, test_truncates_safely);
 	tcase_add_test(tc, test_unknown_reason);
+	tcase_add_test(tc, test_pac_head);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -321,9 +321,10 @@ struct reasons_found {
 
 /*
  * A reason the code sets that is never a refused request's: "error" is
- * a tunnel's (set once 200 is being written), counted under status 200.
+ * a tunnel's (set once 200 is being written), counted under status 200;
+ * "pac" is a PAC file answer's, counted on its own.
  */
-static const char *const	tunnel_only_reasons[] = { "error" };
+static const char *const	tunnel_only_reasons[] = { "error", "pac" };
 
 static int
 is_reason_word(const char *s, size_t n)
