@@ -269,6 +269,10 @@ control_metrics(const struct scoreboard *sb, const struct sb_table *tab)
 		text_add(&t, "connectproxy_refusals_total{reason=\"%s\"} "
 		    "%llu\n", scoreboard_reason_name(i), (unsigned long long)
 		    atomic_load(&tot->refusals[i]));
+	metric_head(&t, "pac_answers_total", "counter", "PAC file answers "
+	    "(pac_file), not counted as tunnels.");
+	text_add(&t, "connectproxy_pac_answers_total %llu\n",
+	    (unsigned long long)atomic_load(&tot->pac_answers));
 	return text_end(&t);
 }
 

@@ -320,6 +320,10 @@ scoreboard_account(struct scoreboard *sb, int status, const char *reason,
 	struct sb_totals	*t = &sb->totals;
 	unsigned		 i;
 
+	if (reason != NULL && strcmp(reason, "pac") == 0) {
+		atomic_fetch_add(&t->pac_answers, 1);
+		return;
+	}
 	if (status >= 0 && status < SB_STATUS_MAX)
 		atomic_fetch_add(&t->status[status], 1);
 	atomic_fetch_add(&t->bytes_up, up);

@@ -83,6 +83,7 @@ struct sb_totals {
 	atomic_ullong		auth_failures;
 	atomic_ullong		reloads_ok;
 	atomic_ullong		reloads_failed;
+	atomic_ullong		pac_answers;	/* reason "pac": not tunnels */
 };
 
 /*
@@ -210,7 +211,8 @@ unsigned long long scoreboard_next_id(struct scoreboard *sb);
 
 /*
  * Count one access record: its status, its refusal reason when the status
- * is not 200, an auth failure, and the bytes relayed.
+ * is not 200, an auth failure, and the bytes relayed.  A PAC file answer
+ * (reason "pac") counts as that alone, neither a tunnel nor a refusal.
  */
 void	scoreboard_account(struct scoreboard *sb, int status,
 	    const char *reason, unsigned long long up, unsigned long long down);
