@@ -142,8 +142,9 @@ check-musl: deps musl $(BUILD)/check_all
 	CONNECTPROXY_BIN=./connectproxy-musl $(BUILD)/check_all
 
 # Units and man pages get their paths substituted.  An existing
-# configuration is never overwritten, and uninstall leaves it (and the
-# connectproxy user) in place.
+# configuration (connectproxy.conf, and the sample PAC file proxy.pac,
+# which the operator edits) is never overwritten, and uninstall leaves it
+# (and the connectproxy user) in place.
 SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	-e 's|@LOGDIR@|$(LOGDIR)|g' -e 's|@RUNDIR@|$(RUNDIR)|g'
 INSTALLED = $(SBINDIR)/connectproxy \
@@ -161,6 +162,9 @@ install: $(BIN)
 	test -e $(DESTDIR)$(SYSCONFDIR)/connectproxy/connectproxy.conf || \
 		install -m 0644 conf/connectproxy.conf \
 		$(DESTDIR)$(SYSCONFDIR)/connectproxy/connectproxy.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/connectproxy/proxy.pac || \
+		install -m 0644 conf/proxy.pac \
+		$(DESTDIR)$(SYSCONFDIR)/connectproxy/proxy.pac
 	for f in systemd/connectproxy.service systemd/connectproxy.socket \
 	    man/connectproxy.8 man/connectproxy.conf.5; do \
 		case $$f in \

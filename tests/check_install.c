@@ -37,7 +37,17 @@ static const char *const installed[] = {
 	"/usr/share/man/man8/connectproxy.8",
 	"/usr/share/man/man5/connectproxy.conf.5",
 	"/etc/logrotate.d/connectproxy",
+	"/etc/connectproxy/proxy.pac",
 };
+
+/* The configuration, which install never overwrites nor uninstall
+ * removes: connectproxy.conf and the sample PAC file. */
+static int
+is_configuration(const char *path)
+{
+	return strcmp(path, "/etc/connectproxy/connectproxy.conf") == 0 ||
+	    strcmp(path, "/etc/connectproxy/proxy.pac") == 0;
+}
 
 #define UNIT_DIR	"/usr/lib/systemd/system"
 
@@ -165,7 +175,8 @@ copy_replacing(const char *src, const char *dst, const char *from,
 START_TEST(test_layout)
 {
 	char		 dir[HARNESS_PATH_MAX], path[HARNESS_PATH_MAX * 2];
-	char		 out[OUT_MAX], *text;
+	char		 pacpath[HARNESS_PATH_MAX * 2];
+	char		 out[OUT_MAX], *text, *pac;
 	struct stat	 st;
 	size_t		 i;
 
@@ -197,15 +208,30 @@ START_TEST(test_layout)
 	    "/etc/connectproxy/connectproxy.conf"));
 	free(text);
 
+	/* The sample PAC file is the one of the tree, byte for byte. */
+	text = read_below(dir, "/etc/connectproxy/proxy.pac");
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(pac = harness_read_file("conf/proxy.pac"));
+	ck_assert_str_eq(text, pac);
+	free(pac);
+	free(text);
+
 	/* An operator's configuration survives a second install. */
 	snprintf(path, sizeof(path), "%s/etc/connectproxy/connectproxy.conf",
 	    dir);
 	ck_assert_int_eq(harness_write_file(path, "# mine\n"), 0);
+	snprintf(pacpath, sizeof(pacpath), "%s/etc/connectproxy/proxy.pac",
+	    dir);
+	ck_assert_int_eq(harness_write_file(pacpath, "// mine\n"), 0);
 	ck_assert_msg(make_target("install", dir, out, sizeof(out)) == 0,
 	    "make install again: %s", out);
 	text = harness_read_file(path);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_str_eq(text, "# mine\n");
+	free(text);
+	text = harness_read_file(pacpath);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_str_eq(text, "// mine\n");
 	free(text);
 
 	/* Uninstall removes everything but the configuration. */
@@ -213,8 +239,9 @@ START_TEST(test_layout)
 	    "make uninstall: %s", out);
 	for (i = 0; i < sizeof(installed) / sizeof(installed[0]); i++) {
 		snprintf(path, sizeof(path), "%s%s", dir, installed[i]);
-		ck_assert_msg((stat(path, &st) == 0) == (i == 1),
-		    "%s after uninstall", installed[i]);
+		ck_assert_msg((stat(path, &st) == 0) ==
+		    is_configuration(installed[i]), "%s after uninstall",
+		    installed[i]);
 	}
 	remove_tree(dir);
 }
