@@ -792,6 +792,7 @@ static const struct {
 	{ "log_level",		"info",			0 },
 	{ "auth_file",		"/etc/connectproxy/users", 0 },
 	{ "max_tunnels_ipv6_prefix", "56",		0 },
+	{ "pac_file",		"/etc/connectproxy/proxy.pac", 0 },
 };
 
 START_TEST(test_arity_and_repeat)
@@ -1365,6 +1366,83 @@ START_TEST(test_named_files)
 }
 END_TEST
 
+/*
+ * pac_file: read by config_load() alone, a regular file of 1 to 64 KiB,
+ * else an error at its line.
+ */
+START_TEST(test_pac_file)
+{
+	char		dir[] = "/tmp/check_config.XXXXXX", path[256];
+	char		pac[64], err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX];
+	char		*big;
+	struct config	cfg;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(pac, sizeof(pac), "%s/proxy.pac", dir);
+	snprintf(path, sizeof(path), "# office\npac_file %s\n", pac);
+	put(dir, "p.conf", path);
+	snprintf(path, sizeof(path), "%s/p.conf", dir);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:2: pac_file %s: No such file or "
+	    "directory", path, pac);
+	ck_assert_str_eq(err, want);
+	assert_empty(&cfg);
+
+	put(dir, "proxy.pac", "");
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:2: pac_file %s: empty file", path,
+	    pac);
+	ck_assert_str_eq(err, want);
+
+	/* Exactly CONFIG_PAC_MAX bytes are kept as they are; one more not. */
+	ck_assert_ptr_nonnull(big = malloc(CONFIG_PAC_MAX + 1));
+	memset(big, 'x', CONFIG_PAC_MAX + 1);
+	big[0] = '\0';		/* bytes, not text */
+	write_at(pac, big, CONFIG_PAC_MAX);
+	ck_assert_msg(config_load(path, &cfg, err, sizeof(err)) == 0, "%s",
+	    err);
+	ck_assert_uint_eq(cfg.pac_len, CONFIG_PAC_MAX);
+	ck_assert_int_eq(memcmp(cfg.pac, big, CONFIG_PAC_MAX), 0);
+	config_free(&cfg);
+	ck_assert_ptr_null(cfg.pac);
+	write_at(pac, big, CONFIG_PAC_MAX + 1);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:2: pac_file %s: file too large (max "
+	    "65536 bytes)", path, pac);
+	ck_assert_str_eq(err, want);
+	free(big);
+
+	/* Anything but a regular file, a FIFO without hanging. */
+	ck_assert_int_eq(unlink(pac), 0);
+	ck_assert_int_eq(mkfifo(pac, 0600), 0);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:2: pac_file %s: not a regular file",
+	    path, pac);
+	ck_assert_str_eq(err, want);
+	ck_assert_int_eq(unlink(pac), 0);
+	ck_assert_int_eq(mkdir(pac, 0700), 0);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, want);
+	ck_assert_int_eq(rmdir(pac), 0);
+
+	/* config_parse_file() (for `status`) reads no named file. */
+	ck_assert_int_eq(config_parse_file(path, &cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.pac_file, pac);
+	ck_assert_ptr_null(cfg.pac);
+	config_free(&cfg);
+
+	/* The shipped sample loads. */
+	put(dir, "s.conf", "pac_file conf/proxy.pac\n");
+	snprintf(path, sizeof(path), "%s/s.conf", dir);
+	ck_assert_msg(config_load(path, &cfg, err, sizeof(err)) == 0, "%s",
+	    err);
+	ck_assert_uint_gt(cfg.pac_len, 1000);
+	ck_assert_ptr_nonnull(strstr(cfg.pac, "FindProxyForURL"));
+	config_free(&cfg);
+	rm_tree(dir);
+}
+END_TEST
+
 /* The shipped sample parses, listens on loopback, names every directive. */
 START_TEST(test_shipped_conf)
 {
@@ -1486,6 +1564,7 @@ config_suite(void)
 	tcase_add_test(tc, test_include_errors);
 	tcase_add_test(tc, test_include_many);
 	tcase_add_test(tc, test_named_files);
+	tcase_add_test(tc, test_pac_file);
 	tcase_add_test(tc, test_ipv6_prefix);
 	suite_add_tcase(s, tc);
 	return s;
