@@ -166,8 +166,8 @@ metric_is(const struct harness_proxy *p, const char *series, long want)
 		if (harness_run(argv, NULL, out, sizeof(out),
 		    harness_ms(10000)) == 0 && strstr(out, line) != NULL)
 			return;
-		EXPECT(p, harness_now_ms() < deadline, "metrics: no%s in\n%s",
-		    line, out);
+		EXPECT(p, harness_now_ms() < deadline, "metrics: no \"%s "
+		    "%ld\" in\n%s", series, want, out);
 		(void)poll(NULL, 0, HARNESS_POLL_STEP_MS);
 	}
 }
