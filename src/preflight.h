@@ -23,9 +23,10 @@
  *     directory;
  *   control_socket (when a path is given): likewise, and nothing but a
  *     socket is at the path.
- * The files config_load() reads (auth_file, credentials) it has checked
- * already.  Returns the number of problems, each a line "FILE:LINE:
- * directive VALUE: reason" (at its directive) in err, 0 when none.
+ * The files config_load() reads (auth_file, credentials, pac_file) it
+ * has checked already.  Returns the number of problems, each a line
+ * "FILE:LINE: directive VALUE: reason" (at its directive) in err, 0 when
+ * none.
  */
 int	preflight_check(const struct config *cfg, char *err, size_t errlen);
 
