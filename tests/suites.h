@@ -32,5 +32,7 @@ Suite	*hostile_suite(void);
 Suite	*record_suite(void);
 Suite	*e2e_config_suite(void);
 Suite	*proc_suite(void);
+Suite	*proxyproto_suite(void);
+Suite	*proxyproto_e2e_suite(void);
 
 #endif
