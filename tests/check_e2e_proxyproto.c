@@ -1,9 +1,393 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * End-to-end tests of the PROXY protocol: the real binary with a
+ * proxy_protocol listener on loopback, raw sockets as the balancer
+ * (127.0.0.1, the only proxy_protocol_from) and as peers that are not
+ * one (127.0.0.2): v1 and v2 headers, the header's client judged by
+ * allow_client and counted by the per-client limit, its record with
+ * via=, and every way a header can fail closing the connection without
+ * a byte.  Then HAProxy itself in front of two instances, when it is
+ * installed.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "harness.h"
 #include "suites.h"
+
+#define SKIP(why)	do {						\
+	fprintf(stderr, "SKIP %s: %s\n", __func__, (why));		\
+	return;								\
+} while (0)
+
+#define CONF_MAX	2048
+#define REQ_MAX		512
+#define V2SIG		"\r\n\r\n\0\r\nQUIT\n"
+#define BALANCER	"127.0.0.1"
+#define STRANGER	"127.0.0.2"	/* not in proxy_protocol_from */
+#define ALLOWED		"10.1.2.3"	/* in allow_client */
+#define ALLOWED2	"10.1.2.4"
+#define DENIED		"10.9.9.9"	/* not in allow_client */
+#define DROPPED		"dropped without an answer"
+
+/*
+ * A proxy with its harness listener (plain) and a proxy_protocol one,
+ * both on 127.0.0.1, and an echo target.  Clients are allowed from
+ * 10.1.0.0/16, 2001:db8::/32 and 127.0.0.3 only: not from the balancer,
+ * so that a 200 through it proves the header's client was judged.
+ */
+struct pp {
+	struct harness_proxy	p;
+	struct harness_target	t;
+	int			pport;		/* the proxy_protocol listener */
+};
+
+static void
+pp_up(struct pp *e, const char *extra)
+{
+	char	conf[CONF_MAX];
+
+	ck_assert_int_eq(harness_target_start(&e->t, AF_INET, NULL, 0,
+	    HARNESS_TARGET_ECHO, 0), 0);
+	ck_assert_int_ne(e->pport = harness_free_port(AF_INET), -1);
+	snprintf(conf, sizeof(conf), "listen 127.0.0.1:%d proxy_protocol\n"
+	    "proxy_protocol_from " BALANCER "\n"
+	    "allow_client 10.1.0.0/16 2001:db8::/32 127.0.0.3\n"
+	    "allow_dest 127.0.0.0/8\nallow_port %d\nworkers_start 4\n%s",
+	    e->pport, e->t.port, extra);
+	EXPECT(&e->p, harness_proxy_start(&e->p, conf) == 0 &&
+	    harness_wait_listen(e->pport, harness_ms(5000)) == 0,
+	    "proxy did not start listening (%s, status %d)", harness_bin(),
+	    e->p.status);
+}
+
+static void
+pp_down(struct pp *e)
+{
+	harness_proxy_free(&e->p);
+	harness_target_stop(&e->t);
+}
+
+/* The CONNECT request to the echo target. */
+static size_t
+connect_req(const struct pp *e, char *buf, size_t len)
+{
+	return (size_t)snprintf(buf, len, "CONNECT 127.0.0.1:%d HTTP/1.1\r\n"
+	    "Host: 127.0.0.1:%d\r\n\r\n", e->t.port, e->t.port);
+}
+
+/* A v1 header for TCP4 client src:sport, to the proxy_protocol port. */
+static size_t
+v1_header(const struct pp *e, const char *src, int sport, char *buf,
+    size_t len)
+{
+	return (size_t)snprintf(buf, len, "PROXY TCP4 %s 127.0.0.1 %d %d\r\n",
+	    src, sport, e->pport);
+}
+
+/* A v2 PROXY header for client addr (4 or 16 bytes):sport, TLV and all. */
+static size_t
+v2_header(int family, const void *addr, int sport, char *buf)
+{
+	size_t	alen = family == AF_INET ? 4 : 16, blen = 2 * alen + 4 + 6;
+
+	memcpy(buf, V2SIG, 12);
+	buf[12] = 0x21;
+	buf[13] = family == AF_INET ? 0x11 : 0x21;
+	buf[14] = (char)(blen >> 8);
+	buf[15] = (char)blen;
+	memcpy(buf + 16, addr, alen);
+	memset(buf + 16 + alen, 0x7f, alen);	/* the destination */
+	buf[16 + 2 * alen] = (char)(sport >> 8);
+	buf[17 + 2 * alen] = (char)sport;
+	buf[18 + 2 * alen] = 0x0c;
+	buf[19 + 2 * alen] = 0x38;
+	/* A NOOP TLV, as a balancer may pad with. */
+	memcpy(buf + 20 + 2 * alen, "\x04\x00\x03xyz", 6);
+	return 16 + blen;
+}
+
+/* Send bytes from `src` to the proxy_protocol port; the fd. */
+static int
+send_from(const struct pp *e, const char *src, const void *buf, size_t len)
+{
+	int	fd;
+
+	fd = harness_connect_from(src, e->pport, harness_ms(5000));
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(harness_send(fd, buf, len), 0);
+	return fd;
+}
+
+/* The response status on fd (0 when none came). */
+static int
+status_of(int fd)
+{
+	struct harness_response	r;
+
+	if (harness_read_response(fd, &r, harness_ms(10000)) == -1)
+		return 0;
+	return r.status;
+}
+
+/* A v1 header and the request in one segment, from the balancer. */
+static int
+v1_tunnel(const struct pp *e, const char *client, int sport, int *status)
+{
+	char	buf[REQ_MAX];
+	size_t	n;
+	int	fd;
+
+	n = v1_header(e, client, sport, buf, sizeof(buf));
+	n += connect_req(e, buf + n, sizeof(buf) - n);
+	fd = send_from(e, BALANCER, buf, n);
+	*status = status_of(fd);
+	return fd;
+}
+
+/* The access record whose client is `client` into line; 0 or -1. */
+static int
+record_of(const struct pp *e, const char *client, char *line, size_t len)
+{
+	char	key[128];
+
+	snprintf(key, sizeof(key), "client=%s ", client);
+	return harness_proxy_wait_log(&e->p, "access ", key, line, len,
+	    harness_ms(10000));
+}
+
+/* Expect the connection closed with not one byte sent back. */
+static void
+expect_silence(const struct pp *e, int fd, const char *what)
+{
+	ssize_t	n = harness_wait_eof(fd, harness_ms(10000));
+
+	EXPECT(&e->p, n == 0, "%s: %zd bytes or no close", what, n);
+	close(fd);
+}
+
+/*
+ * v1, header and request in one segment: the tunnel carries bytes, the
+ * record names the header's client and the balancer; the per-client
+ * limit counts the header's client, not the balancer they share.
+ */
+START_TEST(test_v1_tunnel)
+{
+	struct pp	e;
+	char		line[1024], via[64];
+	int		a, b, c, st;
+
+	pp_up(&e, "max_tunnels_per_client 1\n");
+	a = v1_tunnel(&e, ALLOWED, 40001, &st);
+	EXPECT(&e.p, st == 200, "v1 tunnel: status %d", st);
+	harness_echo_roundtrip(&e.p, a, "through the balancer");
+	b = v1_tunnel(&e, ALLOWED, 40002, &st);
+	EXPECT(&e.p, st == 429, "second tunnel of one client: status %d", st);
+	c = v1_tunnel(&e, ALLOWED2, 40003, &st);
+	EXPECT(&e.p, st == 200, "another client: status %d", st);
+	close(a);
+	close(b);
+	close(c);
+	EXPECT(&e.p, record_of(&e, ALLOWED ":40001", line, sizeof(line)) == 0,
+	    "no record for " ALLOWED ":40001");
+	EXPECT(&e.p, harness_field(line, "via", via, sizeof(via)) == 0 &&
+	    strncmp(via, BALANCER ":", strlen(BALANCER) + 1) == 0,
+	    "via: %s", line);
+	EXPECT(&e.p, harness_field_num(line, "status") == 200 &&
+	    harness_field_num(line, "bytes_up") == 20, "record: %s", line);
+	EXPECT(&e.p, record_of(&e, ALLOWED ":40002", line, sizeof(line)) ==
+	    0 && strstr(line, "reason=client_limit") != NULL,
+	    "no client_limit record for " ALLOWED ":40002");
+	pp_down(&e);
+}
+END_TEST
+
+/*
+ * v2, IPv4 and IPv6 clients, the header sent before the request in its
+ * own write; a LOCAL header (a health check) keeps the balancer as the
+ * client, which allow_client refuses here.
+ */
+START_TEST(test_v2_tunnel)
+{
+	static const unsigned char	v4[4] = { 10, 1, 2, 5 };
+	static const unsigned char	v6[16] = { 0x20, 0x01, 0x0d, 0xb8,
+					    [15] = 0x05 };
+	struct pp			e;
+	char				hdr[REQ_MAX], req[REQ_MAX], line[1024];
+	size_t				n;
+	int				fd;
+
+	pp_up(&e, "");
+	n = v2_header(AF_INET, v4, 40100, hdr);
+	fd = send_from(&e, BALANCER, hdr, n);
+	ck_assert_int_eq(harness_send(fd, req, connect_req(&e, req,
+	    sizeof(req))), 0);
+	EXPECT(&e.p, status_of(fd) == 200, "v2 IPv4 tunnel refused");
+	harness_echo_roundtrip(&e.p, fd, "v2 over IPv4");
+	close(fd);
+	EXPECT(&e.p, record_of(&e, "10.1.2.5:40100", line, sizeof(line)) ==
+	    0 && strstr(line, " via=" BALANCER ":") != NULL,
+	    "no record for 10.1.2.5:40100 via " BALANCER);
+
+	n = v2_header(AF_INET6, v6, 40101, hdr);
+	fd = send_from(&e, BALANCER, hdr, n);
+	ck_assert_int_eq(harness_send(fd, req, connect_req(&e, req,
+	    sizeof(req))), 0);
+	EXPECT(&e.p, status_of(fd) == 200, "v2 IPv6 tunnel refused");
+	harness_echo_roundtrip(&e.p, fd, "v2 over IPv6");
+	close(fd);
+	EXPECT(&e.p, record_of(&e, "[2001:db8::5]:40101", line,
+	    sizeof(line)) == 0, "no record for [2001:db8::5]:40101");
+
+	memcpy(hdr, V2SIG "\x20\x00\x00\x00", 16);
+	n = 16 + connect_req(&e, hdr + 16, sizeof(hdr) - 16);
+	fd = send_from(&e, BALANCER, hdr, n);
+	EXPECT(&e.p, status_of(fd) == 403, "LOCAL: the balancer not refused");
+	close(fd);
+	EXPECT(&e.p, harness_proxy_wait_log(&e.p, "access ", "client="
+	    BALANCER ":", line, sizeof(line), harness_ms(10000)) == 0 &&
+	    strstr(line, "reason=client_denied") != NULL,
+	    "no client_denied record for the LOCAL connection");
+	pp_down(&e);
+}
+END_TEST
+
+/* allow_client judges the header's client, though all come from one. */
+START_TEST(test_allow_client)
+{
+	struct pp	e;
+	char		line[1024];
+	int		fd, st;
+
+	pp_up(&e, "");
+	fd = v1_tunnel(&e, DENIED, 40200, &st);
+	EXPECT(&e.p, st == 403, "denied client: status %d", st);
+	close(fd);
+	fd = v1_tunnel(&e, ALLOWED, 40201, &st);
+	EXPECT(&e.p, st == 200, "allowed client: status %d", st);
+	close(fd);
+	EXPECT(&e.p, record_of(&e, DENIED ":40200", line, sizeof(line)) == 0 &&
+	    strstr(line, "reason=client_denied") != NULL &&
+	    strstr(line, " via=" BALANCER ":") != NULL,
+	    "no client_denied record for " DENIED);
+	pp_down(&e);
+}
+END_TEST
+
+/*
+ * A peer outside proxy_protocol_from gets nothing, whatever it sends;
+ * one line names it.  Nothing is recorded for it.
+ */
+START_TEST(test_stranger)
+{
+	struct pp	e;
+	char		buf[REQ_MAX], want[128];
+	size_t		n;
+	int		fd;
+
+	pp_up(&e, "");
+	n = v1_header(&e, ALLOWED, 40300, buf, sizeof(buf));
+	n += connect_req(&e, buf + n, sizeof(buf) - n);
+	fd = send_from(&e, STRANGER, buf, n);
+	expect_silence(&e, fd, "a forged header");
+	snprintf(want, sizeof(want), "connection from " STRANGER ":");
+	EXPECT(&e.p, harness_proxy_wait_log(&e.p, want, DROPPED ": not in "
+	    "proxy_protocol_from", NULL, 0, harness_ms(10000)) == 0,
+	    "no line for the stranger");
+	EXPECT(&e.p, harness_proxy_count_log(&e.p, "access ") == 0,
+	    "a record for a dropped connection");
+	pp_down(&e);
+}
+END_TEST
+
+/*
+ * From the balancer, a header that is not one, one that never ends and
+ * none at all are each closed without a byte, at once or at
+ * header_timeout, with one line each; a header on the plain listener
+ * is just a bad request.
+ */
+START_TEST(test_bad_headers)
+{
+	struct pp	e;
+	char		buf[REQ_MAX];
+	int		garbage, slow, none, plain;
+	long long	t0;
+	size_t		n;
+
+	pp_up(&e, "header_timeout 500ms\n");
+	t0 = harness_now_ms();
+	n = connect_req(&e, buf, sizeof(buf));
+	garbage = send_from(&e, BALANCER, buf, n);
+	slow = send_from(&e, BALANCER, "PROXY TCP4 10.1", 15);
+	none = harness_connect_from(BALANCER, e.pport, harness_ms(5000));
+	ck_assert_int_ne(none, -1);
+	expect_silence(&e, garbage, "a request without a header");
+	expect_silence(&e, slow, "an unfinished header");
+	expect_silence(&e, none, "no header");
+	EXPECT(&e.p, harness_now_ms() - t0 >= 450, "closed before "
+	    "header_timeout");
+	EXPECT(&e.p, harness_proxy_wait_log(&e.p, DROPPED, "not a PROXY "
+	    "header", NULL, 0, harness_ms(10000)) == 0, "no line for garbage");
+	EXPECT(&e.p, harness_proxy_wait_log(&e.p, DROPPED, "no complete "
+	    "header within header_timeout", NULL, 0, harness_ms(10000)) == 0,
+	    "no line for the unfinished header");
+	EXPECT(&e.p, harness_proxy_count_log(&e.p, "no complete header "
+	    "within header_timeout") == 2, "not one line each");
+
+	n = v1_header(&e, ALLOWED, 40400, buf, sizeof(buf));
+	n += connect_req(&e, buf + n, sizeof(buf) - n);
+	plain = harness_connect_from("127.0.0.3", e.p.port, harness_ms(5000));
+	ck_assert_int_ne(plain, -1);
+	ck_assert_int_eq(harness_send(plain, buf, n), 0);
+	EXPECT(&e.p, status_of(plain) == 400, "header on a plain listener");
+	close(plain);
+	pp_down(&e);
+}
+END_TEST
+
+/* proxy_protocol without proxy_protocol_from: refused, at its line. */
+START_TEST(test_config_refused)
+{
+	struct harness_proxy	p;
+	char			conf[256], want[512];
+	int			port = harness_free_port(AF_INET);
+
+	snprintf(conf, sizeof(conf), "workers_start 1\n"
+	    "listen 127.0.0.1:%d proxy_protocol\n", port);
+	ck_assert_int_eq(harness_proxy_spawn(&p, conf), 0);
+	EXPECT(&p, harness_proxy_wait_exit(&p, harness_ms(10000)) == 0,
+	    "the proxy did not exit");
+	EXPECT(&p, WIFEXITED(p.status) && WEXITSTATUS(p.status) == 1,
+	    "wait status 0x%x, expected exit 1", p.status);
+	snprintf(want, sizeof(want), "%s:2: listen 127.0.0.1:%d "
+	    "proxy_protocol: no proxy_protocol_from names the balancers that "
+	    "may send the header", p.conf, port);
+	EXPECT(&p, harness_proxy_count_log(&p, want) == 1, "no \"%s\"", want);
+	harness_proxy_free(&p);
+}
+END_TEST
 
 Suite *
 proxyproto_e2e_suite(void)
 {
-	return suite_create("proxyproto");
+	Suite	*s = suite_create("proxyproto");
+	TCase	*tc;
+
+	tc = harness_tcase(s, "proxy_protocol", 30);
+	tcase_add_test(tc, test_v1_tunnel);
+	tcase_add_test(tc, test_v2_tunnel);
+	tcase_add_test(tc, test_allow_client);
+	tcase_add_test(tc, test_stranger);
+	tcase_add_test(tc, test_bad_headers);
+	tcase_add_test(tc, test_config_refused);
+	return s;
 }
