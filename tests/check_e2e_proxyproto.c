@@ -376,6 +376,131 @@ START_TEST(test_config_refused)
 }
 END_TEST
 
+/* --- HAProxy in front of two instances --------------------------- */
+
+/* haproxy from $PATH, or where Debian puts it (often not in a PATH). */
+static const char *
+haproxy_bin(void)
+{
+	if (harness_have("haproxy"))
+		return "haproxy";
+	if (access("/usr/sbin/haproxy", X_OK) == 0)
+		return "/usr/sbin/haproxy";
+	return NULL;
+}
+
+/*
+ * HAProxy in the foreground (-db) with its own configuration in `dir`:
+ * one frontend per instance, so that the test knows which instance a
+ * connection reaches (a real one balances one frontend over both: see
+ * the man page).  The servers get the header each way and health checks
+ * as the man page shows them.  Returns its pid, or -1.
+ */
+static pid_t
+haproxy_start(const char *dir, const int front[2], const int back[2])
+{
+	char	conf[HARNESS_PATH_MAX + 32], log[HARNESS_PATH_MAX + 32];
+	char	text[CONF_MAX];
+	char	*argv[] = { (char *)haproxy_bin(), "-db", "-f", conf, NULL };
+	pid_t	pid;
+
+	snprintf(conf, sizeof(conf), "%s/haproxy.cfg", dir);
+	snprintf(log, sizeof(log), "%s/haproxy.log", dir);
+	snprintf(text, sizeof(text), "global\n\tmaxconn 64\n"
+	    "defaults\n\tmode tcp\n\ttimeout connect 5s\n"
+	    "\ttimeout client 30s\n\ttimeout server 30s\n"
+	    "frontend fa\n\tbind 127.0.0.1:%d\n\tdefault_backend ba\n"
+	    "backend ba\n\tserver a 127.0.0.1:%d send-proxy-v2 check\n"
+	    "frontend fb\n\tbind 127.0.0.1:%d\n\tdefault_backend bb\n"
+	    "backend bb\n\tserver b 127.0.0.1:%d send-proxy check\n",
+	    front[0], back[0], front[1], back[1]);
+	if (harness_write_file(conf, text) == -1 ||
+	    (pid = harness_spawn(argv, log)) == -1)
+		return -1;
+	if (harness_wait_listen(front[0], harness_ms(10000)) == -1 ||
+	    harness_wait_listen(front[1], harness_ms(10000)) == -1) {
+		harness_kill_wait(pid, 3000);
+		return -1;
+	}
+	return pid;
+}
+
+/* CONNECT through the frontend at port from client address src. */
+static int
+balanced_tunnel(const struct pp *e, const char *src, int port, int *status)
+{
+	char	req[REQ_MAX];
+	int	fd;
+
+	fd = harness_connect_from(src, port, harness_ms(5000));
+	EXPECT(&e->p, fd != -1, "connect to HAProxy port %d", port);
+	ck_assert_int_eq(harness_send(fd, req, connect_req(e, req,
+	    sizeof(req))), 0);
+	*status = status_of(fd);
+	return fd;
+}
+
+/*
+ * Two instances behind HAProxy, one sent v2 headers, the other v1:
+ * through it, tunnels carry bytes on both, an allowed client gets 200
+ * and a denied one 403 though HAProxy connects for both, and both
+ * instances' records name the real clients.  A forged header straight
+ * from a stranger still gets nothing.
+ */
+START_TEST(test_haproxy)
+{
+	struct pp	e[2];
+	char		dir[HARNESS_PATH_MAX], line[1024], buf[REQ_MAX];
+	int		front[2], back[2], i, fd, st;
+	pid_t		ha;
+	size_t		n;
+
+	if (haproxy_bin() == NULL)
+		SKIP("haproxy not installed (apt-get install haproxy)");
+	for (i = 0; i < 2; i++) {
+		pp_up(&e[i], "allow_client 127.0.0.10\n");
+		back[i] = e[i].pport;
+		ck_assert_int_ne(front[i] = harness_free_port(AF_INET), -1);
+	}
+	ck_assert_int_eq(harness_tmpdir(dir, sizeof(dir)), 0);
+	if ((ha = haproxy_start(dir, front, back)) == -1) {
+		for (i = 0; i < 2; i++)
+			pp_down(&e[i]);
+		harness_rmdir(dir);
+		SKIP("haproxy cannot be run");
+	}
+	for (i = 0; i < 2; i++) {
+		fd = balanced_tunnel(&e[i], "127.0.0.10", front[i], &st);
+		EXPECT(&e[i].p, st == 200, "instance %d: allowed client got "
+		    "%d", i, st);
+		harness_echo_roundtrip(&e[i].p, fd, "through HAProxy");
+		close(fd);
+		fd = balanced_tunnel(&e[i], "127.0.0.11", front[i], &st);
+		EXPECT(&e[i].p, st == 403, "instance %d: denied client got %d",
+		    i, st);
+		close(fd);
+		EXPECT(&e[i].p, harness_proxy_wait_log(&e[i].p, "access ",
+		    "client=127.0.0.10:", line, sizeof(line),
+		    harness_ms(10000)) == 0 && harness_field_num(line,
+		    "status") == 200 && strstr(line, " via=127.0.0.1:") != NULL,
+		    "instance %d: no record of 127.0.0.10 via HAProxy", i);
+		EXPECT(&e[i].p, harness_proxy_wait_log(&e[i].p, "access ",
+		    "client=127.0.0.11:", line, sizeof(line),
+		    harness_ms(10000)) == 0 && strstr(line,
+		    "reason=client_denied") != NULL,
+		    "instance %d: no client_denied record of 127.0.0.11", i);
+	}
+	n = v1_header(&e[0], "127.0.0.10", 40500, buf, sizeof(buf));
+	n += connect_req(&e[0], buf + n, sizeof(buf) - n);
+	expect_silence(&e[0], send_from(&e[0], STRANGER, buf, n),
+	    "a forged header beside HAProxy");
+	harness_kill_wait(ha, 3000);
+	for (i = 0; i < 2; i++)
+		pp_down(&e[i]);
+	harness_rmdir(dir);
+}
+END_TEST
+
 Suite *
 proxyproto_e2e_suite(void)
 {
@@ -389,5 +514,6 @@ proxyproto_e2e_suite(void)
 	tcase_add_test(tc, test_stranger);
 	tcase_add_test(tc, test_bad_headers);
 	tcase_add_test(tc, test_config_refused);
+	tcase_add_test(tc, test_haproxy);
 	return s;
 }
