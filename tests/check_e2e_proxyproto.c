@@ -376,6 +376,71 @@ START_TEST(test_config_refused)
 }
 END_TEST
 
+/* The proxy started as systemd starts it, with fd as fd 3. */
+static pid_t
+spawn_activated(const struct harness_proxy *p, int fd)
+{
+	char	pid[32];
+	int	out;
+	pid_t	child;
+
+	fflush(NULL);
+	if ((child = fork()) != 0)
+		return child;
+	out = open(p->log, O_WRONLY | O_APPEND);
+	if (out == -1 || dup2(out, 1) == -1 || dup2(out, 2) == -1 ||
+	    dup2(fd, 3) == -1)
+		_exit(127);
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	setenv("LISTEN_PID", pid, 1);
+	setenv("LISTEN_FDS", "1", 1);
+	unsetenv("LISTEN_FDNAMES");
+	execl(harness_bin(), harness_bin(), "-c", p->conf, (char *)NULL);
+	_exit(127);
+}
+
+/*
+ * A socket systemd passes takes proxy_protocol from the listen line with
+ * its address: the header's client is served, a request without one is
+ * dropped unanswered.
+ */
+START_TEST(test_activation)
+{
+	struct pp	e;
+	char		conf[CONF_MAX], line[1024], req[REQ_MAX];
+	int		fd, st;
+
+	ck_assert_int_eq(harness_target_start(&e.t, AF_INET, NULL, 0,
+	    HARNESS_TARGET_ECHO, 0), 0);
+	ck_assert_int_ne(fd = harness_bind(BALANCER, 0, &e.pport), -1);
+	ck_assert_int_eq(listen(fd, 16), 0);
+	snprintf(conf, sizeof(conf), "listen 127.0.0.1:%d proxy_protocol\n"
+	    "proxy_protocol_from " BALANCER "\nallow_client 10.1.0.0/16\n"
+	    "allow_dest 127.0.0.0/8\nallow_port %d\nworkers_start 1\n",
+	    e.pport, e.t.port);
+	/* Spawned only for its files; started again below, activated. */
+	ck_assert_int_eq(harness_proxy_spawn(&e.p, "bogus\n"), 0);
+	ck_assert_int_eq(harness_proxy_wait_exit(&e.p, harness_ms(10000)), 0);
+	ck_assert_int_eq(harness_write_file(e.p.conf, conf), 0);
+	ck_assert_int_eq(harness_write_file(e.p.log, ""), 0);
+	ck_assert_int_gt(e.p.pid = spawn_activated(&e.p, fd), 0);
+	close(fd);
+	e.p.port = e.pport;
+	EXPECT(&e.p, harness_proxy_wait_log(&e.p, "started 1 workers", NULL,
+	    NULL, 0, harness_ms(10000)) == 0, "the activated proxy did not "
+	    "start");
+	fd = v1_tunnel(&e, ALLOWED, 40600, &st);
+	EXPECT(&e.p, st == 200, "activated socket: status %d", st);
+	close(fd);
+	EXPECT(&e.p, record_of(&e, ALLOWED ":40600", line, sizeof(line)) ==
+	    0 && strstr(line, " via=" BALANCER ":") != NULL,
+	    "no record for " ALLOWED ":40600 via " BALANCER);
+	expect_silence(&e, send_from(&e, BALANCER, req, connect_req(&e, req,
+	    sizeof(req))), "a request without a header");
+	pp_down(&e);
+}
+END_TEST
+
 /* --- HAProxy in front of two instances --------------------------- */
 
 /* haproxy from $PATH, or where Debian puts it (often not in a PATH). */
@@ -514,6 +579,7 @@ proxyproto_e2e_suite(void)
 	tcase_add_test(tc, test_stranger);
 	tcase_add_test(tc, test_bad_headers);
 	tcase_add_test(tc, test_config_refused);
+	tcase_add_test(tc, test_activation);
 	tcase_add_test(tc, test_haproxy);
 	return s;
 }
