@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * A worker runs one tunnel at a time: accept, client ACL, per-client
- * limit, read and parse the head within header_timeout, authentication,
- * port and name policy, dial within connect_timeout, answer 200, relay
+ * A worker runs one tunnel at a time: accept, the PROXY header on a
+ * proxy_protocol listener, client ACL, per-client limit, read and parse
+ * the head within header_timeout, authentication, port and name policy,
+ * dial within connect_timeout, answer 200, relay
  * until the tunnel ends; then tunnel_end() closes it and logs its one
  * record, however it ended.  Every step has a deadline, and a failed
  * tunnel never ends the worker.
@@ -290,9 +291,8 @@ tunnel_end(struct worker *w, struct tunnel *t)
  * Read the PROXY header into w->head by `deadline`: *len bytes read, the
  * header and perhaps what followed it.  Returns NULL with the header in
  * r, or why there is none ("" when the peer closed without sending a
- * byte, as a balancer's plain TCP check does).  Never waits for more
- * once the parser has a verdict, so no byte past what the header needs
- * is waited for.
+ * byte, as a balancer's plain TCP check does).  It stops reading as soon
+ * as the parser has a verdict: the request is never waited for here.
  */
 static const char *
 proxy_read(struct worker *w, struct tunnel *t, long long deadline,
@@ -374,7 +374,7 @@ proxy_header(struct worker *w, struct tunnel *t, long long deadline)
 	/* The reserve's slot is never a client's: nothing to count. */
 	if (!w->env->reserve)
 		scoreboard_begin(w->slot, (struct sockaddr *)&t->peer,
-	    w->cfg->max_tunnels_ipv6_prefix, t->client_text);
+		    w->cfg->max_tunnels_ipv6_prefix, t->client_text);
 	return 1;
 }
 

@@ -62,7 +62,7 @@ pp_up(struct pp *e, const char *extra)
 	snprintf(conf, sizeof(conf), "listen 127.0.0.1:%d proxy_protocol\n"
 	    "proxy_protocol_from " BALANCER "\n"
 	    "allow_client 10.1.0.0/16 2001:db8::/32 127.0.0.3\n"
-	    "allow_dest 127.0.0.0/8\nallow_port %d\nworkers_start 4\n%s",
+	    "allow_dest 127.0.0.0/8\nallow_port %d\n%s",
 	    e->pport, e->t.port, extra);
 	EXPECT(&e->p, harness_proxy_start(&e->p, conf) == 0 &&
 	    harness_wait_listen(e->pport, harness_ms(5000)) == 0,
@@ -354,6 +354,38 @@ START_TEST(test_bad_headers)
 }
 END_TEST
 
+/*
+ * With every worker busy, the when_full reserve reads the header too:
+ * its 503 is recorded for the header's client, and a stranger still
+ * gets nothing.
+ */
+START_TEST(test_reserve)
+{
+	struct pp	e;
+	char		line[1024], buf[REQ_MAX];
+	size_t		n;
+	int		a, b, st;
+
+	pp_up(&e, "workers_start 1\nworkers_min_spare 0\nworkers_max 1\n"
+	    "when_full reject\n");
+	a = v1_tunnel(&e, ALLOWED, 40700, &st);
+	EXPECT(&e.p, st == 200, "the one worker: status %d", st);
+	b = v1_tunnel(&e, ALLOWED2, 40701, &st);
+	EXPECT(&e.p, st == 503, "pool full: status %d", st);
+	close(b);
+	EXPECT(&e.p, record_of(&e, ALLOWED2 ":40701", line, sizeof(line)) ==
+	    0 && strstr(line, "reason=pool_full") != NULL &&
+	    strstr(line, " via=" BALANCER ":") != NULL,
+	    "no pool_full record for " ALLOWED2 ":40701");
+	n = v1_header(&e, ALLOWED, 40702, buf, sizeof(buf));
+	n += connect_req(&e, buf + n, sizeof(buf) - n);
+	expect_silence(&e, send_from(&e, STRANGER, buf, n),
+	    "a stranger at the reserve");
+	close(a);
+	pp_down(&e);
+}
+END_TEST
+
 /* proxy_protocol without proxy_protocol_from: refused, at its line. */
 START_TEST(test_config_refused)
 {
@@ -579,6 +611,7 @@ proxyproto_e2e_suite(void)
 	tcase_add_test(tc, test_stranger);
 	tcase_add_test(tc, test_bad_headers);
 	tcase_add_test(tc, test_config_refused);
+	tcase_add_test(tc, test_reserve);
 	tcase_add_test(tc, test_activation);
 	tcase_add_test(tc, test_haproxy);
 	return s;
