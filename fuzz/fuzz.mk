@@ -8,7 +8,7 @@
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = request config auth
+FUZZ_TARGETS = request config auth proxyproto
 FUZZ_DIR     = build/fuzz
 FUZZ_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra \
 	-Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -22,6 +22,7 @@ FUZZ_request_SRCS = src/request.c
 FUZZ_config_SRCS  = src/config.c src/policy.c src/auth.c src/upstream.c \
 	src/request.c src/net.c src/utc.c
 FUZZ_auth_SRCS    = src/auth.c
+FUZZ_proxyproto_SRCS = src/proxyproto.c
 
 .PHONY: fuzz fuzz-build
 
@@ -43,9 +44,13 @@ $(FUZZ_DIR)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_config_SRCS) src/*.h
 	$(FUZZ_BUILD)
 $(FUZZ_DIR)/fuzz_auth: fuzz/fuzz_auth.c $(FUZZ_auth_SRCS) src/*.h
 	$(FUZZ_BUILD)
+$(FUZZ_DIR)/fuzz_proxyproto: fuzz/fuzz_proxyproto.c $(FUZZ_proxyproto_SRCS) \
+	src/*.h
+	$(FUZZ_BUILD)
 $(FUZZ_DIR)/seeds_request: SEED_DEF = -DSEED_REQUEST
 $(FUZZ_DIR)/seeds_config: SEED_DEF = -DSEED_CONFIG
 $(FUZZ_DIR)/seeds_auth: SEED_DEF = -DSEED_AUTH
+$(FUZZ_DIR)/seeds_proxyproto: SEED_DEF = -DSEED_PROXYPROTO
 $(FUZZ_DIR)/seeds_request: fuzz/seeds.c tests/check_request.c \
 	$(FUZZ_config_SRCS) src/request.c
 	$(FUZZ_SEEDS)
@@ -53,6 +58,9 @@ $(FUZZ_DIR)/seeds_config: fuzz/seeds.c tests/check_config.c \
 	$(FUZZ_config_SRCS)
 	$(FUZZ_SEEDS)
 $(FUZZ_DIR)/seeds_auth: fuzz/seeds.c tests/check_auth.c $(FUZZ_config_SRCS)
+	$(FUZZ_SEEDS)
+$(FUZZ_DIR)/seeds_proxyproto: fuzz/seeds.c tests/check_proxyproto.c \
+	$(FUZZ_proxyproto_SRCS) src/net.c
 	$(FUZZ_SEEDS)
 
 fuzz: fuzz-build

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Seed corpus generator: compiled once per fuzz target with SEED_REQUEST,
- * SEED_CONFIG or SEED_AUTH, it includes that module's unit-test file and
- * writes every input of its tables as one file in the directory argv[1],
- * so the seeds follow the tables.  Linked with Check (the test file's
+ * SEED_CONFIG, SEED_AUTH or SEED_PROXYPROTO, it includes that module's
+ * unit-test file and writes every input of its tables as one file in the
+ * directory argv[1], so the seeds follow the tables.  Linked with Check (the test file's
  * suite function is compiled in, never called).
  */
 #include <stdio.h>
@@ -16,8 +16,10 @@
 #include "../tests/check_config.c"
 #elif defined(SEED_AUTH)
 #include "../tests/check_auth.c"
+#elif defined(SEED_PROXYPROTO)
+#include "../tests/check_proxyproto.c"
 #else
-#error "define SEED_REQUEST, SEED_CONFIG or SEED_AUTH"
+#error "define SEED_REQUEST, SEED_CONFIG, SEED_AUTH or SEED_PROXYPROTO"
 #endif
 
 #ifndef NELEM
@@ -106,6 +108,19 @@ seeds(void)
 		seed_str(hdr_cases[i].value);
 	for (i = 0; i < NELEM(b64_cases); i++)
 		seed_str(b64_cases[i].in);
+}
+#elif defined(SEED_PROXYPROTO)
+static void
+seeds(void)
+{
+	size_t	i;
+
+	for (i = 0; i < NELEM(goods); i++)
+		seed(goods[i].hdr, goods[i].hdrlen);
+	for (i = 0; i < NELEM(bads); i++)
+		seed(bads[i].in, bads[i].len);
+	for (i = 0; i < NELEM(trailers); i++)
+		seed_str(trailers[i]);
 }
 #endif
 

@@ -298,6 +298,29 @@ set_value(struct parse_ctx *ctx, const struct directive *d, const char *arg)
 	return ctx_err(ctx, "%s: no parser", d->name);
 }
 
+/*
+ * "proxy_protocol" after a listen address: that address's connections
+ * begin with a PROXY header.  It marks the address right before it on
+ * the same line, so that "listen A proxy_protocol B" reads as written.
+ */
+static int
+listen_option(struct parse_ctx *ctx, const char *name)
+{
+	struct config		*cfg = ctx->cfg;
+	struct listen_addr	*la;
+
+	la = cfg->nlisten > 0 ? &cfg->listen[cfg->nlisten - 1] : NULL;
+	if (la == NULL || la->at.file != ctx->file ||
+	    la->at.line != ctx->line)
+		return ctx_err(ctx, "%s: proxy_protocol must follow the "
+		    "address it applies to", name);
+	if (la->proxy_protocol)
+		return ctx_err(ctx, "%s: proxy_protocol given twice for %s",
+		    name, la->text);
+	la->proxy_protocol = 1;
+	return 0;
+}
+
 static int
 set_listen(struct parse_ctx *ctx, const char *name, int argc,
     const char *const *argv)
@@ -309,6 +332,8 @@ set_listen(struct parse_ctx *ctx, const char *name, int argc,
 	void			*p;
 
 	(void)argc;
+	if (strcmp(argv[0], "proxy_protocol") == 0)
+		return listen_option(ctx, name);
 	if (net_parse_addrport(argv[0], &ss, &len) == -1)
 		return bad_value(ctx, name, "address", argv[0],
 		    " (numeric IPv4:PORT or [IPv6]:PORT)");
@@ -430,6 +455,28 @@ set_client(struct parse_ctx *ctx, const char *name, int argc,
 		return -1;
 	cfg->clients = p;
 	cfg->clients[cfg->nclients++] = c;
+	return 0;
+}
+
+/* proxy_protocol_from: the balancers that may send a PROXY header. */
+static int
+set_proxy_from(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	struct config	*cfg = ctx->cfg;
+	struct cidr	 c;
+	void		*p;
+
+	(void)argc;
+	if (cidr_arg(ctx, name, "CIDR", argv[0], &c) == -1)
+		return -1;
+	if (embedded_block(ctx, name, "CIDR", argv[0], &c, 1) == -1)
+		return -1;
+	if ((p = list_grow(ctx, name, cfg->proxy_from, cfg->nproxy_from,
+	    sizeof(*cfg->proxy_from))) == NULL)
+		return -1;
+	cfg->proxy_from = p;
+	cfg->proxy_from[cfg->nproxy_from++] = c;
 	return 0;
 }
 
@@ -929,6 +976,7 @@ static const struct directive directives[] = {
 	    CUSTOM(set_upstream) },
 	{ "pac_file",		1, 1, 0, CUSTOM(set_pac_file) },
 	{ "include",		LIST, CUSTOM(set_include) },
+	{ "proxy_protocol_from", LIST, CUSTOM(set_proxy_from) },
 };
 
 _Static_assert(NITEMS(directives) <= CONFIG_DIRECTIVES_MAX,
@@ -1271,6 +1319,41 @@ warn_add(struct config *cfg, const char *fmt, ...)
 	cfg->warnings = p;
 }
 
+/*
+ * A proxy_protocol listener trusts the address a PROXY header claims:
+ * only from the balancers proxy_protocol_from names, and there is no
+ * safe default for those.  Refused at the first such listen line; the
+ * balancers named for no such listener are only a warning.
+ */
+static int
+check_proxy(struct parse_ctx *ctx)
+{
+	const struct config	*cfg = ctx->cfg;
+	char			 where[CONFIG_PATH_MAX + 16];
+	size_t			 i;
+
+	for (i = 0; i < cfg->nlisten; i++) {
+		if (!cfg->listen[i].proxy_protocol)
+			continue;
+		if (cfg->nproxy_from > 0)
+			return 0;
+		snprintf(ctx->err, sizeof(ctx->err), "%s: listen %s "
+		    "proxy_protocol: no proxy_protocol_from names the "
+		    "balancers that may send the header", config_where(cfg,
+		    cfg->listen[i].at, where, sizeof(where)),
+		    cfg->listen[i].text);
+		ctx->located = 1;
+		return -1;
+	}
+	if (cfg->nproxy_from > 0) {
+		config_where(cfg, config_at(cfg, "proxy_protocol_from"), where,
+		    sizeof(where));
+		warn_add(ctx->cfg, "%s: proxy_protocol_from: no listen address "
+		    "has proxy_protocol, so no header is ever read", where);
+	}
+	return 0;
+}
+
 /* Defaults in cfg, and `file` its first file. */
 static int
 parse_start(struct parse_ctx *ctx, struct config *cfg, const char *file)
@@ -1294,7 +1377,8 @@ parse_end(struct parse_ctx *ctx, const char *file, int rc, char *err,
 {
 	ctx->file = 0;
 	ctx->line = 0;
-	if (rc == 0 && (list_defaults(ctx) == -1 || check_pool(ctx) == -1))
+	if (rc == 0 && (list_defaults(ctx) == -1 || check_pool(ctx) == -1 ||
+	    check_proxy(ctx) == -1))
 		rc = -1;
 	if (rc == 0)
 		return 0;
@@ -1751,6 +1835,7 @@ config_free(struct config *cfg)
 	size_t	i;
 
 	free(cfg->listen);
+	free(cfg->proxy_from);
 	free(cfg->clients);
 	free(cfg->ports);
 	free(cfg->dests);

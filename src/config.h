@@ -49,6 +49,8 @@ struct listen_addr {
 	socklen_t		len;
 	char			text[64];	/* as "ip:port" / "[ip]:port" */
 	struct config_loc	at;		/* its listen line */
+	int			proxy_protocol;	/* every connection starts with
+						   a PROXY header (proxyproto.h) */
 };
 
 struct config {
@@ -60,6 +62,8 @@ struct config {
 	size_t			 nports;
 	struct dest_rule	*dests;		/* allow_dest / deny_dest, in order */
 	size_t			 ndests;
+	struct cidr		*proxy_from;	/* proxy_protocol_from */
+	size_t			 nproxy_from;
 
 	long long		 header_timeout_ms;
 	long long		 connect_timeout_ms;
@@ -117,7 +121,9 @@ struct config {
  * Parse `text` (NUL-terminated) as a configuration file called `file`
  * (used only in messages) into `cfg`, which is first set to defaults.
  * After the last line, empty lists get their defaults (listen
- * 127.0.0.1:3128, allow_client loopback, allow_port 443).  Returns 0, or -1
+ * 127.0.0.1:3128, allow_client loopback, allow_port 443); a listen
+ * address with proxy_protocol and no proxy_protocol_from is an error at
+ * its line.  Returns 0, or -1
  * with "FILE:LINE: message" in err; on -1 cfg is freed and reset.
  * The caller owns cfg and frees it with config_free().  Pure: an
  * `include` line is an error here (see config_parse_file()).

@@ -148,11 +148,34 @@ log_replaced(const struct listener_set *set, const struct config *cfg)
 	}
 }
 
+/*
+ * The options of the listen line with each passed socket's address: an
+ * activated socket is a PROXY protocol listener exactly when the line
+ * for its address says so (a socket no line names never is: it would
+ * otherwise trust headers from peers nobody chose).
+ */
+static void
+take_options(struct listener_set *set, const struct config *cfg)
+{
+	size_t	i, j;
+
+	for (i = 0; i < set->n; i++) {
+		set->addrs[i].proxy_protocol = 0;
+		for (j = 0; j < cfg->nlisten; j++)
+			if (cfg->listen[j].len == set->addrs[i].len &&
+			    memcmp(&cfg->listen[j].ss, &set->addrs[i].ss,
+			    set->addrs[i].len) == 0)
+				set->addrs[i].proxy_protocol =
+				    cfg->listen[j].proxy_protocol;
+	}
+}
+
 int
-listeners_to_config(const struct listener_set *set, struct config *cfg)
+listeners_to_config(struct listener_set *set, struct config *cfg)
 {
 	struct listen_addr	*addrs;
 
+	take_options(set, cfg);
 	log_replaced(set, cfg);
 	if ((addrs = calloc(set->n, sizeof(*addrs))) == NULL)
 		return -1;

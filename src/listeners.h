@@ -39,9 +39,11 @@ int	listeners_adopt(const int *fds, size_t n, struct listener_set *set);
 
 /*
  * Make cfg's listen list name the sockets of `set` (activated ones), so
- * that the policy's "own address" denial follows them.  Returns 0 or -1.
+ * that the policy's "own address" denial follows them.  A socket takes
+ * the options (proxy_protocol) of the listen line with its address, and
+ * none when no line has it.  Returns 0 or -1.
  */
-int	listeners_to_config(const struct listener_set *set, struct config *cfg);
+int	listeners_to_config(struct listener_set *set, struct config *cfg);
 
 /*
  * Connections waiting in the accept queues of `set`, where the system

@@ -171,6 +171,7 @@ spawn(struct master *m, int reserve)
 	memset(&sp, 0, sizeof(sp));
 	sp.env.cfg = m->cfg;
 	sp.env.lfds = m->ls.fds;
+	sp.env.laddrs = m->ls.addrs;
 	sp.env.nlfds = m->ls.n;
 	sp.env.sb = m->sb;
 	sp.env.wakefd = m->wake[1];

@@ -268,17 +268,30 @@ policy_cidr_match(const struct cidr *c, const struct sockaddr *sa)
 	return judged_match(c, &j);
 }
 
-int
-policy_client_allowed(const struct config *cfg, const struct sockaddr *sa)
+/* Whether the client sa lies in one of the n blocks of list. */
+static int
+client_in(const struct cidr *list, size_t n, const struct sockaddr *sa)
 {
 	struct judged	j;
 	size_t		i;
 
 	judge_client(sa, &j);
-	for (i = 0; i < cfg->nclients; i++)
-		if (judged_match(&cfg->clients[i], &j))
+	for (i = 0; i < n; i++)
+		if (judged_match(&list[i], &j))
 			return 1;
 	return 0;
+}
+
+int
+policy_client_allowed(const struct config *cfg, const struct sockaddr *sa)
+{
+	return client_in(cfg->clients, cfg->nclients, sa);
+}
+
+int
+policy_proxy_allowed(const struct config *cfg, const struct sockaddr *sa)
+{
+	return client_in(cfg->proxy_from, cfg->nproxy_from, sa);
 }
 
 int

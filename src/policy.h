@@ -85,6 +85,14 @@ const char *policy_cidr_embeds_v4(const struct cidr *c, int client);
 int	policy_client_allowed(const struct config *cfg,
 	    const struct sockaddr *sa);
 
+/*
+ * proxy_protocol_from: 1 when the peer `sa` of a proxy_protocol listener
+ * is one of the balancers allowed to send a PROXY header (matched as
+ * policy_client_allowed() matches), else 0.
+ */
+int	policy_proxy_allowed(const struct config *cfg,
+	    const struct sockaddr *sa);
+
 /* allow_port: 1 when port lies in one of cfg->ports, else 0. */
 int	policy_port_allowed(const struct config *cfg, uint16_t port);
 

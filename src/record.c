@@ -210,6 +210,7 @@ record_format(char *buf, size_t len, enum record_format format,
 	out_string_field(&o, format, "id", r->id, 1);
 	out_signed_field(&o, format, "worker", r->worker);
 	out_string_field(&o, format, "client", r->client, 1);
+	out_string_field(&o, format, "via", r->via, 0);
 	out_string_field(&o, format, "user", r->user, 0);
 	out_string_field(&o, format, "target", r->target, 1);
 	out_string_field(&o, format, "dialed", r->dialed, 0);

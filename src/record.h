@@ -21,14 +21,16 @@ enum record_format {
 /*
  * One access record.  A NULL or empty string is an unknown value: JSON
  * leaves its key out; text writes the keys every record has (time, id,
- * client, target, reason) as "-" and leaves out user, dialed, upstream,
- * rule and detail.  The caller owns every string.
+ * client, target, reason) as "-" and leaves out via, user, dialed,
+ * upstream, rule and detail.  The caller owns every string.
  */
 struct record {
 	long long		 time_ms;	/* CLOCK_REALTIME, ms */
 	const char		*id;
 	long			 worker;	/* pid */
 	const char		*client;
+	const char		*via;		/* the balancer that sent a
+						   PROXY header */
 	const char		*user;
 	const char		*target;
 	const char		*dialed;

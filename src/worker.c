@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * A worker runs one tunnel at a time: accept, client ACL, per-client
- * limit, read and parse the head within header_timeout, authentication,
- * port and name policy, dial within connect_timeout, answer 200, relay
+ * A worker runs one tunnel at a time: accept, the PROXY header on a
+ * proxy_protocol listener, client ACL, per-client limit, read and parse
+ * the head within header_timeout, authentication, port and name policy,
+ * dial within connect_timeout, answer 200, relay
  * until the tunnel ends; then tunnel_end() closes it and logs its one
  * record, however it ended.  Every step has a deadline, and a failed
  * tunnel never ends the worker.
@@ -30,6 +31,7 @@
 #include "log.h"
 #include "net.h"
 #include "policy.h"
+#include "proxyproto.h"
 #include "relay.h"
 #include "request.h"
 #include "response.h"
@@ -90,6 +92,11 @@ struct tunnel {
 	struct relay_stats	*st;		/* in the scoreboard slot */
 	char			 user[AUTH_USER_MAX + 1]; /* "" no auth */
 	const char		*upstream;	/* the parent proxy used */
+	int			 proxied;	/* on a proxy_protocol listener */
+	char			 via[NET_ADDRSTR]; /* its balancer, or "" */
+	size_t			 early;		/* request bytes read with the
+						   PROXY header, in w->head */
+	int			 dropped;	/* closed without an answer */
 };
 
 /*
@@ -163,6 +170,7 @@ log_tunnel(struct worker *w, const struct tunnel *t)
 	r.id = id;
 	r.worker = (long)w->env->self;
 	r.client = t->client_text;
+	r.via = t->via;
 	r.user = t->user;
 	r.target = t->target;
 	r.dialed = t->dialed;
@@ -256,6 +264,11 @@ static void
 tunnel_end(struct worker *w, struct tunnel *t)
 {
 	if (t->status == 0) {
+		if (t->dropped) {
+			/* Drop what it sent: a FIN, not a reset. */
+			net_lingering_close(t->client, 0);
+			return;
+		}
 		log_debug("client %s closed before a request", t->client_text);
 		close(t->client);
 		return;
@@ -272,6 +285,97 @@ tunnel_end(struct worker *w, struct tunnel *t)
 		net_lingering_close(t->client, t->linger_ms);
 	}
 	log_tunnel(w, t);
+}
+
+/*
+ * Read the PROXY header into w->head by `deadline`: *len bytes read, the
+ * header and perhaps what followed it.  Returns NULL with the header in
+ * r, or why there is none ("" when the peer closed without sending a
+ * byte, as a balancer's plain TCP check does).  It stops reading as soon
+ * as the parser has a verdict: the request is never waited for here.
+ */
+static const char *
+proxy_read(struct worker *w, struct tunnel *t, long long deadline,
+    struct proxyproto_result *r, size_t *len)
+{
+	enum proxyproto_status	st = PROXYPROTO_NEED_MORE;
+	ssize_t			n;
+
+	*len = 0;
+	/* NEED_MORE only below PROXYPROTO_MAX: the head buffer is larger. */
+	while (st == PROXYPROTO_NEED_MORE) {
+		if (worker_stop)
+			return "shutting down";
+		if (deadline - net_mono_ms() <= 0)
+			return "no complete header within header_timeout";
+		n = recv(t->client, w->head + *len,
+		    w->cfg->max_header_size - *len, MSG_DONTWAIT);
+		if (n == 0 || (n == -1 && errno != EAGAIN &&
+		    errno != EWOULDBLOCK && errno != EINTR))
+			return *len == 0 ? "" : "closed within its header";
+		if (n < 0) {
+			(void)net_wait(t->client, POLLIN, deadline,
+			    &worker_stop);
+			continue;
+		}
+		*len += (size_t)n;
+		st = proxyproto_parse(w->head, *len, r);
+	}
+	return st == PROXYPROTO_OK ? NULL : r->reason;
+}
+
+/* The connection ends here, unanswered: one line says why. */
+static int
+proxy_drop(struct tunnel *t, const char *why)
+{
+	if (why[0] == '\0')
+		log_debug("proxy_protocol: %s closed before a PROXY header",
+		    t->via);
+	else
+		log_warnx("proxy_protocol: connection from %s dropped "
+		    "without an answer: %s", t->via, why);
+	t->status = 0;
+	t->dropped = 1;
+	return 0;
+}
+
+/*
+ * On a proxy_protocol listener, before anything else: the peer must be
+ * one of the balancers in proxy_protocol_from, and the connection must
+ * begin with a valid PROXY header by `deadline`.  Otherwise it is
+ * dropped without an answer: a forged header must get nothing back.
+ * The header's client then replaces the peer for everything after (the
+ * client ACL, the per-client limit, the logs, the status table, the
+ * record), the balancer staying in t->via; v2 LOCAL and v1 UNKNOWN keep
+ * the peer.  What came after the header is the start of the request.
+ */
+static int
+proxy_header(struct worker *w, struct tunnel *t, long long deadline)
+{
+	struct proxyproto_result	 r;
+	const char			*why;
+	size_t				 len;
+
+	if (!t->proxied)
+		return 1;
+	memcpy(t->via, t->client_text, sizeof(t->via));
+	if (!policy_proxy_allowed(w->cfg, (struct sockaddr *)&t->peer))
+		return proxy_drop(t, "not in proxy_protocol_from");
+	if ((why = proxy_read(w, t, deadline, &r, &len)) != NULL)
+		return proxy_drop(t, why);
+	t->early = len - r.len;
+	memmove(w->head, w->head + r.len, t->early);
+	if (r.local)
+		return 1;
+	memcpy(&t->peer, &r.src, r.srclen);
+	t->peerlen = r.srclen;
+	net_format((struct sockaddr *)&t->peer, t->client_text,
+	    sizeof(t->client_text));
+	/* The reserve's slot is never a client's: nothing to count. */
+	if (!w->env->reserve)
+		scoreboard_begin(w->slot, (struct sockaddr *)&t->peer,
+		    w->cfg->max_tunnels_ipv6_prefix, t->client_text);
+	return 1;
 }
 
 /*
@@ -331,7 +435,17 @@ read_head(struct worker *w, struct tunnel *t, struct request *req,
 	long long		 deadline = t->start + w->cfg->header_timeout_ms;
 	ssize_t			 n;
 
-	*len = 0;
+	/* A whole request may have come with the PROXY header. */
+	*len = t->early;
+	if (*len > 0)
+		switch (request_parse(w->head, *len, &lim, req, status, why)) {
+		case REQUEST_OK:
+			return HEAD_OK;
+		case REQUEST_BAD:
+			return HEAD_BAD;
+		case REQUEST_AGAIN:
+			break;
+		}
 	for (;;) {
 		if (worker_stop || deadline - net_mono_ms() <= 0)
 			return HEAD_TIMEOUT;
@@ -567,7 +681,8 @@ serve(struct worker *w, struct tunnel *t)
 	struct dial_result	res;
 	size_t			len;
 
-	if (client_allowed(w, t) && client_under_limit(w, t) &&
+	if (proxy_header(w, t, t->start + w->cfg->header_timeout_ms) &&
+	    client_allowed(w, t) && client_under_limit(w, t) &&
 	    head_read(w, t, &req, &len) && wants_tunnel(w, t, &req) &&
 	    authorized(w, t, &req) &&
 	    target_allowed(w, t, &req) && target_dialled(w, t, &req, &res))
@@ -610,8 +725,10 @@ accept_client(struct worker *w, struct tunnel *t)
 	size_t		i, n = w->env->nlfds;
 
 	t->peerlen = sizeof(t->peer);
-	if (n == 1)
+	if (n == 1) {
+		t->proxied = w->env->laddrs[0].proxy_protocol;
 		return accept_one(lfds[0], t);
+	}
 	if (n > CONFIG_LISTEN_MAX)
 		n = CONFIG_LISTEN_MAX;		/* config and activation cap it */
 	for (i = 0; i < n; i++) {
@@ -621,8 +738,10 @@ accept_client(struct worker *w, struct tunnel *t)
 	if (poll(pfd, n, 1000) == -1)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (pfd[i].revents & POLLIN)
+		if (pfd[i].revents & POLLIN) {
+			t->proxied = w->env->laddrs[i].proxy_protocol;
 			return accept_one(lfds[i], t);
+		}
 	/* A quiet second, as the single listener's SO_RCVTIMEO reports it. */
 	errno = EAGAIN;
 	return -1;
@@ -647,13 +766,18 @@ accept_failed(int *sick)
 	}
 }
 
-/* The when_full reject process: every client it accepts gets a 503. */
+/*
+ * The when_full reject process: every client it accepts gets a 503.  On
+ * a proxy_protocol listener only after a header, which it waits for as
+ * briefly as it lingers: the reserve must stay free for the next client.
+ */
 static void
 serve_reserve(struct worker *w, struct tunnel *t)
 {
 	net_format((struct sockaddr *)&t->peer, t->client_text,
 	    sizeof(t->client_text));
-	refuse(t, 503, "pool_full", "all workers are busy");
+	if (proxy_header(w, t, t->start + LINGER_SHORT_MS))
+		refuse(t, 503, "pool_full", "all workers are busy");
 	tunnel_end(w, t);
 }
 

@@ -10,12 +10,14 @@
 #include <sys/types.h>
 
 struct config;
+struct listen_addr;
 struct scoreboard;
 struct sb_slot;
 
 struct worker_env {
 	const struct config	*cfg;
 	const int		*lfds;		/* the listeners */
+	const struct listen_addr *laddrs;	/* laddrs[i]: lfds[i]'s */
 	size_t			 nlfds;
 	pid_t			 master;	/* exit when it is gone */
 	pid_t			 self;		/* getpid(), asked once */

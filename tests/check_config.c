@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "policy.h"
 #include "request.h"
 #include "suites.h"
 #include "upstream.h"
@@ -229,6 +230,44 @@ START_TEST(test_listen)
 	ck_assert_uint_eq(ntohs(sin6->sin6_port), 3128);
 	ck_assert_uint_eq(cfg.listen[2].len, sizeof(struct sockaddr_in6));
 	ck_assert(IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
+	config_free(&cfg);
+}
+END_TEST
+
+/*
+ * proxy_protocol marks the address before it on its line only, and
+ * proxy_protocol_from is matched as allow_client is.
+ */
+START_TEST(test_listen_proxy_protocol)
+{
+	struct config		cfg;
+	struct sockaddr_in	sin;
+
+	parse_ok("listen 127.0.0.1:1 proxy_protocol 127.0.0.1:2\n"
+	    "listen [::1]:3 proxy_protocol\n"
+	    "proxy_protocol_from 10.0.0.2 fd00::/8\n"
+	    "proxy_protocol_from 192.168.7.0/24\n", &cfg);
+	ck_assert_uint_eq(cfg.nlisten, 3);
+	ck_assert_int_eq(cfg.listen[0].proxy_protocol, 1);
+	ck_assert_int_eq(cfg.listen[1].proxy_protocol, 0);
+	ck_assert_int_eq(cfg.listen[2].proxy_protocol, 1);
+	ck_assert_uint_eq(cfg.nproxy_from, 3);
+	ck_assert_ptr_null(cfg.warnings);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, "192.168.7.9", &sin.sin_addr);
+	ck_assert(policy_proxy_allowed(&cfg, (struct sockaddr *)&sin));
+	inet_pton(AF_INET, "10.0.0.3", &sin.sin_addr);
+	ck_assert(!policy_proxy_allowed(&cfg, (struct sockaddr *)&sin));
+	config_free(&cfg);
+
+	/* Balancers for no proxy_protocol listener: harmless, but said. */
+	parse_ok("listen 127.0.0.1:1\nproxy_protocol_from 10.0.0.2\n", &cfg);
+	ck_assert_int_eq(cfg.listen[0].proxy_protocol, 0);
+	ck_assert_ptr_nonnull(cfg.warnings);
+	ck_assert_msg(strstr(cfg.warnings, "test.conf:2: proxy_protocol_from: "
+	    "no listen address has proxy_protocol") != NULL, "%s",
+	    cfg.warnings);
 	config_free(&cfg);
 }
 END_TEST
@@ -744,6 +783,24 @@ static const struct bad_case bad_cases[] = {
 	  "max_tunnels_ipv6_prefix: \"129\" out of range (32 to 128)" },
 	{ "max_tunnels_ipv6_prefix /64\n", "test.conf:1: "
 	  "max_tunnels_ipv6_prefix: bad number \"/64\"" },
+	/* listen ... proxy_protocol, proxy_protocol_from */
+	{ "listen proxy_protocol 127.0.0.1:1\n", "test.conf:1: listen: "
+	  "proxy_protocol must follow the address it applies to" },
+	{ "listen 127.0.0.1:1\nlisten proxy_protocol\n", "test.conf:2: "
+	  "listen: proxy_protocol must follow the address it applies to" },
+	{ "listen 127.0.0.1:1 proxy_protocol proxy_protocol\n",
+	  "test.conf:1: listen: proxy_protocol given twice for 127.0.0.1:1" },
+	{ "listen 127.0.0.1:1 proxy-protocol\n", "test.conf:1: listen: bad "
+	  "address \"proxy-protocol\" (numeric IPv4:PORT or [IPv6]:PORT)" },
+	{ "listen 127.0.0.1:1\n\nlisten 127.0.0.1:2 proxy_protocol\n",
+	  "test.conf:3: listen 127.0.0.1:2 proxy_protocol: no "
+	  "proxy_protocol_from names the balancers that may send the header" },
+	{ "proxy_protocol_from 10.0.0.1/8\n", "test.conf:1: "
+	  "proxy_protocol_from: 10.0.0.1/8: host bits set (did you mean "
+	  "10.0.0.0/8?)" },
+	{ "proxy_protocol_from balancer.lan\n", "test.conf:1: "
+	  "proxy_protocol_from: bad CIDR \"balancer.lan\" (not an IPv4 or "
+	  "IPv6 address)" },
 };
 
 /* Every error: exact message and line, and cfg left empty, not leaked. */
@@ -793,6 +850,7 @@ static const struct {
 	{ "auth_file",		"/etc/connectproxy/users", 0 },
 	{ "max_tunnels_ipv6_prefix", "56",		0 },
 	{ "pac_file",		"/etc/connectproxy/proxy.pac", 0 },
+	{ "proxy_protocol_from", "10.0.0.2",		1 },
 };
 
 START_TEST(test_arity_and_repeat)
@@ -1527,6 +1585,7 @@ config_suite(void)
 	tcase_add_loop_test(tc, test_pool_bounds, 0,
 	    (int)(sizeof(pool_bounds) / sizeof(pool_bounds[0])));
 	tcase_add_test(tc, test_listen);
+	tcase_add_test(tc, test_listen_proxy_protocol);
 	tcase_add_test(tc, test_lists);
 	tcase_add_test(tc, test_dests);
 	tcase_add_test(tc, test_name_lengths);

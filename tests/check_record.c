@@ -169,6 +169,28 @@ START_TEST(test_rule)
 }
 END_TEST
 
+/* via: the balancer a PROXY header came from, right after the client. */
+START_TEST(test_via)
+{
+	struct record		r = full_record();
+	char			buf[RECORD_MAX];
+
+	r.client = "203.0.113.7:50123";
+	r.via = "10.0.0.2:41000";
+	record_format(buf, sizeof(buf), RECORD_FORMAT_TEXT, &r);
+	ck_assert_ptr_nonnull(strstr(buf, " client=203.0.113.7:50123 "
+	    "via=10.0.0.2:41000 user=alice "));
+	record_format(buf, sizeof(buf), RECORD_FORMAT_JSON, &r);
+	ck_assert_ptr_nonnull(strstr(buf, ",\"client\":\"203.0.113.7:50123\","
+	    "\"via\":\"10.0.0.2:41000\",\"user\":\"alice\","));
+	r.via = "";
+	record_format(buf, sizeof(buf), RECORD_FORMAT_TEXT, &r);
+	ck_assert_ptr_null(strstr(buf, "via"));
+	record_format(buf, sizeof(buf), RECORD_FORMAT_JSON, &r);
+	ck_assert_ptr_null(strstr(buf, "via"));
+}
+END_TEST
+
 /* Hostile user names, as a client may send them in Basic credentials. */
 static const struct {
 	const char	*user;
@@ -296,6 +318,7 @@ record_suite(void)
 	    (int)(sizeof(escapes) / sizeof(escapes[0])));
 	tcase_add_loop_test(tc, test_bounded, 0, 2);
 	tcase_add_test(tc, test_too_small);
+	tcase_add_test(tc, test_via);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,7 +5,9 @@
 # iproute2 for the network-namespace tests, tinyproxy as a parent proxy
 # for the upstream tests (run by the tests only, its service is disabled),
 # libcrypt-dev for crypt(3), logrotate to rotate with the installed
-# snippet.  Debian and Ubuntu (apt-get).
+# snippet, haproxy as the load balancer in front of two instances (run
+# by the tests only, its service is disabled).  Debian and Ubuntu
+# (apt-get).
 set -eu
 
 missing=""
@@ -17,6 +19,8 @@ command -v tinyproxy >/dev/null 2>&1 || missing="$missing tinyproxy"
 [ -e /usr/include/crypt.h ] || missing="$missing libcrypt-dev"
 command -v logrotate >/dev/null 2>&1 || \
     [ -x /usr/sbin/logrotate ] || missing="$missing logrotate"
+command -v haproxy >/dev/null 2>&1 || \
+    [ -x /usr/sbin/haproxy ] || missing="$missing haproxy"
 [ -n "$missing" ] || exit 0
 
 echo "install-deps: installing$missing" >&2
@@ -30,5 +34,12 @@ case "$missing" in
 	# The package starts a system-wide tinyproxy; the tests need none.
 	$sudo systemctl disable --now tinyproxy >/dev/null 2>&1 || true
 	$sudo update-rc.d tinyproxy disable >/dev/null 2>&1 || true
+	;;
+esac
+case "$missing" in
+*haproxy*)
+	# Likewise: the tests start their own HAProxy.
+	$sudo systemctl disable --now haproxy >/dev/null 2>&1 || true
+	$sudo update-rc.d haproxy disable >/dev/null 2>&1 || true
 	;;
 esac

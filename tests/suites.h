@@ -33,5 +33,7 @@ Suite	*record_suite(void);
 Suite	*e2e_config_suite(void);
 Suite	*proc_suite(void);
 Suite	*pac_suite(void);
+Suite	*proxyproto_suite(void);
+Suite	*proxyproto_e2e_suite(void);
 
 #endif
