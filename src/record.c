@@ -219,6 +219,7 @@ record_format(char *buf, size_t len, enum record_format format,
 	out_number_field(&o, format, "bytes_down", 1, r->bytes_down);
 	out_signed_field(&o, format, "duration_ms", r->duration_ms);
 	out_string_field(&o, format, "reason", r->reason, 1);
+	out_string_field(&o, format, "error", r->error, 0);
 	out_string_field(&o, format, "rule", r->rule, 0);
 	out_string_field(&o, format, "detail", r->detail, 0);
 	if (format == RECORD_FORMAT_JSON)

@@ -22,7 +22,7 @@ enum record_format {
  * One access record.  A NULL or empty string is an unknown value: JSON
  * leaves its key out; text writes the keys every record has (time, id,
  * client, target, reason) as "-" and leaves out user, dialed, upstream,
- * rule and detail.  The caller owns every string.
+ * rule, detail and error.  The caller owns every string.
  */
 struct record {
 	long long		 time_ms;	/* CLOCK_REALTIME, ms */
@@ -40,6 +40,7 @@ struct record {
 	const char		*reason;
 	const char		*rule;		/* the policy rule that denied */
 	const char		*detail;	/* a refusal's answer body */
+	const char		*error;		/* its Proxy-Status error type */
 };
 
 /*
