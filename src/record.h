@@ -47,9 +47,10 @@ struct record {
  * Format r into buf (without a newline) as `format` says, NUL-terminated.
  * Each value is escaped (text: quoted when it holds a space, quote,
  * backslash, '=' or a non-printable byte; JSON: a valid string) and cut
- * at 400 bytes, so that a record always fits RECORD_MAX.  Returns the
- * length, or 0 (buf "" when len > 0) when len is too small.  Pure: no
- * I/O.
+ * at 390 bytes (error, a token, is left out when it is not one of up
+ * to 40 bytes), so that a record always fits RECORD_MAX.
+ * Returns the length, or 0 (buf "" when len > 0) when len is too small.
+ * Pure: no I/O.
  */
 size_t	record_format(char *buf, size_t len, enum record_format format,
 	    const struct record *r);
