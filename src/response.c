@@ -114,7 +114,7 @@ response_error(char *buf, size_t len, int status, const char *detail,
 /*
  * RFC 9209 section 2.3 has no type for a missing or wrong password, a
  * method other than CONNECT or a worker pool that is stopping; the
- * choices made for them are explained in connectproxy.conf(5), WHAT
+ * choices made for them are explained in connectproxy(8), WHAT
  * CLIENTS SEE.  How each reason is mapped:
  */
 enum ps_how {

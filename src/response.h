@@ -71,7 +71,7 @@ struct response_proxy_status {
  * (connection_refused, destination_ip_unroutable, dns_error's rcode).
  * Returns 0, or -1 for a reason it does not know (ps then says
  * proxy_internal_error): a test keeps that from happening.  The table
- * is in connectproxy.conf(5), WHAT CLIENTS SEE.
+ * is in connectproxy(8), WHAT CLIENTS SEE.
  */
 int	response_proxy_status(const struct response_failure *f,
 	    struct response_proxy_status *ps);
