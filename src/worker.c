@@ -44,6 +44,8 @@
 #define EXIT_SICK		3
 
 #define RETRY_AFTER		"Retry-After: 5\r\n"
+/* Room for a Proxy-Status field: a parent's name and the details. */
+#define PROXY_STATUS_MAX	1024
 
 /* TERM: end the tunnel now (2: USR2, the reload's drain_timeout). */
 static volatile sig_atomic_t	worker_stop;
@@ -243,7 +245,8 @@ static void
 answer_error(struct worker *w, const struct tunnel *t)
 {
 	char				buf[RESPONSE_MAX];
-	char				extra[AUTH_REALM_MAX + 64 + 1024];
+	char				extra[AUTH_REALM_MAX + 64 +
+					    PROXY_STATUS_MAX];
 	struct response_proxy_status	ps;
 	size_t				len = 0;
 
