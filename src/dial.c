@@ -59,7 +59,7 @@ static enum attempt
 connect_one(const struct addrinfo *ai, long long deadline, int *fdp)
 {
 	socklen_t	elen = sizeof(int);
-	int		fd, err = 0, r;
+	int		fd, err = 0, r, saved;
 
 #ifdef SOCK_NONBLOCK
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
@@ -91,8 +91,11 @@ connected:
 	*fdp = fd;
 	return ATTEMPT_OK;
 failed:
+	/* Why, for the caller (res->error): the connect's own error. */
+	saved = err != 0 ? err : errno;
 	if (fd != -1)
 		close(fd);
+	errno = saved;
 	return ATTEMPT_FAILED;
 }
 
@@ -270,6 +273,10 @@ try_addrs(struct addrinfo **addrs, const int *self, size_t n,
 		/* Each remaining address gets an equal share of the time. */
 		share = (deadline - now) / (long long)(n - i);
 		a = connect_one(addrs[i], now + share, &fd);
+		if (a == ATTEMPT_FAILED)
+			res->error = errno;
+		else if (a == ATTEMPT_TIMEOUT)
+			res->error = ETIMEDOUT;
 		if (a == ATTEMPT_OK && self != NULL && self[i] &&
 		    (r = connected_to_self(fd, addrs[i])) != 0) {
 			close(fd);
@@ -395,6 +402,7 @@ resolve_failure(const char *host, int rc, long long deadline,
     struct dial_result *res)
 {
 	log_debug("resolve %s: %s", host, gai_strerror(rc));
+	res->gai_error = rc;
 	if (net_mono_ms() >= deadline)
 		return fail(res, 504, "resolve_timeout",
 		    "name resolution timed out");
@@ -444,6 +452,7 @@ connect_parent(const struct upstream *u, long long deadline,
 	/* As for a destination (resolve_failure()): 504 only past it. */
 	if ((rc = resolve(u->host, u->port, &list)) != 0) {
 		log_warnx("upstream %s: %s", u->text, gai_strerror(rc));
+		res->gai_error = rc;
 		if (net_mono_ms() >= deadline)
 			return fail(res, 504, "upstream_timeout",
 			    "upstream proxy timed out");
@@ -475,6 +484,7 @@ ask_parent(int fd, const struct upstream *u, const char *target,
 
 	n = upstream_request(u, target, req, sizeof(req));
 	if (n == 0 || net_write_all(fd, req, n, deadline) == -1) {
+		res->error = n == 0 ? 0 : errno;
 		memset(req, 0, sizeof(req));
 		return fail(res, errno == ETIMEDOUT ? 504 : 502, errno ==
 		    ETIMEDOUT ? "upstream_timeout" : "upstream_failed",
@@ -493,20 +503,25 @@ ask_parent(int fd, const struct upstream *u, const char *target,
 			memmove(res->early, res->early + head, len - head);
 			return 0;
 		case UPSTREAM_HEAD_BAD:
+			res->error = EPROTO;
 			return fail(res, 502, "upstream_failed",
 			    "bad answer from upstream proxy");
 		case UPSTREAM_HEAD_AGAIN:
 			break;
 		}
 		/* A poll() error is left for recv() to report. */
-		if (net_wait(fd, POLLIN, deadline, NULL) == 0)
+		if (net_wait(fd, POLLIN, deadline, NULL) == 0) {
+			res->error = EAGAIN;	/* no answer in time */
 			return fail(res, 504, "upstream_timeout",
 			    "upstream proxy timed out");
+		}
 		r = recv(fd, res->early + len, res->early_size - len,
 		    MSG_DONTWAIT);
-		if (r == 0 || (r == -1 && errno != EAGAIN && errno != EINTR))
+		if (r == 0 || (r == -1 && errno != EAGAIN && errno != EINTR)) {
+			res->error = r == 0 ? ECONNRESET : errno;
 			return fail(res, 502, "upstream_failed",
 			    "upstream proxy closed");
+		}
 		if (r > 0)
 			len += (size_t)r;
 	}
@@ -524,6 +539,7 @@ dial_upstream(const char *target, const struct upstream *const *chain,
 	for (i = 0; i < n; i++) {
 		res->upstream = chain[i]->text;
 		res->upstream_status = 0;
+		res->error = res->gai_error = 0;
 		if ((now = net_mono_ms()) >= deadline) {
 			timedout = 1;
 			break;

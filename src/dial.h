@@ -31,6 +31,16 @@ struct dial_result {
 	char			*early;
 	size_t			 early_size;
 	size_t			 early_len;
+	/*
+	 * On failure, what failed, for the answer's Proxy-Status: the errno
+	 * of the last connect that failed (ETIMEDOUT when it ran out of
+	 * time), or of the exchange with a parent (EPROTO: its answer is
+	 * not HTTP; ECONNRESET: it closed first; EAGAIN: its answer did not
+	 * come in time); and the getaddrinfo() code of a name (the
+	 * destination's or a parent's) that did not resolve.  0: none.
+	 */
+	int			 error;
+	int			 gai_error;
 };
 
 /*

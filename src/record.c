@@ -11,7 +11,14 @@
 #include "record.h"
 #include "utc.h"
 
-#define RECORD_VALUE_MAX	400		/* escaped bytes of one value */
+#define RECORD_VALUE_MAX	390		/* escaped bytes of one value */
+/*
+ * The error key's value is a proxy error type (RFC 9209): a lowercase
+ * token the proxy chose, never escaped.  Anything else, or longer, is
+ * left out, so that a record with every value at its worst still fits
+ * RECORD_MAX.
+ */
+#define RECORD_TOKEN_MAX	40
 
 struct out {
 	char	*buf;
@@ -196,6 +203,22 @@ out_signed_field(struct out *o, enum record_format f, const char *key,
 	    (unsigned long long)v);
 }
 
+/* s when it is a short lowercase token (RECORD_TOKEN_MAX), else NULL. */
+static const char *
+token(const char *s)
+{
+	size_t	n;
+
+	if (s == NULL)
+		return NULL;
+	for (n = 0; s[n] != '\0'; n++)
+		if (n >= RECORD_TOKEN_MAX || !((s[n] >= 'a' && s[n] <= 'z') ||
+		    (s[n] >= '0' && s[n] <= '9') || s[n] == '_' ||
+		    s[n] == '-'))
+			return NULL;
+	return s;
+}
+
 size_t
 record_format(char *buf, size_t len, enum record_format format,
     const struct record *r)
@@ -220,6 +243,7 @@ record_format(char *buf, size_t len, enum record_format format,
 	out_number_field(&o, format, "bytes_down", 1, r->bytes_down);
 	out_signed_field(&o, format, "duration_ms", r->duration_ms);
 	out_string_field(&o, format, "reason", r->reason, 1);
+	out_string_field(&o, format, "error", token(r->error), 0);
 	out_string_field(&o, format, "rule", r->rule, 0);
 	out_string_field(&o, format, "detail", r->detail, 0);
 	if (format == RECORD_FORMAT_JSON)

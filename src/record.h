@@ -22,7 +22,7 @@ enum record_format {
  * One access record.  A NULL or empty string is an unknown value: JSON
  * leaves its key out; text writes the keys every record has (time, id,
  * client, target, reason) as "-" and leaves out via, user, dialed,
- * upstream, rule and detail.  The caller owns every string.
+ * upstream, rule, detail and error.  The caller owns every string.
  */
 struct record {
 	long long		 time_ms;	/* CLOCK_REALTIME, ms */
@@ -42,15 +42,17 @@ struct record {
 	const char		*reason;
 	const char		*rule;		/* the policy rule that denied */
 	const char		*detail;	/* a refusal's answer body */
+	const char		*error;		/* its Proxy-Status error type */
 };
 
 /*
  * Format r into buf (without a newline) as `format` says, NUL-terminated.
  * Each value is escaped (text: quoted when it holds a space, quote,
  * backslash, '=' or a non-printable byte; JSON: a valid string) and cut
- * at 400 bytes, so that a record always fits RECORD_MAX.  Returns the
- * length, or 0 (buf "" when len > 0) when len is too small.  Pure: no
- * I/O.
+ * at 390 bytes (error, a token, is left out when it is not one of up
+ * to 40 bytes), so that a record always fits RECORD_MAX.
+ * Returns the length, or 0 (buf "" when len > 0) when len is too small.
+ * Pure: no I/O.
  */
 size_t	record_format(char *buf, size_t len, enum record_format format,
 	    const struct record *r);

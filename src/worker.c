@@ -46,6 +46,8 @@
 #define EXIT_SICK		3
 
 #define RETRY_AFTER		"Retry-After: 5\r\n"
+/* Room for a Proxy-Status field: a parent's name and the details. */
+#define PROXY_STATUS_MAX	1024
 
 /* TERM: end the tunnel now (2: USR2, the reload's drain_timeout). */
 static volatile sig_atomic_t	worker_stop;
@@ -97,6 +99,11 @@ struct tunnel {
 	size_t			 early;		/* request bytes read with the
 						   PROXY header, in w->head */
 	int			 dropped;	/* closed without an answer */
+	/* Of a failure, for its Proxy-Status (response_failure). */
+	int			 dest_addr;	/* an address denied, not a name */
+	int			 dial_error;	/* dial_result's error, */
+	int			 gai_error;	/* gai_error and */
+	int			 upstream_status; /* upstream_status */
 };
 
 /*
@@ -152,6 +159,22 @@ worker_signals(void)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
+/* The RFC 9209 Proxy-Status of t's error answer: its error type, etc. */
+static void
+tunnel_proxy_status(const struct tunnel *t, struct response_proxy_status *ps)
+{
+	struct response_failure	f;
+
+	f.status = t->status;
+	f.reason = t->reason;
+	f.dest_addr = t->dest_addr;
+	f.error = t->dial_error;
+	f.gai_error = t->gai_error;
+	f.next_hop = t->upstream;
+	f.received_status = t->upstream_status;
+	(void)response_proxy_status(&f, ps);
+}
+
 /*
  * The access record of a tunnel or refusal, and its share of the
  * scoreboard's totals.  The id is this worker's pid and a number unique
@@ -161,6 +184,7 @@ static void
 log_tunnel(struct worker *w, const struct tunnel *t)
 {
 	struct record		r;
+	struct response_proxy_status ps;
 	char			id[48];
 
 	memset(&r, 0, sizeof(r));
@@ -182,8 +206,12 @@ log_tunnel(struct worker *w, const struct tunnel *t)
 	r.reason = t->reason;
 	r.rule = t->rule;
 	/* The words the client got, so that a refusal says its cause. */
-	if (t->status != 200)
+	if (t->status != 200) {
 		r.detail = t->detail;
+		/* The error type the answer's Proxy-Status gave. */
+		tunnel_proxy_status(t, &ps);
+		r.error = ps.error;
+	}
 	log_access_record(&r);
 	scoreboard_account(w->sb, r.status, r.reason, r.bytes_up,
 	    r.bytes_down);
@@ -217,24 +245,32 @@ refuse(struct tunnel *t, int status, const char *reason, const char *detail)
 	return 0;
 }
 
-/* Write the error answer t->status calls for, within LINGER_MS. */
+/*
+ * Write the error answer t->status calls for, within LINGER_MS, with its
+ * Proxy-Status (RFC 9209) after any field the status itself calls for.
+ */
 static void
 answer_error(struct worker *w, const struct tunnel *t)
 {
-	char		 buf[RESPONSE_MAX];
-	char		 challenge[AUTH_REALM_MAX + 64];
-	const char	*extra = NULL;
-	size_t		 len;
+	char				buf[RESPONSE_MAX];
+	char				extra[AUTH_REALM_MAX + 64 +
+					    PROXY_STATUS_MAX];
+	struct response_proxy_status	ps;
+	size_t				len = 0;
 
+	extra[0] = '\0';
 	if (t->status == 405)
-		extra = "Allow: CONNECT\r\n";
+		len = (size_t)snprintf(extra, sizeof(extra), "%s",
+		    "Allow: CONNECT\r\n");
 	else if (t->status == 429 || t->status == 503)
-		extra = RETRY_AFTER;
-	else if (t->status == 407) {
-		(void)auth_challenge(challenge, sizeof(challenge),
-		    w->cfg->auth_realm);
-		extra = challenge;
-	}
+		len = (size_t)snprintf(extra, sizeof(extra), "%s",
+		    RETRY_AFTER);
+	else if (t->status == 407)
+		len = auth_challenge(extra, sizeof(extra), w->cfg->auth_realm);
+	tunnel_proxy_status(t, &ps);
+	/* The same words as the body (response_error()'s default too). */
+	(void)response_proxy_status_field(extra + len, sizeof(extra) - len,
+	    &ps, t->detail != NULL ? t->detail : response_reason(t->status));
 	len = response_error(buf, sizeof(buf), t->status, t->detail, extra,
 	    time(NULL));
 	(void)net_write_all(t->client, buf, len, net_mono_ms() + LINGER_MS);
@@ -593,6 +629,8 @@ target_allowed(struct worker *w, struct tunnel *t, const struct request *req)
 		return refuse(t, 403, "port_denied", "port not allowed");
 	if (policy_check_name(w->cfg, req->host, &rule) == POLICY_DENY) {
 		t->rule = rule;
+		/* An IP literal is judged as the address it is. */
+		t->dest_addr = req->host_kind != REQUEST_HOST_NAME;
 		return refuse(t, 403, "dest_denied", "destination not allowed");
 	}
 	return 1;
@@ -624,6 +662,10 @@ target_dialled(struct worker *w, struct tunnel *t, const struct request *req,
 	t->upstream = res->upstream;
 	if (t->server == -1) {
 		t->rule = res->rule;
+		t->dest_addr = 1;	/* what dial_connect() denies */
+		t->dial_error = res->error;
+		t->gai_error = res->gai_error;
+		t->upstream_status = res->upstream_status;
 		return refuse(t, res->status, res->reason, res->detail);
 	}
 	net_format((struct sockaddr *)&res->addr, t->dialed,

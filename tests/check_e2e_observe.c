@@ -236,8 +236,8 @@ parse_record(const char *line, int json, struct kv *kv)
 {
 	static const char *const order[] = { "time", "id", "worker",
 	    "client", "user", "target", "dialed", "upstream", "status",
-	    "bytes_up", "bytes_down", "duration_ms", "reason", "rule",
-	    "detail" };
+	    "bytes_up", "bytes_down", "duration_ms", "reason", "error",
+	    "rule", "detail" };
 	static const char *const must[] = { "time", "id", "worker", "client",
 	    "target", "status", "bytes_up", "bytes_down", "duration_ms",
 	    "reason" };
@@ -554,6 +554,9 @@ START_TEST(test_refusal_records)
 		n = parse_record(lines[i], 1, kv);
 		ck_assert_int_eq(kv_num(kv, n, "status", 1), cases[i].status);
 		ck_assert_str_eq(kv_str(kv, n, "reason"), cases[i].reason);
+		/* Every refusal has its Proxy-Status error type. */
+		ck_assert_msg(kv_str(kv, n, "error") != NULL, "error: %s",
+		    lines[i]);
 		/* The cause, as the client read it. */
 		ck_assert_str_eq(kv_str(kv, n, "detail"), detail);
 		/* Unknown: no key in JSON (no null, no "-"). */
@@ -593,6 +596,7 @@ START_TEST(test_refusal_records)
 	n = parse_record(lines[i], 1, kv);
 	ck_assert_int_eq(kv_num(kv, n, "status", 1), 431);
 	ck_assert_str_eq(kv_str(kv, n, "reason"), "header_too_large");
+	ck_assert_str_eq(kv_str(kv, n, "error"), "http_request_error");
 	/* connect_failed: a port nobody listens on. */
 	port = harness_closed_port(AF_INET, &fd);
 	ck_assert_int_ne(port, -1);
@@ -606,6 +610,7 @@ START_TEST(test_refusal_records)
 	n = parse_record(lines[i + 1], 1, kv);
 	ck_assert_str_eq(kv_str(kv, n, "reason"), "connect_failed");
 	ck_assert_int_eq(kv_num(kv, n, "status", 1), 502);
+	ck_assert_str_eq(kv_str(kv, n, "error"), "connection_refused");
 	env_free(&e);
 }
 END_TEST

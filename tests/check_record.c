@@ -268,6 +268,47 @@ START_TEST(test_detail)
 }
 END_TEST
 
+/*
+ * A refusal's Proxy-Status error type follows its reason, a bare token
+ * in text; a record without one (a tunnel) has no error key.
+ */
+START_TEST(test_error_type)
+{
+	struct record		r = full_record();
+	char			buf[RECORD_MAX];
+
+	r.user = NULL;
+	r.dialed = NULL;
+	r.upstream = NULL;
+	r.status = 403;
+	r.reason = "dest_denied";
+	r.error = "destination_ip_prohibited";
+	r.rule = "builtin:loopback";
+	r.bytes_up = r.bytes_down = 0;
+	record_format(buf, sizeof(buf), RECORD_FORMAT_TEXT, &r);
+	ck_assert_str_eq(buf, "time=2026-11-27T12:24:38.070Z id=4242-7 "
+	    "worker=4242 client=127.0.0.1:37912 target=example.org:443 "
+	    "status=403 bytes_up=0 bytes_down=0 duration_ms=10 "
+	    "reason=dest_denied error=destination_ip_prohibited "
+	    "rule=builtin:loopback");
+	record_format(buf, sizeof(buf), RECORD_FORMAT_JSON, &r);
+	ck_assert_ptr_nonnull(strstr(buf, ",\"reason\":\"dest_denied\","
+	    "\"error\":\"destination_ip_prohibited\",\"rule\":"));
+	r.error = NULL;
+	record_format(buf, sizeof(buf), RECORD_FORMAT_TEXT, &r);
+	ck_assert_ptr_null(strstr(buf, "error"));
+	record_format(buf, sizeof(buf), RECORD_FORMAT_JSON, &r);
+	ck_assert_ptr_null(strstr(buf, "error"));
+	r.error = "";
+	record_format(buf, sizeof(buf), RECORD_FORMAT_JSON, &r);
+	ck_assert_ptr_null(strstr(buf, "error"));
+	/* Only ever a proxy error type: anything else is left out. */
+	r.error = "dns_error rcode=x";
+	record_format(buf, sizeof(buf), RECORD_FORMAT_TEXT, &r);
+	ck_assert_ptr_null(strstr(buf, "error"));
+}
+END_TEST
+
 START_TEST(test_bounded)
 {
 	struct record		r = full_record();
@@ -278,6 +319,8 @@ START_TEST(test_bounded)
 	memset(big, '\x01', sizeof(big) - 1);
 	r.user = r.target = r.dialed = r.upstream = r.reason = r.rule =
 	    r.detail = r.client = r.id = big;
+	/* The longest error type a record takes, alongside. */
+	r.error = "connection_write_timeout_a_long_token__";
 	n = record_format(buf, sizeof(buf), _i ? RECORD_FORMAT_JSON :
 	    RECORD_FORMAT_TEXT, &r);
 	ck_assert_uint_gt(n, 0);
@@ -314,6 +357,7 @@ record_suite(void)
 	tcase_add_test(tc, test_absent_fields);
 	tcase_add_test(tc, test_rule);
 	tcase_add_test(tc, test_detail);
+	tcase_add_test(tc, test_error_type);
 	tcase_add_loop_test(tc, test_escaping, 0,
 	    (int)(sizeof(escapes) / sizeof(escapes[0])));
 	tcase_add_loop_test(tc, test_bounded, 0, 2);

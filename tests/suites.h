@@ -35,5 +35,6 @@ Suite	*proc_suite(void);
 Suite	*pac_suite(void);
 Suite	*proxyproto_suite(void);
 Suite	*proxyproto_e2e_suite(void);
+Suite	*proxy_status_suite(void);
 
 #endif
