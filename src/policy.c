@@ -282,6 +282,19 @@ policy_client_allowed(const struct config *cfg, const struct sockaddr *sa)
 }
 
 int
+policy_client_in(const struct cidr *list, size_t n, const struct sockaddr *sa)
+{
+	struct judged	j;
+	size_t		i;
+
+	judge_client(sa, &j);
+	for (i = 0; i < n; i++)
+		if (judged_match(&list[i], &j))
+			return 1;
+	return 0;
+}
+
+int
 policy_port_allowed(const struct config *cfg, uint16_t port)
 {
 	size_t	i;

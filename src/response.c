@@ -17,6 +17,7 @@ static const struct {
 	{ 200, "Connection established" },
 	{ 400, "Bad Request" },
 	{ 403, "Forbidden" },
+	{ 404, "Not Found" },
 	{ 405, "Method Not Allowed" },
 	{ 407, "Proxy Authentication Required" },
 	{ 408, "Request Timeout" },
@@ -104,4 +105,10 @@ response_error(char *buf, size_t len, int status, const char *detail,
 	    "\r\n"
 	    "%s", status, reason, date, blen, extra != NULL ? extra : "",
 	    body), len);
+}
+
+void
+response_date(char *buf, size_t len, time_t now)
+{
+	http_date(buf, len, now);
 }

@@ -30,4 +30,7 @@ size_t	response_established(char *buf, size_t len, time_t now);
 size_t	response_error(char *buf, size_t len, int status, const char *detail,
 	    const char *extra, time_t now);
 
+/* The Date value for `now`: RFC 9110 IMF-fixdate, into buf (>= 30). */
+void	response_date(char *buf, size_t len, time_t now);
+
 #endif
