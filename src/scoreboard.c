@@ -347,7 +347,7 @@ scoreboard_open_bytes(const struct scoreboard *sb, const struct sb_table *t,
 		if (p->pid == 0 || p->bad ||
 		    scoreboard_state(&sb->slots[i], p->reserve) != SB_RELAYING)
 			continue;
-		/* Written by the worker: any value, summed so as not to wrap. */
+		/* Written by the worker: any value, summed not to wrap. */
 		*up = scoreboard_add_sat(*up,
 		    atomic_load(&sb->slots[i].bytes.up));
 		*down = scoreboard_add_sat(*down,

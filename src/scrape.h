@@ -23,9 +23,9 @@ struct sb_table;
 #define SCRAPE_CONNS		8	/* clients served at once */
 #define SCRAPE_POLLFDS		(1 + SCRAPE_CONNS)
 #define SCRAPE_HEAD_MAX		4096	/* bytes of a request head */
-#define SCRAPE_DEADLINE_MS	2000	/* per client, from accept to close */
+#define SCRAPE_DEADLINE_MS	2000	/* per client, accept to close */
 #define SCRAPE_BACKLOG		16
-#define SCRAPE_ACCEPTS		16	/* connections taken per round */
+#define SCRAPE_ACCEPTS		16	/* accepted per round */
 #define SCRAPE_DRAIN_MAX	(64 * 1024)	/* read and dropped after
 						   the answer */
 
@@ -39,7 +39,7 @@ struct scrape_conn {
 	size_t		 outlen;
 	size_t		 outoff;
 	size_t		 drained;
-	int		 draining;	/* answered: reading to the client's EOF */
+	int		 draining;	/* answered: read to its EOF */
 };
 
 struct scrape {

@@ -241,8 +241,8 @@ START_TEST(test_config)
 	struct harness_proxy	p;
 	struct config		cfg;
 	char			err[CONFIG_ERR_MAX], out[4096], want[512];
-	char			*argv[] = { (char *)harness_bin(), (char *)"-t",
-	    (char *)"-c", p.conf, NULL };
+	char			*argv[] = { (char *)harness_bin(),
+	    (char *)"-t", (char *)"-c", p.conf, NULL };
 	int			st;
 
 	ck_assert_int_eq(config_parse_buffer("t.conf", "", &cfg, err,
@@ -296,7 +296,7 @@ struct env {
 	struct harness_target	t;
 	char			dir[HARNESS_PATH_MAX];
 	char			sock[HARNESS_PATH_MAX + 32];
-	int			mport;	/* metrics_listen 127.0.0.1:mport */
+	int			mport;	/* metrics_listen's port */
 };
 
 /* The configuration after the listen line, with metrics on mport. */
