@@ -32,7 +32,7 @@ SRCS = src/main.c src/master.c src/proc.c src/worker.c src/request.c \
        src/policy.c src/auth.c src/upstream.c src/dial.c src/relay.c \
        src/config.c src/log.c src/logger.c src/record.c src/control.c \
        src/net.c src/sdnotify.c src/utc.c src/preflight.c \
-       src/proxyproto.c
+       src/proxyproto.c src/scrape.c
 LIB_SRCS = $(filter-out src/main.c,$(SRCS))
 # crypt(3) for auth_file hashes: in libcrypt on glibc, in libc itself on
 # musl, and missing from some musl builds (Debian's musl-tools): then the

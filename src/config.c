@@ -742,6 +742,49 @@ set_control_socket(struct parse_ctx *ctx, const char *name, int argc,
 	return path_arg(ctx, name, argv[0], ctx->cfg->control_socket);
 }
 
+/*
+ * metrics_listen ADDR:PORT | off: one address, like a listen line's.
+ * "off" leaves it zeroed, as when the directive is absent.
+ */
+static int
+set_metrics_listen(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	struct listen_addr	*m = &ctx->cfg->metrics_listen;
+
+	(void)argc;
+	if (strcmp(argv[0], "off") == 0)
+		return 0;
+	if (net_parse_addrport(argv[0], &m->ss, &m->len) == -1)
+		return bad_value(ctx, name, "address", argv[0],
+		    " (numeric IPv4:PORT or [IPv6]:PORT, or off)");
+	m->at.file = ctx->file;
+	m->at.line = ctx->line;
+	net_format((struct sockaddr *)&m->ss, m->text, sizeof(m->text));
+	return 0;
+}
+
+/* metrics_client CIDR: who may scrape, matched as allow_client is. */
+static int
+set_metrics_client(struct parse_ctx *ctx, const char *name, int argc,
+    const char *const *argv)
+{
+	struct config	*cfg = ctx->cfg;
+	struct cidr	 c;
+	void		*p;
+
+	(void)argc;
+	if (cidr_arg(ctx, name, "CIDR", argv[0], &c) == -1 ||
+	    embedded_block(ctx, name, "CIDR", argv[0], &c, 1) == -1)
+		return -1;
+	if ((p = list_grow(ctx, name, cfg->metrics_clients,
+	    cfg->nmetrics_clients, sizeof(*cfg->metrics_clients))) == NULL)
+		return -1;
+	cfg->metrics_clients = p;
+	cfg->metrics_clients[cfg->nmetrics_clients++] = c;
+	return 0;
+}
+
 /* New directives slot in here; a handler only sees a valid arg count. */
 static int
 set_when_full(struct parse_ctx *ctx, const char *name, int argc,
@@ -977,6 +1020,8 @@ static const struct directive directives[] = {
 	{ "pac_file",		1, 1, 0, CUSTOM(set_pac_file) },
 	{ "include",		LIST, CUSTOM(set_include) },
 	{ "proxy_protocol_from", LIST, CUSTOM(set_proxy_from) },
+	{ "metrics_listen",	1, 1, 0, CUSTOM(set_metrics_listen) },
+	{ "metrics_client",	LIST, CUSTOM(set_metrics_client) },
 };
 
 _Static_assert(NITEMS(directives) <= CONFIG_DIRECTIVES_MAX,
@@ -1212,6 +1257,10 @@ list_defaults(struct parse_ctx *ctx)
 		return -1;
 	if (cfg->nports == 0 && set_port(ctx, "allow_port", 1, port) == -1)
 		return -1;
+	if (cfg->nmetrics_clients == 0 && (set_metrics_client(ctx,
+	    "metrics_client", 1, v4) == -1 || set_metrics_client(ctx,
+	    "metrics_client", 1, v6) == -1))
+		return -1;
 	return 0;
 }
 
@@ -1271,6 +1320,32 @@ check_pool(struct parse_ctx *ctx)
 		    "workers_max %u", cfg->workers_min_spare,
 		    cfg->workers_max);
 		return pair_err(ctx, "workers_min_spare", "workers_max");
+	}
+	return 0;
+}
+
+/*
+ * The metrics endpoint cannot share a port with the proxy: one socket
+ * per address, and a CONNECT client must never get the metrics.
+ */
+static int
+check_metrics(struct parse_ctx *ctx)
+{
+	const struct config	*cfg = ctx->cfg;
+	const struct listen_addr *m = &cfg->metrics_listen;
+	char			 where[CONFIG_PATH_MAX + 16];
+	size_t			 i;
+
+	for (i = 0; m->len != 0 && i < cfg->nlisten; i++) {
+		if (cfg->listen[i].len != m->len ||
+		    memcmp(&cfg->listen[i].ss, &m->ss, m->len) != 0)
+			continue;
+		snprintf(ctx->err, sizeof(ctx->err), "%s: metrics_listen %s: "
+		    "also a listen address (give the metrics a port of their "
+		    "own)", config_where(cfg, m->at, where, sizeof(where)),
+		    m->text);
+		ctx->located = 1;
+		return -1;
 	}
 	return 0;
 }
@@ -1378,7 +1453,7 @@ parse_end(struct parse_ctx *ctx, const char *file, int rc, char *err,
 	ctx->file = 0;
 	ctx->line = 0;
 	if (rc == 0 && (list_defaults(ctx) == -1 || check_pool(ctx) == -1 ||
-	    check_proxy(ctx) == -1))
+	    check_proxy(ctx) == -1 || check_metrics(ctx) == -1))
 		rc = -1;
 	if (rc == 0)
 		return 0;
@@ -1837,6 +1912,7 @@ config_free(struct config *cfg)
 	free(cfg->listen);
 	free(cfg->proxy_from);
 	free(cfg->clients);
+	free(cfg->metrics_clients);
 	free(cfg->ports);
 	free(cfg->dests);
 	free(cfg->auth_users);

@@ -27,7 +27,7 @@ struct upstream;
 #define CONFIG_LISTEN_MAX	64	/* an idle worker polls every listener */
 #define CONFIG_FILES_MAX	64	/* the file given and all it includes */
 #define CONFIG_INCLUDE_DEPTH	8	/* includes within includes */
-#define CONFIG_DIRECTIVES_MAX	40	/* rows of the directive table */
+#define CONFIG_DIRECTIVES_MAX	64	/* rows of the directive table */
 #define CONFIG_PAC_MAX		(64 * 1024)	/* bytes of a pac_file */
 
 enum when_full {
@@ -58,6 +58,8 @@ struct config {
 	size_t			 nlisten;
 	struct cidr		*clients;	/* allow_client */
 	size_t			 nclients;
+	struct cidr		*metrics_clients;	/* metrics_client */
+	size_t			 nmetrics_clients;
 	struct port_range	*ports;		/* allow_port */
 	size_t			 nports;
 	struct dest_rule	*dests;		/* allow_dest / deny_dest, in order */
@@ -92,6 +94,8 @@ struct config {
 	char			 error_log_path[CONFIG_PATH_MAX];
 	/* "" the runtime directory's connectproxy.sock; "off" none. */
 	char			 control_socket[CONFIG_PATH_MAX];
+	/* metrics_listen; len 0: off (the default). */
+	struct listen_addr	 metrics_listen;
 
 	/* auth_file, auth_realm: the users are read by config_load(). */
 	char			 auth_file[CONFIG_PATH_MAX];	/* "" off */
@@ -121,9 +125,9 @@ struct config {
  * Parse `text` (NUL-terminated) as a configuration file called `file`
  * (used only in messages) into `cfg`, which is first set to defaults.
  * After the last line, empty lists get their defaults (listen
- * 127.0.0.1:3128, allow_client loopback, allow_port 443); a listen
- * address with proxy_protocol and no proxy_protocol_from is an error at
- * its line.  Returns 0, or -1
+ * 127.0.0.1:3128, allow_client loopback, allow_port 443, metrics_client
+ * loopback); a listen address with proxy_protocol and no
+ * proxy_protocol_from is an error at its line.  Returns 0, or -1
  * with "FILE:LINE: message" in err; on -1 cfg is freed and reset.
  * The caller owns cfg and frees it with config_free().  Pure: an
  * `include` line is an error here (see config_parse_file()).

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "net.h"
 #include "scoreboard.h"
+#include "version.h"
 
 #define RUN_DIR			"/run/connectproxy"
 #define HOME_DIR		".connectproxy"	/* in $HOME */
@@ -45,6 +46,9 @@ enum where {
 	WHERE_RUN_CLIENT,
 	WHERE_END
 };
+
+/* When the master started (realtime ms): see control_started(). */
+static long long	started_ms;
 
 /* A growing text buffer; `failed` once out of memory. */
 struct text {
@@ -217,12 +221,19 @@ metric_head(struct text *t, const char *name, const char *type,
 	    name, help, name, type);
 }
 
+void
+control_started(long long wall_ms)
+{
+	started_ms = wall_ms;
+}
+
 /* Workers counted from the master's table, states validated. */
 char *
 control_metrics(const struct scoreboard *sb, const struct sb_table *tab)
 {
 	const struct sb_totals	*tot = &sb->totals;
 	struct text		 t;
+	unsigned long long	 up, down;
 	unsigned		 i, n[SB_RESERVE + 1] = { 0 };
 	int			 state;
 
@@ -250,6 +261,11 @@ control_metrics(const struct scoreboard *sb, const struct sb_table *tab)
 	    "connectproxy_bytes_total{direction=\"down\"} %llu\n",
 	    (unsigned long long)atomic_load(&tot->bytes_up),
 	    (unsigned long long)atomic_load(&tot->bytes_down));
+	scoreboard_open_bytes(sb, tab, &up, &down);
+	metric_head(&t, "bytes_active", "gauge", "Bytes relayed so far by "
+	    "the tunnels open now: up is client to target.");
+	text_add(&t, "connectproxy_bytes_active{direction=\"up\"} %llu\n"
+	    "connectproxy_bytes_active{direction=\"down\"} %llu\n", up, down);
 	metric_head(&t, "workers", "gauge", "Worker processes by state.");
 	for (i = SB_STARTING; i <= SB_RESERVE; i++)
 		text_add(&t, "connectproxy_workers{state=\"%s\"} %u\n",
@@ -273,6 +289,14 @@ control_metrics(const struct scoreboard *sb, const struct sb_table *tab)
 	    "(pac_file), not counted as tunnels.");
 	text_add(&t, "connectproxy_pac_answers_total %llu\n",
 	    (unsigned long long)atomic_load(&tot->pac_answers));
+	metric_head(&t, "build_info", "gauge", "The version running, as "
+	    "connectproxy -V prints it; always 1.");
+	text_add(&t, "connectproxy_build_info{version=\"%s\"} 1\n",
+	    CONNECTPROXY_VERSION);
+	metric_head(&t, "process_start_time_seconds", "gauge", "When the "
+	    "master started, in seconds since the epoch.");
+	text_add(&t, "connectproxy_process_start_time_seconds %lld.%03lld\n",
+	    started_ms / 1000, started_ms % 1000);
 	return text_end(&t);
 }
 

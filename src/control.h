@@ -94,6 +94,11 @@ char	*control_status(const struct scoreboard *sb,
 	    const struct sb_table *tab, long long now_ms);
 char	*control_metrics(const struct scoreboard *sb,
 	    const struct sb_table *tab);
+/*
+ * Master, at start: record when it started (realtime ms), which
+ * control_metrics() reports as connectproxy_process_start_time_seconds.
+ */
+void	control_started(long long wall_ms);
 
 /*
  * Client: send `cmd` ("status", "metrics") to the proxy that cfg

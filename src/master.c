@@ -34,6 +34,7 @@
 #include "priv.h"
 #include "proc.h"
 #include "scoreboard.h"
+#include "scrape.h"
 #include "sdnotify.h"
 #include "worker.h"
 
@@ -71,6 +72,7 @@ struct master {
 	long long		 last_watchdog;
 	int			 growing;	/* forked for a shortage */
 	struct control		 ctl;		/* the control socket */
+	struct scrape		 scr;		/* metrics_listen */
 	int			 resolver_own;	/* RES_OPTIONS set by the
 						   operator: left alone */
 };
@@ -152,11 +154,12 @@ log_listeners(const struct listener_set *cur, const struct listener_set *next)
 	}
 }
 
-_Static_assert(4 + CONTROL_POLLFDS <= PROC_CLOSE_MAX,
-    "a child closes the self-pipe, the wake pipe, the control socket and "
-    "the pidfile");
-_Static_assert(2 + CONTROL_CONNS <= PROC_KEEP_MAX,
-    "a child keeps the listeners and the control clients' buffers");
+_Static_assert(4 + CONTROL_POLLFDS + SCRAPE_POLLFDS <= PROC_CLOSE_MAX,
+    "a child closes the self-pipe, the wake pipe, the control socket, "
+    "the pidfile and the metrics socket");
+_Static_assert(2 + CONTROL_CONNS + SCRAPE_CONNS <= PROC_KEEP_MAX,
+    "a child keeps the listeners and the control and metrics clients' "
+    "buffers");
 
 /*
  * Fork a worker (the reserve when `reserve`) of the running generation,
@@ -186,6 +189,8 @@ spawn(struct master *m, int reserve)
 		sp.close_fds[sp.nclose++] = m->pidfd;
 	sp.nclose += control_fds(&m->ctl, sp.close_fds + sp.nclose,
 	    CONTROL_POLLFDS);
+	sp.nclose += scrape_fds(&m->scr, sp.close_fds + sp.nclose,
+	    SCRAPE_POLLFDS);
 #ifdef PROC_LSAN
 	{
 		size_t	i;
@@ -194,6 +199,8 @@ spawn(struct master *m, int reserve)
 		sp.keep[1] = m->ls.addrs;
 		for (i = 0; i < CONTROL_CONNS; i++)
 			sp.keep[2 + i] = m->ctl.conns[i].out;
+		for (i = 0; i < SCRAPE_CONNS; i++)
+			sp.keep[2 + CONTROL_CONNS + i] = m->scr.conns[i].out;
 	}
 #endif
 	return proc_spawn(m->ps, &sp, m->generation, reserve);
@@ -369,13 +376,14 @@ start_pool(struct master *m)
 
 /*
  * Sleep until a signal, a worker's wake-up, a worker's log line, a
- * control client, or the timeout.  Log lines and control clients are
- * served here without blocking (see logger.c and control.c).
+ * control or metrics client, or the timeout.  Log lines and those
+ * clients are served here without blocking (see logger.c, control.c and
+ * scrape.c).
  */
 static void
 wait_events(struct master *m, int timeout_ms)
 {
-	struct pollfd	pfd[3 + CONTROL_POLLFDS] = {
+	struct pollfd	pfd[3 + CONTROL_POLLFDS + SCRAPE_POLLFDS] = {
 		{ .fd = selfpipe[0], .events = POLLIN },
 		{ .fd = m->wake[0], .events = POLLIN },
 		{ .fd = logger_fd(), .events = POLLIN }
@@ -384,7 +392,8 @@ wait_events(struct master *m, int timeout_ms)
 	int		i, n;
 
 	control_pollfds(&m->ctl, pfd + 3);
-	if (poll(pfd, 3 + CONTROL_POLLFDS, timeout_ms) > 0) {
+	scrape_pollfds(&m->scr, pfd + 3 + CONTROL_POLLFDS);
+	if (poll(pfd, 3 + CONTROL_POLLFDS + SCRAPE_POLLFDS, timeout_ms) > 0) {
 		/* Bounded: a worker writing without end cannot hold us. */
 		for (i = 0; i < 2; i++)
 			if (pfd[i].revents & POLLIN)
@@ -395,6 +404,8 @@ wait_events(struct master *m, int timeout_ms)
 			logger_drain();
 	}
 	control_service(&m->ctl, pfd + 3, m->sb, m->procs);
+	scrape_service(&m->scr, pfd + 3 + CONTROL_POLLFDS, m->cfg, m->sb,
+	    m->procs);
 }
 
 /* Fast stop: close the listeners, TERM the workers, KILL stragglers. */
@@ -531,6 +542,7 @@ reload(struct master *m)
 	struct priv_user	user;
 	struct logger_files	files;
 	char			err[CONFIG_ERR_MAX];
+	int			mfd;
 
 	log_info("reloading %s", m->path);
 	if (config_load(m->path, &next, err, sizeof(err)) == -1)
@@ -542,10 +554,13 @@ reload(struct master *m)
 		snprintf(err, sizeof(err), "reload: out of memory");
 		goto fail_listeners;
 	}
+	if (scrape_bind(&m->scr, &next, &mfd, err, sizeof(err)) == -1)
+		goto fail_listeners;
 	/* Last, so that no other failure leaves a new file created. */
 	if (logger_files_open(&next, &files, err, sizeof(err)) == -1)
-		goto fail_listeners;
+		goto fail_scrape;
 	switch_generation(m, &next, &ls, &user);
+	scrape_install(&m->scr, m->cfg, mfd);
 	/* Before the new workers fork: they inherit the level and sinks. */
 	log_set_level(m->cfg->log_level);
 	logger_files_install(m->cfg, &files);
@@ -556,6 +571,8 @@ reload(struct master *m)
 	    "generation %u loaded", m->generation);
 	log_info("reloaded: generation %u", m->generation);
 	return;
+fail_scrape:
+	scrape_unbind(&m->scr, mfd);
 fail_listeners:
 	/* Sockets the running set shares stay open: only new ones close. */
 	listeners_retire(&ls, &m->ls);
@@ -854,6 +871,7 @@ static int
 master_start(struct master *m)
 {
 	char	err[CONFIG_ERR_MAX];
+	int	mfd;
 
 	/*
 	 * Handlers first: a HUP or TERM that comes once the port listens,
@@ -885,6 +903,12 @@ master_start(struct master *m)
 	/* Before the listeners: once the port answers, so does status. */
 	if (control_open(&m->ctl, m->cfg) == -1)
 		return -1;
+	control_started(net_wall_ms());
+	if (scrape_bind(&m->scr, m->cfg, &mfd, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return -1;
+	}
+	scrape_install(&m->scr, m->cfg, mfd);
 	if (take_activated(m, err, sizeof(err)) == -1 || (!m->ls.inherited &&
 	    listeners_open(m->cfg, NULL, &m->ls, err, sizeof(err)) == -1)) {
 		log_error("%s", err);
@@ -909,6 +933,7 @@ master_serve(struct master *m, struct config *cfg, const char *config_path)
 	m->pidfd = -1;
 	m->rate = 1;
 	control_init(&m->ctl);
+	scrape_init(&m->scr);
 	m->resolver_own = getenv("RES_OPTIONS") != NULL;
 	bound_resolver(m);
 	if (priv_lookup(cfg->user, &m->user, 1, err, sizeof(err)) == -1) {
@@ -942,6 +967,7 @@ master_serve(struct master *m, struct config *cfg, const char *config_path)
 	pidfile_release(m->pidfile, m->pidfd);
 	listeners_close(&m->ls);
 	control_close(&m->ctl);
+	scrape_close(&m->scr);
 	logger_close();
 	scoreboard_destroy(m->sb, m->procs->nslots);
 	proc_destroy(m->ps);

@@ -295,6 +295,12 @@ policy_proxy_allowed(const struct config *cfg, const struct sockaddr *sa)
 }
 
 int
+policy_client_in(const struct cidr *list, size_t n, const struct sockaddr *sa)
+{
+	return client_in(list, n, sa);
+}
+
+int
 policy_port_allowed(const struct config *cfg, uint16_t port)
 {
 	size_t	i;

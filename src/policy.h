@@ -93,6 +93,13 @@ int	policy_client_allowed(const struct config *cfg,
 int	policy_proxy_allowed(const struct config *cfg,
 	    const struct sockaddr *sa);
 
+/*
+ * 1 when the client `sa` matches one of the n blocks of `list`, matched
+ * as policy_client_allowed() matches allow_client (metrics_client).
+ */
+int	policy_client_in(const struct cidr *list, size_t n,
+	    const struct sockaddr *sa);
+
 /* allow_port: 1 when port lies in one of cfg->ports, else 0. */
 int	policy_port_allowed(const struct config *cfg, uint16_t port);
 

@@ -32,8 +32,8 @@
 #define PROC_LSAN	1	/* built with LeakSanitizer */
 #endif
 
-#define PROC_CLOSE_MAX	16	/* descriptors a child closes */
-#define PROC_KEEP_MAX	16	/* heap blocks a child inherits */
+#define PROC_CLOSE_MAX	32	/* descriptors a child closes */
+#define PROC_KEEP_MAX	32	/* heap blocks a child inherits */
 
 struct proc_set;
 struct sb_proc;

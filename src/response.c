@@ -22,6 +22,7 @@ static const struct {
 	{ 200, "Connection established" },
 	{ 400, "Bad Request" },
 	{ 403, "Forbidden" },
+	{ 404, "Not Found" },
 	{ 405, "Method Not Allowed" },
 	{ 407, "Proxy Authentication Required" },
 	{ 408, "Request Timeout" },
@@ -346,4 +347,10 @@ response_proxy_status_field(char *buf, size_t len,
 	}
 	memcpy(buf + at, "\r\n", 3);
 	return at + 2;
+}
+
+void
+response_date(char *buf, size_t len, time_t now)
+{
+	http_date(buf, len, now);
 }

@@ -103,4 +103,7 @@ int	response_proxy_status(const struct response_failure *f,
 size_t	response_proxy_status_field(char *buf, size_t len,
 	    const struct response_proxy_status *ps, const char *details);
 
+/* The Date value for `now`: RFC 9110 IMF-fixdate, into buf (>= 30). */
+void	response_date(char *buf, size_t len, time_t now);
+
 #endif

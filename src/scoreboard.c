@@ -339,6 +339,27 @@ scoreboard_account(struct scoreboard *sb, int status, const char *reason,
 }
 
 void
+scoreboard_open_bytes(const struct scoreboard *sb, const struct sb_table *t,
+    unsigned long long *up, unsigned long long *down)
+{
+	const struct sb_proc	*p;
+	unsigned		 i;
+
+	*up = *down = 0;
+	for (i = 0; i < t->nslots; i++) {
+		p = &t->procs[i];
+		if (p->pid == 0 || p->bad ||
+		    scoreboard_state(&sb->slots[i], p->reserve) != SB_RELAYING)
+			continue;
+		/* Written by the worker: any value, summed not to wrap. */
+		*up = scoreboard_add_sat(*up,
+		    atomic_load(&sb->slots[i].bytes.up));
+		*down = scoreboard_add_sat(*down,
+		    atomic_load(&sb->slots[i].bytes.down));
+	}
+}
+
+void
 scoreboard_reload(struct scoreboard *sb, int ok)
 {
 	atomic_fetch_add(ok ? &sb->totals.reloads_ok :

@@ -217,6 +217,16 @@ unsigned long long scoreboard_next_id(struct scoreboard *sb);
 void	scoreboard_account(struct scoreboard *sb, int status,
 	    const char *reason, unsigned long long up, unsigned long long down);
 
+/*
+ * The bytes relayed so far by the open tunnels: those of the live,
+ * valid workers of t whose slots report SB_RELAYING (the tunnels the
+ * metrics count as active), summed with saturation into *up and *down.
+ * A tunnel that ends moves its bytes to the totals as it is accounted.
+ */
+void	scoreboard_open_bytes(const struct scoreboard *sb,
+	    const struct sb_table *t, unsigned long long *up,
+	    unsigned long long *down);
+
 /* Count a reload (master only). */
 void	scoreboard_reload(struct scoreboard *sb, int ok);
 

@@ -36,5 +36,6 @@ Suite	*pac_suite(void);
 Suite	*proxyproto_suite(void);
 Suite	*proxyproto_e2e_suite(void);
 Suite	*proxy_status_suite(void);
+Suite	*metrics_suite(void);
 
 #endif
