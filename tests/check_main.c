@@ -64,6 +64,7 @@ main(void)
 	srunner_add_suite(sr, record_suite());
 	srunner_add_suite(sr, e2e_config_suite());
 	srunner_add_suite(sr, proc_suite());
+	srunner_add_suite(sr, dial_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

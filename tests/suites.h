@@ -32,5 +32,6 @@ Suite	*hostile_suite(void);
 Suite	*record_suite(void);
 Suite	*e2e_config_suite(void);
 Suite	*proc_suite(void);
+Suite	*dial_suite(void);
 
 #endif
