@@ -408,9 +408,13 @@ race_wait(struct race *r, long long until, struct dial_result *res,
 	long long	ms = until - net_mono_ms();
 	socklen_t	len;
 	size_t		k, i;
+	short		ev;
 	int		fd, err;
 
 	*failed = 0;
+	/* connect_timeout may exceed an int of ms: the caller loops. */
+	if (ms > 60 * 1000)
+		ms = 60 * 1000;
 	if (poll(r->pfd, r->pending, ms > 0 ? (int)ms : 0) == -1) {
 		/* A signal is ridden out; any other error fails them all. */
 		if (errno == EINTR)
@@ -424,17 +428,23 @@ race_wait(struct race *r, long long until, struct dial_result *res,
 	}
 	/* Downwards, so that the last one can fill a settled one's place. */
 	for (k = r->pending; k-- > 0;) {
-		if (r->pfd[k].revents == 0)
+		if ((ev = r->pfd[k].revents) == 0)
 			continue;
 		fd = r->pfd[k].fd;
 		i = r->which[k];
 		r->pending--;
 		r->pfd[k] = r->pfd[r->pending];
 		r->which[k] = r->which[r->pending];
-		/* POLLOUT, POLLERR or POLLHUP: SO_ERROR says which. */
 		err = 0;
 		len = sizeof(err);
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+#ifdef __linux__
+		/* A failed connect() reports POLLERR: a bare POLLOUT is done. */
+		if (ev == POLLOUT)
+			len = 0;
+#endif
+		/* POLLOUT, POLLERR or POLLHUP: SO_ERROR says which. */
+		if (len != 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
+		    &len) == -1)
 			err = errno;
 		if (err == 0) {
 			if ((fd = race_connected(r, i, fd, res)) != -1)
