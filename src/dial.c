@@ -290,7 +290,6 @@ error_rank(int err)
 struct race {
 	struct addrinfo	*const *addrs;
 	const int	*self;		/* NULL for parents: trusted */
-	size_t		 n;
 	size_t		 next;		/* addrs[] index of the next to start */
 	struct pollfd	 pfd[DIAL_PARALLEL_MAX];	/* pending attempts */
 	size_t		 which[DIAL_PARALLEL_MAX];	/* their addrs[] index */
@@ -479,7 +478,6 @@ try_addrs(struct addrinfo *const *addrs, const int *self, size_t n,
 	memset(&r, 0, sizeof(r));
 	r.addrs = addrs;
 	r.self = self;
-	r.n = n;
 	next_at = net_mono_ms();
 	while ((now = net_mono_ms()) < deadline) {
 		if (r.next < n && r.pending < DIAL_PARALLEL_MAX &&

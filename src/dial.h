@@ -69,23 +69,24 @@ struct dial_result {
  * not be an address of this host, any of them, at the time of the dial:
  * the kernel is asked right before its connect (a UDP socket's route
  * lookup), and a connection whose local address is its peer's is
- * dropped; either is denied as "builtin:self".  Returns a connected, non-blocking socket
- * with *res describing it, or -1 with res->status: 403 when every
- * address is denied (res->rule the last denying rule), 502 when the name
- * does not resolve or every attempt failed, 504 when the deadline passed
- * (an attempt still pending, or an address not yet tried); res->error
- * and res->gai_error say why.
+ * dropped; either is denied as "builtin:self".  Returns a connected,
+ * non-blocking socket with *res describing it, or -1 with res->status:
+ * 403 when every address is denied (res->rule the last denying rule),
+ * 502 when the name does not resolve or every attempt failed, 504 when
+ * the deadline passed (an attempt still pending, or an address not yet
+ * tried); res->error and res->gai_error say why.
  */
 int	dial_connect(const struct config *cfg, const struct request *req,
 	    long long deadline, struct dial_result *res);
 
 /*
- * RFC 8305 section 4, pure: from the getaddrinfo() list (kept in its RFC
- * 6724 order within each family), take the IPv4 and IPv6 addresses, at
- * most `max` of each family, and write them to out[] alternating the
- * families, starting with the family of the first one in the list (a
- * First Address Family Count of one); when one family runs out the rest
- * of the other follows.  Returns the count written, at most `max`.
+ * RFC 8305 section 4, pure: write the IPv4 and IPv6 addresses of the
+ * getaddrinfo() list to out[], the families alternating, starting with
+ * the family of the first one in the list (a First Address Family Count
+ * of one), each family in the list's order (RFC 6724's); when one family
+ * runs out, the rest of the other follows.  Other families are left out.
+ * Only the first `max` are written, so both families are among them.
+ * Returns the count written.
  */
 size_t	dial_order(struct addrinfo *list, struct addrinfo **out, size_t max);
 
