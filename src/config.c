@@ -263,14 +263,18 @@ size_arg(struct parse_ctx *ctx, const char *name, const char *arg,
 	return 0;
 }
 
+/* hi 0: no upper bound, and lo is 0 or 1 ("greater than 0"). */
 static int
 duration_arg(struct parse_ctx *ctx, const char *name, const char *arg,
-    long long lo, long long *out)
+    long long lo, long long hi, long long *out)
 {
-	char	m[CONFIG_ERR_MAX / 2];
+	char	m[CONFIG_ERR_MAX / 2], q[CONFIG_QUOTE_MAX];
 
 	if (config_parse_duration(arg, out, m, sizeof(m)) == -1)
 		return ctx_err(ctx, "%s: %s", name, m);
+	if (hi > 0 && (*out < lo || *out > hi))
+		return ctx_err(ctx, "%s: \"%s\" out of range (%lldms to "
+		    "%lldms)", name, quote(arg, q, sizeof(q)), lo, hi);
 	if (*out < lo)
 		return ctx_err(ctx, "%s: must be greater than 0", name);
 	return 0;
@@ -291,7 +295,7 @@ set_value(struct parse_ctx *ctx, const struct directive *d, const char *arg)
 		    (size_t)d->hi, (size_t *)(void *)field);
 	case VALUE_DURATION:
 		return duration_arg(ctx, d->name, arg, (long long)d->lo,
-		    (long long *)(void *)field);
+		    (long long)d->hi, (long long *)(void *)field);
 	case VALUE_CUSTOM:
 		break;
 	}
@@ -967,6 +971,8 @@ set_upstream(struct parse_ctx *ctx, const char *name, int argc,
 #define UINT(f, lo, hi)	NULL, VALUE_UINT, FIELD(f), lo, hi
 #define SIZE(f, lo, hi)	NULL, VALUE_SIZE, FIELD(f), lo, hi
 #define DURATION(f, lo)	NULL, VALUE_DURATION, FIELD(f), lo, 0
+/* A duration in [lo, hi] ms. */
+#define DURATION_IN(f, lo, hi)	NULL, VALUE_DURATION, FIELD(f), lo, hi
 /* A list: one or more values a line, each handled on its own. */
 #define LIST		1, CONFIG_TOKENS_MAX - 1, \
 			    CONFIG_REPEATABLE | CONFIG_EACH
@@ -982,6 +988,9 @@ static const struct directive directives[] = {
 	{ "deny_dest",		LIST, CUSTOM(set_deny_dest) },
 	{ "header_timeout",	1, 1, 0, DURATION(header_timeout_ms, 1) },
 	{ "connect_timeout",	1, 1, 0, DURATION(connect_timeout_ms, 1) },
+	/* RFC 8305 section 5: at least 10 ms, at most 2 s. */
+	{ "connect_attempt_delay", 1, 1, 0, DURATION_IN(
+	    connect_attempt_delay_ms, 10, 2000) },
 	{ "idle_timeout",	1, 1, 0, DURATION(idle_timeout_ms, 1) },
 	{ "drain_timeout",	1, 1, 0, DURATION(drain_timeout_ms, 0) },
 	{ "shutdown_timeout",	1, 1, 0, DURATION(shutdown_timeout_ms, 1) },
@@ -1217,6 +1226,7 @@ config_defaults(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->header_timeout_ms = 10 * 1000;
 	cfg->connect_timeout_ms = 10 * 1000;
+	cfg->connect_attempt_delay_ms = 250;	/* RFC 8305's */
 	cfg->idle_timeout_ms = 300 * 1000;
 	cfg->max_header_size = 8 * 1024;
 	cfg->max_header_fields = 100;

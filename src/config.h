@@ -69,6 +69,7 @@ struct config {
 
 	long long		 header_timeout_ms;
 	long long		 connect_timeout_ms;
+	long long		 connect_attempt_delay_ms;	/* RFC 8305 */
 	long long		 idle_timeout_ms;
 	long long		 drain_timeout_ms;	/* 0: unlimited */
 	long long		 shutdown_timeout_ms;

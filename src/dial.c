@@ -5,7 +5,11 @@
  * right before it is dialled, so nothing is resolved twice between the
  * check and the connect.  An address the policy allows only by default
  * is also checked against this host's own addresses, which Linux would
- * deliver over loopback to services bound to the wildcard.
+ * deliver over loopback to services bound to the wildcard.  The
+ * addresses of a name are raced as RFC 8305 (Happy Eyeballs) says, on
+ * non-blocking sockets and one poll(), so that a family that drops
+ * every SYN (broken IPv6, common in small offices) costs
+ * connect_attempt_delay, not a share of connect_timeout.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,14 +27,7 @@
 #include "policy.h"
 #include "request.h"
 
-#define DIAL_MAX_ADDRS	16
 #define DIAL_SELF_RULE	"builtin:self"
-
-enum attempt {
-	ATTEMPT_OK,
-	ATTEMPT_FAILED,
-	ATTEMPT_TIMEOUT
-};
 
 /* Clear a result, keeping the caller's scratch space. */
 static void
@@ -54,49 +51,41 @@ fail(struct dial_result *res, int status, const char *reason,
 	return -1;
 }
 
-/* One non-blocking connect, waited for until `deadline`. */
-static enum attempt
-connect_one(const struct addrinfo *ai, long long deadline, int *fdp)
+/*
+ * Start one non-blocking connect.  Returns the socket, connected (*done
+ * set) or in progress, or -1 with errno set.
+ */
+static int
+connect_start(const struct addrinfo *ai, int *done)
 {
-	socklen_t	elen = sizeof(int);
-	int		fd, err = 0, r, saved;
+	int	fd, saved;
 
+	*done = 0;
 #ifdef SOCK_NONBLOCK
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, ai->ai_protocol);
 	if (fd == -1)
-		goto failed;
+		return -1;
 #else
 	fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-	if (fd == -1 || net_set_nonblock(fd, 1) == -1)
+	if (fd == -1)
+		return -1;
+	if (net_set_nonblock(fd, 1) == -1)
 		goto failed;
 #endif
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-		goto connected;
-	if (errno != EINPROGRESS)
-		goto failed;
-	if ((r = net_wait(fd, POLLOUT, deadline, NULL)) == 0) {
-		close(fd);
-		return ATTEMPT_TIMEOUT;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+		*done = 1;
+		return fd;
 	}
-#ifdef __linux__
-	/* A failed connect() reports POLLERR: a bare POLLOUT is connected. */
-	if (r == POLLOUT)
-		goto connected;
-#endif
-	if (r == -1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1
-	    || err != 0)
-		goto failed;
-connected:
-	*fdp = fd;
-	return ATTEMPT_OK;
+	if (errno == EINPROGRESS)
+		return fd;
+#ifndef SOCK_NONBLOCK
 failed:
-	/* Why, for the caller (res->error): the connect's own error. */
-	saved = err != 0 ? err : errno;
-	if (fd != -1)
-		close(fd);
+#endif
+	saved = errno;
+	close(fd);
 	errno = saved;
-	return ATTEMPT_FAILED;
+	return -1;
 }
 
 /* Whether a and b hold the same IP address (ports aside). */
@@ -196,33 +185,71 @@ connected_to_self(int fd, const struct addrinfo *ai)
 	return same_ip((struct sockaddr *)&local, ai->ai_addr);
 }
 
-/*
- * Keep the addresses the policy allows; remember the last denying rule.
- * self[i] says whether out[i] was allowed by default only, so that it
- * must not be this host.
- */
-static size_t
-filter_addrs(const struct config *cfg, struct addrinfo *list,
-    struct addrinfo **out, int *self, struct dial_result *res)
+/* The first address of family `af` at or after ai, or NULL. */
+static struct addrinfo *
+next_of(struct addrinfo *ai, int af)
 {
-	struct addrinfo	*ai;
-	const char	*rule;
-	size_t		 n = 0;
-	char		 text[NET_ADDRSTR];
+	while (ai != NULL && ai->ai_family != af)
+		ai = ai->ai_next;
+	return ai;
+}
 
-	for (ai = list; ai != NULL && n < DIAL_MAX_ADDRS; ai = ai->ai_next) {
-		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
-			continue;
-		if (policy_check_addr(cfg, ai->ai_addr, &rule) == POLICY_DENY) {
-			res->rule = rule;
-			log_debug("address %s denied by %s", net_format(
-			    ai->ai_addr, text, sizeof(text)), rule);
-			continue;
-		}
-		self[n] = rule == NULL;
-		out[n++] = ai;
+/*
+ * Two cursors walk the list, one per family, so each family keeps the
+ * order getaddrinfo() gave it (RFC 6724's, which also put the preferred
+ * family first) and no copy is needed.
+ */
+size_t
+dial_order(struct addrinfo *list, struct addrinfo **out, size_t max)
+{
+	struct addrinfo	*cur[2];
+	size_t		 n = 0;
+	int		 af[2], turn = 0;
+
+	while (list != NULL && list->ai_family != AF_INET &&
+	    list->ai_family != AF_INET6)
+		list = list->ai_next;
+	if (list == NULL)
+		return 0;
+	af[0] = list->ai_family;
+	af[1] = af[0] == AF_INET ? AF_INET6 : AF_INET;
+	cur[0] = list;
+	cur[1] = next_of(list, af[1]);
+	while (n < max && (cur[0] != NULL || cur[1] != NULL)) {
+		if (cur[turn] == NULL)
+			turn = !turn;
+		out[n++] = cur[turn];
+		cur[turn] = next_of(cur[turn]->ai_next, af[turn]);
+		turn = !turn;
 	}
 	return n;
+}
+
+/*
+ * Keep the addresses of in[0..n) the policy allows, in order; remember
+ * the last denying rule.  self[i] says whether out[i] was allowed by
+ * default only, so that it must not be this host.
+ */
+static size_t
+filter_addrs(const struct config *cfg, struct addrinfo *const *in, size_t n,
+    struct addrinfo **out, int *self, struct dial_result *res)
+{
+	const char	*rule;
+	size_t		 i, k = 0;
+	char		 text[NET_ADDRSTR];
+
+	for (i = 0; i < n; i++) {
+		if (policy_check_addr(cfg, in[i]->ai_addr, &rule) ==
+		    POLICY_DENY) {
+			res->rule = rule;
+			log_debug("address %s denied by %s", net_format(
+			    in[i]->ai_addr, text, sizeof(text)), rule);
+			continue;
+		}
+		self[k] = rule == NULL;
+		out[k++] = in[i];
+	}
+	return k;
 }
 
 /* An address found to be this host's: denied, as the policy would. */
@@ -238,67 +265,248 @@ deny_self(const struct addrinfo *ai, const char *when,
 }
 
 /*
- * Connect to addrs[0..n) in order, each with an equal share of the time
- * left.  With `self` (NULL for parents, which are trusted), an address
- * whose self[i] is set is first checked not to be this host's, and so is
- * the connection made to it; when that leaves no address, 403.
+ * How much a failed attempt's error tells about the destination, for
+ * the one a 502 reports: a refusal (a host answered: nothing listens
+ * there) says most, then a network or host without a route (a router,
+ * or this host, said so), then any other error.
  */
 static int
-try_addrs(struct addrinfo **addrs, const int *self, size_t n,
-    long long deadline, struct dial_result *res)
+error_rank(int err)
 {
-	enum attempt	a;
-	long long	now, share;
-	size_t		i, denied = 0;
-	int		fd = -1, timedout = 0, r;
-	char		text[NET_ADDRSTR];
-
-	for (i = 0; i < n; i++) {
-		now = net_mono_ms();
-		if (now >= deadline)
-			break;
-		if (self != NULL && self[i] &&
-		    (r = dest_is_self(addrs[i])) != 0) {
-			/* Cannot tell (no socket): not dialled, a failure. */
-			if (r == -1)
-				log_warn("cannot tell whether %s is this "
-				    "host's", net_format(addrs[i]->ai_addr,
-				    text, sizeof(text)));
-			else {
-				deny_self(addrs[i], "before connect", res);
-				denied++;
-			}
-			continue;
-		}
-		/* Each remaining address gets an equal share of the time. */
-		share = (deadline - now) / (long long)(n - i);
-		a = connect_one(addrs[i], now + share, &fd);
-		if (a == ATTEMPT_FAILED)
-			res->error = errno;
-		else if (a == ATTEMPT_TIMEOUT)
-			res->error = ETIMEDOUT;
-		if (a == ATTEMPT_OK && self != NULL && self[i] &&
-		    (r = connected_to_self(fd, addrs[i])) != 0) {
-			close(fd);
-			if (r == 1) {
-				deny_self(addrs[i], "connected", res);
-				denied++;
-			}
-			continue;
-		}
-		if (a == ATTEMPT_OK) {
-			memcpy(&res->addr, addrs[i]->ai_addr,
-			    addrs[i]->ai_addrlen);
-			res->addrlen = addrs[i]->ai_addrlen;
-			return fd;
-		}
-		if (a == ATTEMPT_TIMEOUT)
-			timedout = 1;
+	switch (err) {
+	case 0:
+		return 0;
+	case ECONNREFUSED:
+		return 3;
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+		return 2;
+	default:
+		return 1;
 	}
-	if (denied > 0 && denied == n)
+}
+
+/* One race of connect attempts (RFC 8305 section 5). */
+struct race {
+	struct addrinfo	*const *addrs;
+	const int	*self;		/* NULL for parents: trusted */
+	size_t		 next;		/* addrs[] index of the next to start */
+	struct pollfd	 pfd[DIAL_PARALLEL_MAX];	/* pending attempts */
+	size_t		 which[DIAL_PARALLEL_MAX];	/* their addrs[] index */
+	size_t		 pending;
+	size_t		 denied;	/* found to be this host's */
+	int		 error;		/* the most telling errno so far */
+};
+
+static void
+race_failed(struct race *r, size_t i, int err)
+{
+	char	text[NET_ADDRSTR];
+
+	log_debug("connect %s: %s", net_format(r->addrs[i]->ai_addr, text,
+	    sizeof(text)), strerror(err));
+	if (error_rank(err) > error_rank(r->error))
+		r->error = err;
+}
+
+/* Close every pending attempt. */
+static void
+race_close(struct race *r)
+{
+	size_t	k;
+
+	for (k = 0; k < r->pending; k++)
+		close(r->pfd[k].fd);
+	r->pending = 0;
+}
+
+/* fd, connected to addrs[i], wins: the others are closed. */
+static int
+race_won(struct race *r, size_t i, int fd, struct dial_result *res)
+{
+	race_close(r);
+	memcpy(&res->addr, r->addrs[i]->ai_addr, r->addrs[i]->ai_addrlen);
+	res->addrlen = r->addrs[i]->ai_addrlen;
+	return fd;
+}
+
+/*
+ * fd just connected to addrs[i]: the winner, unless it must not be this
+ * host's and is (then closed and denied, or failed when it cannot tell).
+ * Returns fd or -1.
+ */
+static int
+race_connected(struct race *r, size_t i, int fd, struct dial_result *res)
+{
+	int	x, err;
+
+	if (r->self == NULL || !r->self[i] ||
+	    (x = connected_to_self(fd, r->addrs[i])) == 0)
+		return race_won(r, i, fd, res);
+	err = errno;
+	close(fd);
+	if (x == 1) {
+		deny_self(r->addrs[i], "connected", res);
+		r->denied++;
+	} else
+		race_failed(r, i, err);
+	return -1;
+}
+
+/*
+ * Start the attempt on the next address, after its own-address check.
+ * Returns a socket that connected at once (the winner), or -1; *started
+ * says whether an attempt is now pending (else it was denied or failed).
+ */
+static int
+race_start(struct race *r, struct dial_result *res, int *started)
+{
+	size_t	i = r->next++;
+	int	fd, done, x, err;
+	char	text[NET_ADDRSTR];
+
+	*started = 0;
+	if (r->self != NULL && r->self[i] &&
+	    (x = dest_is_self(r->addrs[i])) != 0) {
+		/* Cannot tell (no socket): not dialled, a failure. */
+		if (x == -1) {
+			err = errno;
+			log_warn("cannot tell whether %s is this host's",
+			    net_format(r->addrs[i]->ai_addr, text,
+			    sizeof(text)));
+			race_failed(r, i, err);
+		} else {
+			deny_self(r->addrs[i], "before connect", res);
+			r->denied++;
+		}
+		return -1;
+	}
+	if ((fd = connect_start(r->addrs[i], &done)) == -1) {
+		race_failed(r, i, errno);
+		return -1;
+	}
+	if (done)
+		return race_connected(r, i, fd, res);
+	r->pfd[r->pending].fd = fd;
+	r->pfd[r->pending].events = POLLOUT;
+	r->pfd[r->pending].revents = 0;
+	r->which[r->pending++] = i;
+	*started = 1;
+	return -1;
+}
+
+/*
+ * Wait for the pending attempts until the monotonic `until`, and settle
+ * those that ended.  Returns the winner's socket, or -1; *failed is set
+ * when an attempt failed (the next one starts at once).
+ */
+static int
+race_wait(struct race *r, long long until, struct dial_result *res,
+    int *failed)
+{
+	long long	ms = until - net_mono_ms();
+	socklen_t	len;
+	size_t		k, i;
+	short		ev;
+	int		fd, err;
+
+	*failed = 0;
+	/* connect_timeout may exceed an int of ms: the caller loops. */
+	if (ms > 60 * 1000)
+		ms = 60 * 1000;
+	if (poll(r->pfd, r->pending, ms > 0 ? (int)ms : 0) == -1) {
+		/* A signal is ridden out; any other error fails them all. */
+		if (errno == EINTR)
+			return -1;
+		err = errno;
+		for (k = 0; k < r->pending; k++)
+			race_failed(r, r->which[k], err);
+		race_close(r);
+		*failed = 1;
+		return -1;
+	}
+	/* Downwards, so that the last one can fill a settled one's place. */
+	for (k = r->pending; k-- > 0;) {
+		if ((ev = r->pfd[k].revents) == 0)
+			continue;
+		fd = r->pfd[k].fd;
+		i = r->which[k];
+		r->pending--;
+		r->pfd[k] = r->pfd[r->pending];
+		r->which[k] = r->which[r->pending];
+		err = 0;
+		len = sizeof(err);
+#ifdef __linux__
+		/* A failed connect() reports POLLERR: a bare POLLOUT is done. */
+		if (ev == POLLOUT)
+			len = 0;
+#endif
+		/* POLLOUT, POLLERR or POLLHUP: SO_ERROR says which. */
+		if (len != 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
+		    &len) == -1)
+			err = errno;
+		if (err == 0) {
+			if ((fd = race_connected(r, i, fd, res)) != -1)
+				return fd;
+		} else {
+			close(fd);
+			race_failed(r, i, err);
+		}
+		*failed = 1;
+	}
+	return -1;
+}
+
+/*
+ * Race connects to addrs[0..n), in that order, as RFC 8305 section 5
+ * says: the next attempt starts `delay` ms after the last one while
+ * earlier ones are still pending, at once when one fails, and the first
+ * to connect wins.  With `self` (NULL for parents, which are trusted), an
+ * address whose self[i] is set is first checked not to be this host's,
+ * and so is the connection made to it; when that leaves no address, 403.
+ * One poll() over at most DIAL_PARALLEL_MAX sockets, bounded by the
+ * deadline.
+ */
+static int
+try_addrs(struct addrinfo *const *addrs, const int *self, size_t n,
+    long long delay, long long deadline, struct dial_result *res)
+{
+	struct race	r;
+	long long	now, next_at, until;
+	int		fd, started, failed;
+
+	memset(&r, 0, sizeof(r));
+	r.addrs = addrs;
+	r.self = self;
+	next_at = net_mono_ms();
+	while ((now = net_mono_ms()) < deadline) {
+		if (r.next < n && r.pending < DIAL_PARALLEL_MAX &&
+		    (now >= next_at || r.pending == 0)) {
+			if ((fd = race_start(&r, res, &started)) != -1)
+				return fd;
+			/* Denied or failed at once: the next one now. */
+			next_at = started ? now + delay : now;
+			continue;
+		}
+		if (r.pending == 0)
+			break;		/* every address tried, none left */
+		until = deadline;
+		if (r.next < n && r.pending < DIAL_PARALLEL_MAX &&
+		    next_at < deadline)
+			until = next_at;
+		if ((fd = race_wait(&r, until, res, &failed)) != -1)
+			return fd;
+		if (failed)
+			next_at = now;
+	}
+	race_close(&r);
+	if (r.denied > 0 && r.denied == n)
 		return fail(res, 403, "dest_denied", "destination not allowed");
-	if (timedout || i < n)
+	if (now >= deadline) {
+		res->error = ETIMEDOUT;
 		return fail(res, 504, "connect_timeout", "connect timed out");
+	}
+	res->error = r.error;
 	return fail(res, 502, "connect_failed", "connect failed");
 }
 
@@ -417,7 +625,8 @@ int
 dial_connect(const struct config *cfg, const struct request *req,
     long long deadline, struct dial_result *res)
 {
-	struct addrinfo		 lit, *list = &lit, *addrs[DIAL_MAX_ADDRS];
+	struct addrinfo		 lit, *list = &lit, *all[DIAL_MAX_ADDRS];
+	struct addrinfo		*addrs[DIAL_MAX_ADDRS];
 	struct sockaddr_storage	 ss;
 	size_t			 n;
 	int			 rc = 0, fd, self[DIAL_MAX_ADDRS];
@@ -431,38 +640,42 @@ dial_connect(const struct config *cfg, const struct request *req,
 		rc = resolve(req->host, req->port, &list);
 	if (rc != 0)
 		return resolve_failure(req->host, rc, deadline, res);
-	n = filter_addrs(cfg, list, addrs, self, res);
+	n = dial_order(list, all, DIAL_MAX_ADDRS);
+	n = filter_addrs(cfg, all, n, addrs, self, res);
 	fd = n == 0 ? fail(res, 403, "dest_denied",
-	    "destination not allowed") : try_addrs(addrs, self, n, deadline,
-	    res);
+	    "destination not allowed") : try_addrs(addrs, self, n,
+	    cfg->connect_attempt_delay_ms, deadline, res);
 	if (list != &lit)
 		freeaddrinfo(list);
 	return fd;
 }
 
-/* Resolve a parent (no policy: it is trusted as configured) and connect. */
+/*
+ * Resolve a parent (no policy: it is trusted as configured) and race its
+ * addresses.
+ */
 static int
-connect_parent(const struct upstream *u, long long deadline,
+connect_parent(const struct upstream *u, long long delay, long long deadline,
     struct dial_result *res)
 {
-	struct addrinfo	 *list, *ai, *addrs[DIAL_MAX_ADDRS];
-	size_t		 n = 0;
+	struct addrinfo	*list, *addrs[DIAL_MAX_ADDRS];
+	size_t		 n;
 	int		 rc, fd;
 
 	/* As for a destination (resolve_failure()): 504 only past it. */
 	if ((rc = resolve(u->host, u->port, &list)) != 0) {
 		log_warnx("upstream %s: %s", u->text, gai_strerror(rc));
 		res->gai_error = rc;
-		if (net_mono_ms() >= deadline)
+		if (net_mono_ms() >= deadline) {
+			res->error = ETIMEDOUT;
 			return fail(res, 504, "upstream_timeout",
 			    "upstream proxy timed out");
+		}
 		return fail(res, 502, "upstream_failed",
 		    "upstream proxy unreachable");
 	}
-	for (ai = list; ai != NULL && n < DIAL_MAX_ADDRS; ai = ai->ai_next)
-		if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
-			addrs[n++] = ai;
-	fd = try_addrs(addrs, NULL, n, deadline, res);
+	n = dial_order(list, addrs, DIAL_MAX_ADDRS);
+	fd = try_addrs(addrs, NULL, n, delay, deadline, res);
 	freeaddrinfo(list);
 	return fd;
 }
@@ -486,6 +699,7 @@ ask_parent(int fd, const struct upstream *u, const char *target,
 	if (n == 0 || net_write_all(fd, req, n, deadline) == -1) {
 		res->error = n == 0 ? 0 : errno;
 		memset(req, 0, sizeof(req));
+		res->error = n == 0 ? 0 : errno;
 		return fail(res, errno == ETIMEDOUT ? 504 : 502, errno ==
 		    ETIMEDOUT ? "upstream_timeout" : "upstream_failed",
 		    "upstream proxy failed");
@@ -528,12 +742,13 @@ ask_parent(int fd, const struct upstream *u, const char *target,
 }
 
 int
-dial_upstream(const char *target, const struct upstream *const *chain,
-    size_t n, long long deadline, struct dial_result *res)
+dial_upstream(const struct config *cfg, const char *target,
+    const struct upstream *const *chain, size_t n, long long deadline,
+    struct dial_result *res)
 {
 	long long	now, until;
 	size_t		i;
-	int		fd, timedout = 0;
+	int		fd, timedout = 0, error = 0;
 
 	reset(res);
 	for (i = 0; i < n; i++) {
@@ -546,7 +761,8 @@ dial_upstream(const char *target, const struct upstream *const *chain,
 		}
 		/* Each parent left gets an equal share of the time. */
 		until = now + (deadline - now) / (long long)(n - i);
-		fd = connect_parent(chain[i], until, res);
+		fd = connect_parent(chain[i], cfg->connect_attempt_delay_ms,
+		    until, res);
 		if (fd != -1 && ask_parent(fd, chain[i], target, until,
 		    res) == 0)
 			return fd;
@@ -559,9 +775,14 @@ dial_upstream(const char *target, const struct upstream *const *chain,
 		}
 		log_warnx("upstream %s: %s", chain[i]->text, res->reason);
 		timedout |= res->status == 504;
+		if (error_rank(res->error) > error_rank(error))
+			error = res->error;
 	}
-	if (timedout)
+	if (timedout) {
+		res->error = ETIMEDOUT;
 		return fail(res, 504, "upstream_timeout",
 		    "upstream proxy timed out");
+	}
+	res->error = error;
 	return fail(res, 502, "upstream_failed", "upstream proxy failed");
 }

@@ -656,7 +656,8 @@ target_dialled(struct worker *w, struct tunnel *t, const struct request *req,
 	n = upstream_select(w->cfg->upstreams, w->cfg->nupstreams, req->host,
 	    chain, UPSTREAM_CHAIN_MAX);
 	if (n > 0)
-		t->server = dial_upstream(t->target, chain, n, deadline, res);
+		t->server = dial_upstream(w->cfg, t->target, chain, n,
+		    deadline, res);
 	else
 		t->server = dial_connect(w->cfg, req, deadline, res);
 	t->upstream = res->upstream;

@@ -801,6 +801,15 @@ static const struct bad_case bad_cases[] = {
 	{ "proxy_protocol_from balancer.lan\n", "test.conf:1: "
 	  "proxy_protocol_from: bad CIDR \"balancer.lan\" (not an IPv4 or "
 	  "IPv6 address)" },
+	/* connect_attempt_delay: RFC 8305's bounds */
+	{ "connect_attempt_delay 9ms\n", "test.conf:1: connect_attempt_delay: "
+	  "\"9ms\" out of range (10ms to 2000ms)" },
+	{ "connect_attempt_delay 0\n", "test.conf:1: connect_attempt_delay: "
+	  "\"0\" out of range (10ms to 2000ms)" },
+	{ "connect_attempt_delay 3s\n", "test.conf:1: connect_attempt_delay: "
+	  "\"3s\" out of range (10ms to 2000ms)" },
+	{ "connect_attempt_delay 2001ms\n", "test.conf:1: "
+	  "connect_attempt_delay: \"2001ms\" out of range (10ms to 2000ms)" },
 };
 
 /* Every error: exact message and line, and cfg left empty, not leaked. */
@@ -851,6 +860,7 @@ static const struct {
 	{ "max_tunnels_ipv6_prefix", "56",		0 },
 	{ "pac_file",		"/etc/connectproxy/proxy.pac", 0 },
 	{ "proxy_protocol_from", "10.0.0.2",		1 },
+	{ "connect_attempt_delay", "100ms",		0 },
 };
 
 START_TEST(test_arity_and_repeat)
@@ -1572,6 +1582,23 @@ START_TEST(test_ipv6_prefix)
 }
 END_TEST
 
+/* connect_attempt_delay: 250 ms unless set, its bounds included. */
+START_TEST(test_connect_attempt_delay)
+{
+	struct config	cfg;
+
+	parse_ok("", &cfg);
+	ck_assert_int_eq(cfg.connect_attempt_delay_ms, 250);
+	config_free(&cfg);
+	parse_ok("connect_attempt_delay 10ms\n", &cfg);
+	ck_assert_int_eq(cfg.connect_attempt_delay_ms, 10);
+	config_free(&cfg);
+	parse_ok("connect_attempt_delay 2\n", &cfg);
+	ck_assert_int_eq(cfg.connect_attempt_delay_ms, 2000);
+	config_free(&cfg);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -1612,6 +1639,7 @@ config_suite(void)
 	tcase_add_test(tc, test_parser_messages);
 	tcase_add_loop_test(tc, test_resolver_options, 0,
 	    NELEM(resolver_cases));
+	tcase_add_test(tc, test_connect_attempt_delay);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");

@@ -69,6 +69,7 @@ main(void)
 	srunner_add_suite(sr, proxyproto_e2e_suite());
 	srunner_add_suite(sr, proxy_status_suite());
 	srunner_add_suite(sr, metrics_suite());
+	srunner_add_suite(sr, dial_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -116,6 +116,25 @@ harness_netns_ip(const char *args)
 	return ip_cmd(args, 0);
 }
 
+int
+harness_netns_hosts(const char *text)
+{
+	char	dir[HARNESS_PATH_MAX], path[HARNESS_PATH_MAX + 16];
+	int	rc = -1;
+
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+		return -1;
+	if (harness_tmpdir(dir, sizeof(dir)) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/hosts", dir);
+	if (harness_write_file(path, text) == 0 &&
+	    mount(path, "/etc/hosts", NULL, MS_BIND, NULL) == 0)
+		rc = 0;
+	harness_rmdir(dir);
+	return rc;
+}
+
 /* PID namespaces */
 
 static int	pidns_home = -1;	/* our own PID namespace */

@@ -35,6 +35,13 @@ int	harness_netns_resolv_conf(const char *text);
  * WAN address is).  Returns 0, or -1 with ip's output on stderr.
  */
 int	harness_netns_ip(const char *args);
+/*
+ * In the namespace: move into a new mount namespace (private, as for
+ * harness_netns_resolv_conf()) and bind a file holding `text` over
+ * /etc/hosts, so that names resolve to addresses the test chose, of
+ * both families, without a DNS server.  Returns 0 or -1.
+ */
+int	harness_netns_hosts(const char *text);
 
 /*
  * Make the later children of this (forked test) process start in a new

@@ -37,5 +37,6 @@ Suite	*proxyproto_suite(void);
 Suite	*proxyproto_e2e_suite(void);
 Suite	*proxy_status_suite(void);
 Suite	*metrics_suite(void);
+Suite	*dial_suite(void);
 
 #endif
