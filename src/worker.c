@@ -212,9 +212,10 @@ log_tunnel(struct worker *w, const struct tunnel *t)
 		tunnel_proxy_status(t, &ps);
 		r.error = ps.error;
 	}
-	log_access_record(&r);
+	/* Counted first: whoever reads the record finds it in the metrics. */
 	scoreboard_account(w->sb, r.status, r.reason, r.bytes_up,
 	    r.bytes_down);
+	log_access_record(&r);
 }
 
 /*

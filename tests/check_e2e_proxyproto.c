@@ -548,14 +548,20 @@ START_TEST(test_haproxy)
 {
 	struct pp	e[2];
 	char		dir[HARNESS_PATH_MAX], line[1024], buf[REQ_MAX];
-	int		front[2], back[2], i, fd, st;
+	char		extra[128], url[64], out[16384];
+	char		*curl[] = { (char *)"curl", (char *)"-sS", (char *)"-f",
+	    (char *)"--max-time", (char *)"10", url, NULL };
+	int		front[2], back[2], mport[2], i, fd, st;
 	pid_t		ha;
 	size_t		n;
 
 	if (haproxy_bin() == NULL)
 		SKIP("haproxy not installed (apt-get install haproxy)");
 	for (i = 0; i < 2; i++) {
-		pp_up(&e[i], "allow_client 127.0.0.10\n");
+		ck_assert_int_ne(mport[i] = harness_free_port(AF_INET), -1);
+		snprintf(extra, sizeof(extra), "allow_client 127.0.0.10\n"
+		    "metrics_listen 127.0.0.1:%d\n", mport[i]);
+		pp_up(&e[i], extra);
 		back[i] = e[i].pport;
 		ck_assert_int_ne(front[i] = harness_free_port(AF_INET), -1);
 	}
@@ -586,6 +592,14 @@ START_TEST(test_haproxy)
 		    harness_ms(10000)) == 0 && strstr(line,
 		    "reason=client_denied") != NULL,
 		    "instance %d: no client_denied record of 127.0.0.11", i);
+		/* What Prometheus would scrape from each instance. */
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics",
+		    mport[i]);
+		EXPECT(&e[i].p, harness_run(curl, NULL, out, sizeof(out),
+		    10000) == 0 && strstr(out, "connectproxy_tunnels_total"
+		    "{status=\"200\"} 1\n") != NULL && strstr(out,
+		    "connectproxy_tunnels_total{status=\"403\"} ") != NULL,
+		    "instance %d: metrics endpoint: %.300s", i, out);
 	}
 	n = v1_header(&e[0], "127.0.0.10", 40500, buf, sizeof(buf));
 	n += connect_req(&e[0], buf + n, sizeof(buf) - n);
