@@ -48,12 +48,13 @@ struct log_sink_state {
 };
 
 static enum log_level		 log_level = LOG_LEVEL_INFO;
-static const char		*log_role;	/* NULL: "connectproxy" */
+/* Set in every worker: thread-local to share errno's page (worker.c). */
+static _Thread_local const char	*log_role;	/* NULL: "connectproxy" */
 static enum record_format	 log_fmt = RECORD_FORMAT_TEXT;
 static struct log_sink_state	 sink_access = { LOG_SINK_STDERR, -1 };
 static struct log_sink_state	 sink_error = { LOG_SINK_STDERR, -1 };
 static pid_t			 log_owner;	/* the master, once opened */
-static pid_t			 log_pid;	/* ours, set by log_init() */
+static _Thread_local pid_t	 log_pid;	/* ours, set by log_init() */
 /* The log socket's ends: the logger's, closed in a child; the child's. */
 static int			 sock_master = -1, sock_child = -1;
 /* Set in a retiring worker: every line goes to the master. */

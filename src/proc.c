@@ -13,6 +13,12 @@
 #include <sys/mman.h>
 #ifdef __linux__
 #include <sys/syscall.h>
+#if defined(__has_include)
+#if __has_include(<sys/rseq.h>)
+#include <sys/rseq.h>		/* glibc 2.35 and later */
+#define PROC_RSEQ	1
+#endif
+#endif
 #endif
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,12 +56,44 @@ struct proc_set {
 	alignof(struct sb_table) - 1) / alignof(struct sb_table) * \
 	alignof(struct sb_table))
 
+/*
+ * glibc registers a restartable-sequences area for the thread, in its
+ * thread control block, and the kernel writes the CPU number there
+ * whenever the thread comes back to user space after being scheduled: in
+ * a worker that write makes the block's page the worker's own copy, 4 KiB
+ * each for nothing, since no code here uses the area (sched_getcpu() falls
+ * back to a system call once the kernel marked it unregistered).  So the
+ * master gives it up before its first fork, and children inherit that.
+ * glibc 2.36 registers 32 bytes but reports the 20 it uses, and the
+ * kernel only unregisters the length registered: both are tried.  A
+ * failure costs the page, nothing else.
+ */
+static void
+rseq_give_up(void)
+{
+#if defined(PROC_RSEQ) && defined(SYS_rseq)
+	unsigned	len[2] = { __rseq_size < 32 ? 32 : __rseq_size,
+	    __rseq_size };
+	char		*area = (char *)__builtin_thread_pointer() +
+	    __rseq_offset;
+	size_t		i;
+
+	if (__rseq_size == 0)
+		return;		/* not registered */
+	for (i = 0; i < 2; i++)
+		if (syscall(SYS_rseq, area, len[i], RSEQ_FLAG_UNREGISTER,
+		    RSEQ_SIG) == 0)
+			return;
+#endif
+}
+
 struct proc_set *
 proc_create(unsigned nslots)
 {
 	struct proc_set	*ps;
 	size_t		 size;
 
+	rseq_give_up();
 	size = TABLE_OFFSET + sizeof(struct sb_table) + (size_t)nslots *
 	    sizeof(struct sb_proc);
 	ps = mmap(NULL, size, PROT_READ | PROT_WRITE,

@@ -263,6 +263,7 @@ relay_discard(void *buf, size_t len)
  * nothing at all: madvise() skips holes) lives in this span.
  */
 #define STACK_DISCARD_SPAN	(512 * 1024)
+#define STACK_DISCARD_MARGIN	1024	/* kept below the frame address */
 
 void
 relay_discard_stack(void)
@@ -271,12 +272,20 @@ relay_discard_stack(void)
 	uintptr_t	page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	/*
 	 * The frame address, not a local's: sanitizers may move locals off
-	 * the stack.  Two pages of margin cover this frame, madvise()'s call
-	 * and a signal frame; everything below them is unused, since the
-	 * stack grows down and no caller keeps pointers beneath itself.
+	 * the stack.  What is live below it during the call is this frame's
+	 * few locals and madvise()'s return address (glibc's madvise() is a
+	 * bare system call, and the kernel does not use this stack);
+	 * STACK_DISCARD_MARGIN covers them with room to spare.  A signal
+	 * frame is no concern: a handler runs and returns before or after
+	 * the system call, never across it, so it at most touches a
+	 * discarded page again.  Everything lower is unused, since the stack
+	 * grows down and no caller keeps pointers beneath itself.  The
+	 * margin used to be two whole pages below this frame's page: an idle
+	 * worker kept one or two pages of a deeper call's leftovers, 4 KiB
+	 * each.
 	 */
-	uintptr_t	top = ((uintptr_t)__builtin_frame_address(0) &
-	    ~(page - 1)) - 2 * page;
+	uintptr_t	top = ((uintptr_t)__builtin_frame_address(0) -
+	    STACK_DISCARD_MARGIN) & ~(page - 1);
 	int		saved = errno;
 
 	/* The span's unmapped part makes madvise() fail with ENOMEM: the

@@ -135,8 +135,12 @@ sdnotify_close(void)
 	}
 	if (notify_pid != -1)
 		notify_pid = -1;
-	notify_len = 0;
-	watchdog_usec = 0;
+	/* Nor the .bss ones: storing a zero already there copies the page
+	 * just the same. */
+	if (notify_len != 0)
+		notify_len = 0;
+	if (watchdog_usec != 0)
+		watchdog_usec = 0;
 }
 
 long long

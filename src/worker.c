@@ -52,9 +52,14 @@
 /* TERM: end the tunnel now (2: USR2, the reload's drain_timeout). */
 static volatile sig_atomic_t	worker_stop;
 static volatile sig_atomic_t	worker_retire;	/* HUP: exit when idle */
-/* The listeners, closed by the retire handler itself. */
-static const int		*retire_fds;
-static size_t			 retire_nfds;
+/*
+ * The listeners, closed by the retire handler itself.  Thread-local, in a
+ * process without threads, for where that puts them: beside errno, whose
+ * page every worker writes anyway, instead of on a page of .bss that
+ * would become each worker's own copy (log.c's log_pid does the same).
+ */
+static _Thread_local const int	*retire_fds;
+static _Thread_local size_t	 retire_nfds;
 
 struct worker {
 	const struct config	*cfg;
