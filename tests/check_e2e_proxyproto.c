@@ -386,6 +386,37 @@ START_TEST(test_reserve)
 }
 END_TEST
 
+/*
+ * A balancer's health check, a LOCAL (v1: UNKNOWN) header then its
+ * close, from a balancer that allow_client does not name: closed
+ * without an answer or a record, not refused and recorded as a
+ * client_denied every few seconds.  A request after LOCAL is still
+ * refused (test_v2_tunnel).
+ */
+START_TEST(test_health_check)
+{
+	struct pp	e;
+	char		line[1024];
+	int		fd, st;
+
+	pp_up(&e, "");
+	fd = send_from(&e, BALANCER, V2SIG "\x20\x00\x00\x00", 16);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	expect_silence(&e, fd, "a LOCAL health check");
+	fd = send_from(&e, BALANCER, "PROXY UNKNOWN\r\n", 15);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	expect_silence(&e, fd, "an UNKNOWN health check");
+	fd = v1_tunnel(&e, ALLOWED, 40800, &st);
+	EXPECT(&e.p, st == 200, "after the checks: status %d", st);
+	close(fd);
+	EXPECT(&e.p, record_of(&e, ALLOWED ":40800", line, sizeof(line)) ==
+	    0, "no record for " ALLOWED ":40800");
+	EXPECT(&e.p, harness_proxy_count_log(&e.p, "reason=client_denied") ==
+	    0, "a health check recorded as a client_denied");
+	pp_down(&e);
+}
+END_TEST
+
 /* proxy_protocol without proxy_protocol_from: refused, at its line. */
 START_TEST(test_config_refused)
 {
@@ -614,5 +645,6 @@ proxyproto_e2e_suite(void)
 	tcase_add_test(tc, test_reserve);
 	tcase_add_test(tc, test_activation);
 	tcase_add_test(tc, test_haproxy);
+	tcase_add_test(tc, test_health_check);
 	return s;
 }
