@@ -376,8 +376,34 @@ proxy_drop(struct tunnel *t, const char *why)
 }
 
 /*
- * A LOCAL (v1: UNKNOWN) header is the balancer connecting on its own,
- * its health check: HAProxy sends the header and closes.  From a
+ * Whether the header's client is the peer itself, address and port: the
+ * balancer describing its own connection, as HAProxy's health check
+ * does with a v1 header (v2 sends LOCAL).
+ */
+static int
+own_connection(const struct proxyproto_result *r, const struct tunnel *t)
+{
+	const struct sockaddr_in	*a, *b;
+	const struct sockaddr_in6	*a6, *b6;
+
+	if (r->local || r->src.ss_family != t->peer.ss_family)
+		return r->local;
+	if (r->src.ss_family == AF_INET) {
+		a = (const struct sockaddr_in *)&r->src;
+		b = (const struct sockaddr_in *)&t->peer;
+		return a->sin_port == b->sin_port &&
+		    a->sin_addr.s_addr == b->sin_addr.s_addr;
+	}
+	a6 = (const struct sockaddr_in6 *)&r->src;
+	b6 = (const struct sockaddr_in6 *)&t->peer;
+	return a6->sin6_port == b6->sin6_port &&
+	    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
+}
+
+/*
+ * A LOCAL (v1: UNKNOWN) header, or one naming the peer itself, is the
+ * balancer connecting on its own: its health check, which sends the
+ * header and closes.  From a
  * balancer allow_client does not name, client_allowed() would answer
  * each check 403 at once and record it, one client_denied every few
  * seconds from every balancer, drowning the real refusals in the
@@ -435,7 +461,7 @@ proxy_header(struct worker *w, struct tunnel *t, long long deadline)
 		return proxy_drop(t, why);
 	t->early = len - r.len;
 	memmove(w->head, w->head + r.len, t->early);
-	if (r.local && check_closed(w, t, deadline)) {
+	if (own_connection(&r, t) && check_closed(w, t, deadline)) {
 		t->status = 0;
 		return 0;
 	}
