@@ -403,14 +403,14 @@ own_connection(const struct proxyproto_result *r, const struct tunnel *t)
 /*
  * A LOCAL (v1: UNKNOWN) header, or one naming the peer itself, is the
  * balancer connecting on its own: its health check, which sends the
- * header and closes.  From a
- * balancer allow_client does not name, client_allowed() would answer
- * each check 403 at once and record it, one client_denied every few
- * seconds from every balancer, drowning the real refusals in the
- * records and the metrics.  So wait, by `deadline`, for the request's
- * first byte or the close: 1 when the peer closed without sending one
- * (a check, ended as a client that leaves before its request), else 0
- * (refused as any client would be).
+ * header and closes.  From a balancer allow_client does not name,
+ * client_allowed() would answer each check 403 at once and record it,
+ * one client_denied every few seconds from every balancer, drowning the
+ * real refusals in the records and the metrics.  So wait, by
+ * `deadline`, for the request's first byte or the close: 1 when the
+ * peer closed without sending one (a check, ended as a client that
+ * leaves before its request), else 0 (refused as any client would be).
+ * One byte peeked, only to see that one is there.
  */
 static int
 check_closed(struct worker *w, struct tunnel *t, long long deadline)
