@@ -8,7 +8,7 @@
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = request config auth proxyproto
+FUZZ_TARGETS = request config auth proxyproto scrape
 FUZZ_DIR     = build/fuzz
 FUZZ_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra \
 	-Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -23,6 +23,9 @@ FUZZ_config_SRCS  = src/config.c src/policy.c src/auth.c src/upstream.c \
 	src/request.c src/net.c src/utc.c
 FUZZ_auth_SRCS    = src/auth.c
 FUZZ_proxyproto_SRCS = src/proxyproto.c
+# scrape.c's parser is pure, but the module links the master's side.
+FUZZ_scrape_SRCS  = src/scrape.c src/control.c src/log.c src/response.c \
+	src/scoreboard.c src/record.c $(FUZZ_config_SRCS)
 
 .PHONY: fuzz fuzz-build
 
@@ -47,10 +50,13 @@ $(FUZZ_DIR)/fuzz_auth: fuzz/fuzz_auth.c $(FUZZ_auth_SRCS) src/*.h
 $(FUZZ_DIR)/fuzz_proxyproto: fuzz/fuzz_proxyproto.c $(FUZZ_proxyproto_SRCS) \
 	src/*.h
 	$(FUZZ_BUILD)
+$(FUZZ_DIR)/fuzz_scrape: fuzz/fuzz_scrape.c $(FUZZ_scrape_SRCS) src/*.h
+	$(FUZZ_BUILD)
 $(FUZZ_DIR)/seeds_request: SEED_DEF = -DSEED_REQUEST
 $(FUZZ_DIR)/seeds_config: SEED_DEF = -DSEED_CONFIG
 $(FUZZ_DIR)/seeds_auth: SEED_DEF = -DSEED_AUTH
 $(FUZZ_DIR)/seeds_proxyproto: SEED_DEF = -DSEED_PROXYPROTO
+$(FUZZ_DIR)/seeds_scrape: SEED_DEF = -DSEED_SCRAPE
 $(FUZZ_DIR)/seeds_request: fuzz/seeds.c tests/check_request.c \
 	$(FUZZ_config_SRCS) src/request.c
 	$(FUZZ_SEEDS)
@@ -61,6 +67,9 @@ $(FUZZ_DIR)/seeds_auth: fuzz/seeds.c tests/check_auth.c $(FUZZ_config_SRCS)
 	$(FUZZ_SEEDS)
 $(FUZZ_DIR)/seeds_proxyproto: fuzz/seeds.c tests/check_proxyproto.c \
 	$(FUZZ_proxyproto_SRCS) src/net.c
+	$(FUZZ_SEEDS)
+# Its table has a header of its own: the e2e test file needs the harness.
+$(FUZZ_DIR)/seeds_scrape: fuzz/seeds.c tests/scrape_heads.h
 	$(FUZZ_SEEDS)
 
 fuzz: fuzz-build

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Seed corpus generator: compiled once per fuzz target with SEED_REQUEST,
- * SEED_CONFIG, SEED_AUTH or SEED_PROXYPROTO, it includes that module's
- * unit-test file and writes every input of its tables as one file in the
- * directory argv[1], so the seeds follow the tables.  Linked with Check (the test file's
- * suite function is compiled in, never called).
+ * SEED_CONFIG, SEED_AUTH, SEED_PROXYPROTO or SEED_SCRAPE, it includes
+ * that module's unit-test file (for SCRAPE, that file's table) and
+ * writes every input of its tables as one file in the directory
+ * argv[1], so the seeds follow the tables.  Linked with Check (the test
+ * file's suite function is compiled in, never called).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,11 @@
 #include "../tests/check_auth.c"
 #elif defined(SEED_PROXYPROTO)
 #include "../tests/check_proxyproto.c"
+#elif defined(SEED_SCRAPE)
+#include "../tests/scrape_heads.h"
 #else
-#error "define SEED_REQUEST, SEED_CONFIG, SEED_AUTH or SEED_PROXYPROTO"
+#error "define SEED_REQUEST, SEED_CONFIG, SEED_AUTH, SEED_PROXYPROTO or \
+    SEED_SCRAPE"
 #endif
 
 #ifndef NELEM
@@ -121,6 +125,15 @@ seeds(void)
 		seed(bads[i].in, bads[i].len);
 	for (i = 0; i < NELEM(trailers); i++)
 		seed_str(trailers[i]);
+}
+#elif defined(SEED_SCRAPE)
+static void
+seeds(void)
+{
+	size_t	i;
+
+	for (i = 0; i < NELEM(heads); i++)
+		seed_str(heads[i].head);
 }
 #endif
 

@@ -131,15 +131,28 @@ v1_word(const char **sp, const char *end, int last, const char **w,
 	return 0;
 }
 
-/* The source address and port of a TCP4/TCP6 line into out. */
+/*
+ * The source address and port of a header into out.  An IPv4-mapped
+ * IPv6 address (what a dual-stack balancer sends for an IPv4 client) is
+ * stored as the IPv4 address it is, so that the records, the status
+ * table and the logs spell a client one way whatever the balancer's
+ * socket was.
+ */
 static void
 set_src(struct proxyproto_result *out, int family, const unsigned char *a,
     unsigned port)
 {
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&out->src;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&out->src;
+	static const unsigned char	 mapped[12] = { [10] = 0xff,
+					    [11] = 0xff };
+	struct sockaddr_in		*sin = (struct sockaddr_in *)&out->src;
+	struct sockaddr_in6		*sin6 =
+					    (struct sockaddr_in6 *)&out->src;
 
 	memset(&out->src, 0, sizeof(out->src));
+	if (family == AF_INET6 && memcmp(a, mapped, sizeof(mapped)) == 0) {
+		family = AF_INET;
+		a += sizeof(mapped);
+	}
 	if (family == AF_INET) {
 		sin->sin_family = AF_INET;
 		memcpy(&sin->sin_addr, a, 4);

@@ -35,7 +35,8 @@ struct proxyproto_result {
 	 * src is unset.  0: src is the client.
 	 */
 	int			 local;
-	struct sockaddr_storage	 src;		/* AF_INET or AF_INET6 */
+	struct sockaddr_storage	 src;		/* AF_INET or AF_INET6; an
+						   IPv4-mapped one as AF_INET */
 	socklen_t		 srclen;
 	const char		*reason;	/* BAD: a short, static why */
 };

@@ -10,6 +10,7 @@
  * keep Prometheus out.
  */
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -454,28 +455,67 @@ conn_drain(struct scrape_conn *k)
 		conn_close(k);
 }
 
+/* Whether a and b are the same host, their ports aside. */
+static int
+same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in	*a4 = (const struct sockaddr_in *)a;
+	const struct sockaddr_in	*b4 = (const struct sockaddr_in *)b;
+	const struct sockaddr_in6	*a6 = (const struct sockaddr_in6 *)a;
+	const struct sockaddr_in6	*b6 = (const struct sockaddr_in6 *)b;
+
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	return a->ss_family == AF_INET6 &&
+	    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
+}
+
+/* How many slots the host of slot k holds. */
+static unsigned
+host_slots(const struct scrape *s, const struct scrape_conn *k)
+{
+	unsigned	n = 0;
+	size_t		i;
+
+	for (i = 0; i < SCRAPE_CONNS; i++)
+		n += s->conns[i].fd != -1 && same_host(&s->conns[i].peer,
+		    &k->peer);
+	return n;
+}
+
 /*
- * A slot for a new client: a free one, else the oldest client that has
- * not sent its whole request yet or has had its answer (closed here),
- * else none: every slot is writing an answer.
+ * A slot for a new client: a free one, else, among the clients that have
+ * not sent their whole request yet or have had their answer, the oldest
+ * of the host holding the most slots (closed here), else none: every
+ * slot is writing an answer.  By host first: one that opens connections
+ * without end then pushes out its own, not the scraper that has just
+ * connected from another.
  */
 static struct scrape_conn *
 take_slot(struct scrape *s)
 {
-	struct scrape_conn	*k, *oldest = NULL;
+	struct scrape_conn	*k, *victim = NULL;
+	unsigned		 n, most = 0;
 	size_t			 i;
 
 	for (i = 0; i < SCRAPE_CONNS; i++) {
 		k = &s->conns[i];
 		if (k->fd == -1)
 			return k;
-		if (k->out == NULL && (oldest == NULL ||
-		    k->accepted < oldest->accepted))
-			oldest = k;
+		if (k->out != NULL)
+			continue;
+		n = host_slots(s, k);
+		if (victim == NULL || n > most || (n == most &&
+		    k->accepted < victim->accepted)) {
+			victim = k;
+			most = n;
+		}
 	}
-	if (oldest != NULL)
-		conn_close(oldest);
-	return oldest;
+	if (victim != NULL)
+		conn_close(victim);
+	return victim;
 }
 
 /* A 403 at once, the request unread, and no slot taken. */
@@ -531,6 +571,7 @@ accept_clients(struct scrape *s, const struct config *cfg, long long now)
 			continue;
 		}
 		k->fd = fd;
+		k->peer = ss;
 		k->accepted = now;
 		k->deadline = now + SCRAPE_DEADLINE_MS;
 	}

@@ -11,6 +11,8 @@
 #ifndef SCRAPE_H
 #define SCRAPE_H
 
+#include <sys/socket.h>
+
 #include <poll.h>
 #include <stddef.h>
 #include <time.h>
@@ -31,6 +33,7 @@ struct sb_table;
 
 struct scrape_conn {
 	int		 fd;		/* -1: free */
+	struct sockaddr_storage peer;	/* the client */
 	long long	 accepted;	/* monotonic ms */
 	long long	 deadline;	/* monotonic ms */
 	char		 in[SCRAPE_HEAD_MAX];
@@ -80,7 +83,8 @@ void	scrape_pollfds(const struct scrape *s, struct pollfd *pfd);
  * After poll(): serve what pfd reports without blocking: accept (a client
  * outside cfg's metrics_client gets 403 at once, unread; with every slot
  * taken, a new client takes the slot of the oldest one whose request is
- * not complete, else it is closed at once), read the head, answer, drain
+ * not complete among those of the host that holds the most slots, else
+ * it is closed at once), read the head, answer, drain
  * to the client's EOF; and close clients past their deadline.
  */
 void	scrape_service(struct scrape *s, const struct pollfd *pfd,

@@ -382,6 +382,65 @@ proxy_drop(struct tunnel *t, const char *why)
 }
 
 /*
+ * Whether the header's client is the peer itself, address and port: the
+ * balancer describing its own connection, as HAProxy's health check
+ * does with a v1 header (v2 sends LOCAL).
+ */
+static int
+own_connection(const struct proxyproto_result *r, const struct tunnel *t)
+{
+	const struct sockaddr_in	*a, *b;
+	const struct sockaddr_in6	*a6, *b6;
+
+	if (r->local || r->src.ss_family != t->peer.ss_family)
+		return r->local;
+	if (r->src.ss_family == AF_INET) {
+		a = (const struct sockaddr_in *)&r->src;
+		b = (const struct sockaddr_in *)&t->peer;
+		return a->sin_port == b->sin_port &&
+		    a->sin_addr.s_addr == b->sin_addr.s_addr;
+	}
+	a6 = (const struct sockaddr_in6 *)&r->src;
+	b6 = (const struct sockaddr_in6 *)&t->peer;
+	return a6->sin6_port == b6->sin6_port &&
+	    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
+}
+
+/*
+ * A LOCAL (v1: UNKNOWN) header, or one naming the peer itself, is the
+ * balancer connecting on its own: its health check, which sends the
+ * header and closes.  From a balancer allow_client does not name,
+ * client_allowed() would answer each check 403 at once and record it,
+ * one client_denied every few seconds from every balancer, drowning the
+ * real refusals in the records and the metrics.  So wait, by
+ * `deadline`, for the request's first byte or the close: 1 when the
+ * peer closed without sending one (a check, ended as a client that
+ * leaves before its request), else 0 (refused as any client would be).
+ * One byte peeked, only to see that one is there.
+ */
+static int
+check_closed(struct worker *w, struct tunnel *t, long long deadline)
+{
+	char	c;
+	ssize_t	n;
+
+	if (t->early > 0 ||
+	    policy_client_allowed(w->cfg, (struct sockaddr *)&t->peer))
+		return 0;
+	for (;;) {
+		n = recv(t->client, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n > 0)
+			return 0;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR))
+			return 1;
+		if (worker_stop || deadline - net_mono_ms() <= 0)
+			return 0;
+		(void)net_wait(t->client, POLLIN, deadline, &worker_stop);
+	}
+}
+
+/*
  * On a proxy_protocol listener, before anything else: the peer must be
  * one of the balancers in proxy_protocol_from, and the connection must
  * begin with a valid PROXY header by `deadline`.  Otherwise it is
@@ -389,7 +448,8 @@ proxy_drop(struct tunnel *t, const char *why)
  * The header's client then replaces the peer for everything after (the
  * client ACL, the per-client limit, the logs, the status table, the
  * record), the balancer staying in t->via; v2 LOCAL and v1 UNKNOWN keep
- * the peer.  What came after the header is the start of the request.
+ * the peer (see check_closed()).  What came after the header is the
+ * start of the request.
  */
 static int
 proxy_header(struct worker *w, struct tunnel *t, long long deadline)
@@ -407,6 +467,10 @@ proxy_header(struct worker *w, struct tunnel *t, long long deadline)
 		return proxy_drop(t, why);
 	t->early = len - r.len;
 	memmove(w->head, w->head + r.len, t->early);
+	if (own_connection(&r, t) && check_closed(w, t, deadline)) {
+		t->status = 0;
+		return 0;
+	}
 	if (r.local)
 		return 1;
 	memcpy(&t->peer, &r.src, r.srclen);

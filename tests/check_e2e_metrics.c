@@ -27,56 +27,13 @@
 #include "harness.h"
 #include "scoreboard.h"
 #include "scrape.h"
+#include "scrape_heads.h"
 #include "suites.h"
 
 #define CONF_MAX	2048
 #define TEXT_MAX	(64 * 1024)
 
 /* The request parser and the answers. */
-
-static const struct {
-	const char	*head;
-	int		 status;	/* 0: incomplete */
-	int		 is_head;
-} heads[] = {
-	{ "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 200, 0 },
-	{ "GET /metrics HTTP/1.0\r\n\r\n", 200, 0 },
-	{ "GET /metrics HTTP/1.0\n\n", 200, 0 },
-	{ "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 200, 1 },
-	{ "GET /metrics?name[]=x HTTP/1.1\r\nHost: x\r\n\r\n", 200, 0 },
-	{ "\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 200, 0 },
-	{ "GET http://h:9/metrics HTTP/1.1\r\nHost: h:9\r\n\r\n", 200, 0 },
-	{ ("GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: text/plain;"
-	    "version=0.0.4;q=0.5,*/*;q=0.1\r\nUser-Agent: Prometheus/2.53.0"
-	    "\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n"), 200, 0 },
-	{ "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 404, 0 },
-	{ "GET /metricsx HTTP/1.1\r\nHost: x\r\n\r\n", 404, 0 },
-	{ "GET /metrics/ HTTP/1.1\r\nHost: x\r\n\r\n", 404, 0 },
-	{ "HEAD /status HTTP/1.1\r\nHost: x\r\n\r\n", 404, 1 },
-	{ "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", 404, 0 },
-	{ "POST /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 405, 0 },
-	{ "get /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 405, 0 },
-	{ "GET /metrics HTTP/1.1\r\n\r\n", 400, 0 },
-	{ "GET /metrics HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400, 0 },
-	{ "GET /metrics HTTP/2.0\r\nHost: x\r\n\r\n", 400, 0 },
-	{ "GET /metrics\r\n\r\n", 400, 0 },
-	{ "GET  /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 400, 0 },
-	{ "GET /metrics HTTP/1.1 \r\nHost: x\r\n\r\n", 400, 0 },
-	{ "GET metrics HTTP/1.1\r\nHost: x\r\n\r\n", 400, 0 },
-	{ "GET /metrics HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", 400, 0 },
-	{ "GET /metrics HTTP/1.1\r\nHost x\r\n\r\n", 400, 0 },
-	{ "GET /metrics HTTP/1.1\r\n: x\r\nHost: x\r\n\r\n", 400, 0 },
-	{ "GET /metrics HTTP/1.1\r\nHost: x\ry\r\n\r\n", 400, 0 },
-	{ "GET /metrics HTTP/1.1\r\nHost: x\001\r\n\r\n", 400, 0 },
-	{ "GET /m\001etrics HTTP/1.1\r\nHost: x\r\n\r\n", 400, 0 },
-	{ "garbage\r\n\r\n", 400, 0 },
-	{ "\x16\x03\x01\x02\x01\r\n\r\n", 400, 0 },
-	{ "", 0, 0 },
-	{ "\r\n\r\n", 0, 0 },
-	{ "GET /metrics HTTP/1.1\r\nHost: x\r\n", 0, 0 },
-	{ "GET /metrics HTTP/1.1\r\nHost: x\r\n\r", 0, 0 },
-	{ "GET /metrics HTTP/1.1", 0, 0 },
-};
 
 START_TEST(test_parse)
 {
@@ -677,6 +634,57 @@ START_TEST(test_idle_clients)
 }
 END_TEST
 
+/*
+ * One metrics_client host opening connections without end, more than
+ * there are slots, pushes out its own connections, not the scraper's
+ * from another host: the scraper, connected first and sending its
+ * request only after the flood, still gets its answer.
+ */
+START_TEST(test_flooding_host)
+{
+	struct env	e;
+	static char	out[TEXT_MAX];
+	struct pollfd	pfd[SCRAPE_CONNS + 3];
+	long long	t0;
+	int		scraper, i, closed = 0;
+
+	env_start(&e, "metrics_client 127.0.0.2/32\n");
+	t0 = harness_now_ms();
+	ck_assert_int_ge(scraper = harness_connect("127.0.0.1", e.mport,
+	    harness_ms(5000)), 0);
+	for (i = 0; i < SCRAPE_CONNS + 3; i++) {
+		pfd[i].fd = harness_connect_from("127.0.0.2", e.mport,
+		    harness_ms(5000));
+		ck_assert_int_ge(pfd[i].fd, 0);
+		pfd[i].events = POLLIN;
+	}
+	/* Three of the flood's are closed: every slot was taken. */
+	while (closed < 3 && harness_now_ms() < t0 + SCRAPE_DEADLINE_MS) {
+		ck_assert_int_ge(poll(pfd, SCRAPE_CONNS + 3,
+		    HARNESS_POLL_STEP_MS), 0);
+		for (i = 0; i < SCRAPE_CONNS + 3; i++)
+			if (pfd[i].fd != -1 && pfd[i].revents != 0) {
+				closed++;
+				close(pfd[i].fd);
+				pfd[i].fd = -1;
+			}
+	}
+	EXPECT(&e.p, closed >= 3, "%d flood connections pushed out, want 3",
+	    closed);
+	ck_assert_int_eq(harness_send_str(scraper, "GET /metrics HTTP/1.1\r\n"
+	    "Host: x\r\n\r\n"), 0);
+	EXPECT(&e.p, harness_recv_exact(scraper, out, 17, harness_ms(5000)) ==
+	    17 && memcmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0,
+	    "the scraper was pushed out by another host's flood");
+	ck_assert_int_lt(harness_now_ms() - t0, SCRAPE_DEADLINE_MS);
+	close(scraper);
+	for (i = 0; i < SCRAPE_CONNS + 3; i++)
+		if (pfd[i].fd != -1)
+			close(pfd[i].fd);
+	env_free(&e);
+}
+END_TEST
+
 /* The bytes of an open tunnel, scraped until they show. */
 static int
 wait_active(const struct env *e, double up, double down)
@@ -793,5 +801,6 @@ metrics_suite(void)
 	tcase_add_test(tc, test_idle_clients);
 	tcase_add_test(tc, test_open_tunnel_bytes);
 	tcase_add_test(tc, test_reload_moves);
+	tcase_add_test(tc, test_flooding_host);
 	return s;
 }

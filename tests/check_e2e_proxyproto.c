@@ -386,6 +386,61 @@ START_TEST(test_reserve)
 }
 END_TEST
 
+/*
+ * HAProxy's v1 health check: a header naming its own connection
+ * (source, the balancer and this socket's port), then the close.
+ */
+static void
+own_check(const struct pp *e)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	char			buf[REQ_MAX];
+	size_t			n;
+	int			fd;
+
+	fd = harness_connect_from(BALANCER, e->pport, harness_ms(5000));
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	n = v1_header(e, BALANCER, ntohs(sin.sin_port), buf, sizeof(buf));
+	ck_assert_int_eq(harness_send(fd, buf, n), 0);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	expect_silence(e, fd, "a v1 health check");
+}
+
+/*
+ * A balancer's health checks, a header then the close: v2 LOCAL (what
+ * HAProxy sends), v1 UNKNOWN, and a v1 header naming the check's own
+ * connection (what HAProxy sends with send-proxy).  From a balancer
+ * that allow_client does not name, each is closed without an answer or
+ * a record, not refused and recorded as a client_denied every few
+ * seconds.  A request after LOCAL is still refused (test_v2_tunnel).
+ */
+START_TEST(test_health_check)
+{
+	struct pp	e;
+	char		line[1024];
+	int		fd, st;
+
+	pp_up(&e, "");
+	fd = send_from(&e, BALANCER, V2SIG "\x20\x00\x00\x00", 16);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	expect_silence(&e, fd, "a LOCAL health check");
+	fd = send_from(&e, BALANCER, "PROXY UNKNOWN\r\n", 15);
+	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+	expect_silence(&e, fd, "an UNKNOWN health check");
+	own_check(&e);
+	fd = v1_tunnel(&e, ALLOWED, 40800, &st);
+	EXPECT(&e.p, st == 200, "after the checks: status %d", st);
+	close(fd);
+	EXPECT(&e.p, record_of(&e, ALLOWED ":40800", line, sizeof(line)) ==
+	    0, "no record for " ALLOWED ":40800");
+	EXPECT(&e.p, harness_proxy_count_log(&e.p, "reason=client_denied") ==
+	    0, "a health check recorded as a client_denied");
+	pp_down(&e);
+}
+END_TEST
+
 /* proxy_protocol without proxy_protocol_from: refused, at its line. */
 START_TEST(test_config_refused)
 {
@@ -628,5 +683,6 @@ proxyproto_e2e_suite(void)
 	tcase_add_test(tc, test_reserve);
 	tcase_add_test(tc, test_activation);
 	tcase_add_test(tc, test_haproxy);
+	tcase_add_test(tc, test_health_check);
 	return s;
 }

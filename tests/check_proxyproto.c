@@ -75,6 +75,15 @@ static const struct good_case	goods[] = {
 	{ "v2 PROXY TCP4, UNSPEC transport",
 	    B(V2SIG "\x21\x10\x00\x0c" "\x0a\x00\x00\x05" "\x0a\x00\x00\x01"
 	    "\x04\xd2" "\x0c\x38"), 2, NULL },
+	/* An IPv4 client of a dual-stack balancer: one spelling, IPv4's. */
+	{ "v1 TCP6, IPv4-mapped",
+	    B("PROXY TCP6 ::ffff:10.1.2.3 ::1 40000 3128\r\n"), 1,
+	    "10.1.2.3:40000" },
+	{ "v2 PROXY TCP6, IPv4-mapped",
+	    B(V2SIG "\x21\x21\x00\x24"
+	    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x0a\x01\x02\x09"
+	    "\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01"
+	    "\x1e\x61" "\x0c\x38"), 2, "10.1.2.9:7777" },
 };
 
 static const char	*const trailers[] = {
