@@ -42,22 +42,18 @@ find(const struct listener_set *set, const struct listen_addr *la)
  * with the request head there to read, not at the handshake and again
  * for the head.  A client that sends nothing is handed over when the
  * period ends (the kernel sends its SYN-ACK again and the client's ACK
- * completes the connection), and the worker's header_timeout counts
- * that wait (see read_head() in worker.c).  The period is the longest the
- * kernel keeps exactly, 2^k - 1 seconds (it counts SYN-ACK timeouts of
- * 1, 2, 4... s), within header_timeout, so that the 408 still comes on
- * time; none below a second, and at most 127 s (beyond, the kernel's
- * 120 s cap on a timeout breaks the doubling).  Returns seconds, 0 for
- * none.
+ * completes the connection), and the worker counts that wait toward
+ * header_timeout (read_head() in worker.c), so the 408 comes on time.
+ * One second, the kernel's least (its first SYN-ACK timeout): a client
+ * speaks at once, and anything that watches connections (a refusal of
+ * allow_client, the status of workers reading) sees a silent one a
+ * second late, no more.  None with a header_timeout below a second.
+ * Returns seconds, 0 for none.
  */
 static int
 defer_accept_s(const struct config *cfg)
 {
-	long long	s = cfg->header_timeout_ms / 1000, d = 1;
-
-	while (2 * d + 1 <= s && d < 127)
-		d = 2 * d + 1;
-	return s < 1 ? 0 : (int)d;
+	return cfg->header_timeout_ms >= 1000 ? 1 : 0;
 }
 
 /*

@@ -730,7 +730,7 @@ worker_main(const struct worker_env *env)
 	struct worker		 w = { cfg, env, env->sb, env->slot, NULL,
 	    { 0 }, NULL, 0, 0, 0 };
 	struct tunnel		 t;
-	int			 sick = 0;
+	int			 sick = 0, released = 0;
 
 	retire_fds = env->lfds;
 	retire_nfds = env->nlfds;
@@ -750,14 +750,17 @@ worker_main(const struct worker_env *env)
 		if ((t.client = accept_client(&w, &t)) == -1) {
 			if (accept_failed(&sick) == -1)
 				exit(EXIT_SICK);
-			/* A second without a client: give the pages back. */
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* A second without a client: give the pages back,
+			 * once (later quiet seconds find them given). */
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    !released) {
 				relay_discard(w.head, w.mapped);
 				relay_discard_stack();
+				released = 1;
 			}
 			continue;
 		}
-		sick = 0;
+		sick = released = 0;
 		if (env->reserve) {
 			t.start = net_mono_ms();
 			t.st = &w.slot->bytes;
