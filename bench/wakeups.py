@@ -7,9 +7,10 @@ connectproxy (started as bench/run.py starts it), this runs N tunnels of
 `loadgen rate` (connect, CONNECT, 200, 64-byte echo, close) at 1 and at 64
 clients and prints, per tunnel:
 
-- vol, invol: voluntary and involuntary context switches of the proxy's
-  processes (the master and its workers, /proc/PID/status before and
-  after), and of the echo target and the client (all their threads);
+- vol, invol, CPU: voluntary and involuntary context switches and the
+  time on a CPU of the proxy's processes (the master and its workers,
+  /proc/PID/status and schedstat before and after), of the echo target
+  and of the client (all their threads);
 - syscalls: the proxy's system calls, in all and by name (perf stat on
   the syscall tracepoints of the master and every worker), when perf is
   installed.
@@ -32,8 +33,9 @@ N = int(os.environ.get("WAKEUPS_N", "3000"))
 
 
 def switches(pid):
-    """(voluntary, involuntary) over every thread of pid; None if gone."""
-    vol = invol = 0
+    """(voluntary, involuntary, ns on a CPU) over every thread of pid;
+    None if gone."""
+    vol = invol = ns = 0
     try:
         tids = os.listdir("/proc/%d/task" % pid)
     except OSError:
@@ -46,9 +48,11 @@ def switches(pid):
                         vol += int(line.split()[1])
                     elif line.startswith("nonvoluntary_ctxt_switches:"):
                         invol += int(line.split()[1])
+            with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
+                ns += int(f.read().split()[0])
         except OSError:
             pass
-    return vol, invol
+    return vol, invol, ns
 
 
 def snapshot(pids):
@@ -57,13 +61,12 @@ def snapshot(pids):
 
 def delta(before, after):
     """Summed over the processes alive at both ends."""
-    vol = sum(after[p][0] - before[p][0] for p in before if p in after)
-    invol = sum(after[p][1] - before[p][1] for p in before if p in after)
-    return vol, invol
+    return tuple(sum(after[p][i] - before[p][i] for p in before
+                     if p in after) for i in range(3))
 
 
 def rate(tport, pport, c, n):
-    """Run n tunnels at c clients; the client's own switches from wait4."""
+    """Run n tunnels at c clients; the client's own counts from wait4."""
     argv = [run.LOADGEN, "rate", "-c", str(c), "-n", str(n), "-D", "60"] + \
         run.target_args(tport, pport) + ["-T", str(run.LG_CAP)]
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
@@ -71,22 +74,23 @@ def rate(tport, pport, c, n):
     _, status, ru = os.wait4(p.pid, 0)
     p.returncode = status
     r = run.kv(out.strip().splitlines()[-1])
-    return r, ru.ru_nvcsw, ru.ru_nivcsw
+    return r, ru.ru_nvcsw, ru.ru_nivcsw, (ru.ru_utime + ru.ru_stime) * 1e9
 
 
 def counts(target, tport, proxy, pport, c):
     procs = [] if proxy is None else [proxy.pid] + run.descendants(proxy.pid)
     b_proxy, b_tgt = snapshot(procs), snapshot([target.pid])
-    r, cv, ci = rate(tport, pport, c, N)
+    r, cv, ci, cns = rate(tport, pport, c, N)
     a_proxy, a_tgt = snapshot(procs), snapshot([target.pid])
     done = int(r["ops"])
-    pv, pi = delta(b_proxy, a_proxy)
-    tv, ti = delta(b_tgt, a_tgt)
+    pv, pi, pns = delta(b_proxy, a_proxy)
+    tv, ti, tns = delta(b_tgt, a_tgt)
     after = [] if proxy is None else run.descendants(proxy.pid)
     return {"c": c, "ops": done, "ops_s": float(r["ops_s"]),
             "errors": int(r["errors"]),
-            "proxy": (pv / done, pi / done), "target": (tv / done, ti / done),
-            "client": (cv / done, ci / done),
+            "proxy": (pv / done, pi / done, pns / done / 1e3),
+            "target": (tv / done, ti / done, tns / done / 1e3),
+            "client": (cv / done, ci / done, cns / done / 1e3),
             "churn": len(set(after) ^ set(procs[1:]))}
 
 
@@ -104,7 +108,7 @@ def syscalls(tport, proxy, pport, c):
                           "-p", ",".join(map(str, pids))],
                          stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)             # perf attaches asynchronously
-    r, _, _ = rate(tport, pport, c, N)
+    r = rate(tport, pport, c, N)[0]
     s.send_signal(signal.SIGINT)
     _, err = s.communicate(timeout=30)
     done = int(r["ops"])
@@ -130,13 +134,13 @@ def main():
                         run.target_args(tport, port))
             for c in (1, 64):
                 k = counts(target, tport, p, port, c)
-                print("%-12s c=%-2d %5d tunnels %7.0f/s  switches per "
-                      "tunnel (vol invol): proxy %.2f %.2f  target "
-                      "%.2f %.2f  client %.2f %.2f  errors %d  "
-                      "pool churn %d" % ((who, c, k["ops"], k["ops_s"]) +
-                                         k["proxy"] + k["target"] +
-                                         k["client"] +
-                                         (k["errors"], k["churn"])))
+                print("%-12s c=%-2d %5d tunnels %6.0f/s  per tunnel, "
+                      "switches vol invol and CPU us: proxy %.2f %.2f "
+                      "%.1f  target %.2f %.2f %.1f  client %.2f %.2f "
+                      "%.1f  errors %d  pool churn %d" % (
+                          (who, c, k["ops"], k["ops_s"]) + k["proxy"] +
+                          k["target"] + k["client"] +
+                          (k["errors"], k["churn"])))
         for c in (1, 64) if run.shutil.which("perf") else ():
             done, calls = syscalls(tport, proxy, pport, c)
             print("connectproxy c=%-2d syscalls per tunnel: %.2f;" % (
