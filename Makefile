@@ -217,6 +217,13 @@ bench-smoke: connectproxy build/bench/loadgen
 	BENCH_QUICK=1 LOADGEN=build/bench/loadgen \
 		CONNECTPROXY_BIN=./connectproxy python3 bench/run.py
 
+# System calls and context switches per tunnel (bench/wakeups.py), a
+# minute; perf makes the system call counts.
+.PHONY: bench-wakeups
+bench-wakeups: connectproxy build/bench/loadgen
+	LOADGEN=build/bench/loadgen CONNECTPROXY_BIN=./connectproxy \
+		python3 bench/wakeups.py
+
 # Fuzzing (clang, libFuzzer), not part of `make check`: `make fuzz
 # FUZZ_SECONDS=N` runs each target N seconds; see fuzz/fuzz.mk.
 include fuzz/fuzz.mk

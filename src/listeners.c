@@ -36,11 +36,42 @@ find(const struct listener_set *set, const struct listen_addr *la)
 	return -1;
 }
 
-/* Settings every listener of a set gets, new or kept. */
+/*
+ * TCP_DEFER_ACCEPT (Linux): the kernel hands a connection to accept()
+ * only once its first bytes have come, so a worker wakes once per tunnel,
+ * with the request head there to read, not at the handshake and again
+ * for the head.  A client that sends nothing is handed over when the
+ * period ends (the kernel sends its SYN-ACK again and the client's ACK
+ * completes the connection), and the worker counts that wait toward
+ * header_timeout (read_head() in worker.c), so the 408 comes on time.
+ * One second, the kernel's least (its first SYN-ACK timeout): a client
+ * speaks at once, and anything that watches connections (a refusal of
+ * allow_client, the status of workers reading) sees a silent one a
+ * second late, no more.  None with a header_timeout below a second.
+ * Returns seconds, 0 for none.
+ */
+static int
+defer_accept_s(const struct config *cfg)
+{
+	return cfg->header_timeout_ms >= 1000 ? 1 : 0;
+}
+
+/*
+ * Settings every listener of a set gets, new or kept; defer < 0 leaves
+ * TCP_DEFER_ACCEPT as it is (systemd's DeferAcceptSec= rules its sockets).
+ */
 static void
-tune(int fd, size_t n, int backlog)
+tune(int fd, size_t n, int backlog, int defer)
 {
 	struct timeval	tv = { 1, 0 };
+
+#ifdef TCP_DEFER_ACCEPT
+	if (defer >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer,
+		    sizeof(defer));
+#else
+	(void)defer;
+#endif
 
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	/* Accepted sockets inherit it: no setsockopt() per tunnel. */
@@ -95,7 +126,8 @@ listeners_open(const struct config *cfg, const struct listener_set *cur,
 		next->n++;
 	}
 	for (i = 0; i < next->n; i++)
-		tune(next->fds[i], next->n, (int)cfg->listen_backlog);
+		tune(next->fds[i], next->n, (int)cfg->listen_backlog,
+		    defer_accept_s(cfg));
 	return 0;
 }
 
@@ -113,7 +145,7 @@ listeners_adopt(const int *fds, size_t n, struct listener_set *set)
 		    &set->addrs[i].len) == 0)
 			net_format((struct sockaddr *)&set->addrs[i].ss,
 			    set->addrs[i].text, sizeof(set->addrs[i].text));
-		tune(fds[i], n, 0);
+		tune(fds[i], n, 0, -1);
 	}
 	set->n = n;
 	set->inherited = 1;

@@ -23,7 +23,9 @@ struct listener_set {
  * Open the listeners cfg asks for into `next`, reusing the socket of any
  * address `cur` (may be NULL) already has.  Every socket gets a 1 s
  * receive timeout (an idle worker's accept() returns to check on the
- * master) and is non-blocking when there are several (workers poll them).
+ * master) and is non-blocking when there are several (workers poll them),
+ * and on Linux a TCP_DEFER_ACCEPT period within header_timeout (the
+ * worker reads it back: worker.c).
  * On failure "listen ADDR: reason" is in err, everything opened here is
  * closed and cur is untouched.  Returns 0 or -1.
  */

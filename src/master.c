@@ -45,6 +45,7 @@
 #define FORK_RETRY_MS		1000
 #define RETIRE_EVERY_MS		1000
 #define GROWING_TICK_MS		10
+#define LOG_BATCH_MS		10	/* log lines read at most this often */
 #define FULL_LOG_EVERY_MS	60000
 
 static volatile sig_atomic_t	sig_stop, sig_quit, sig_hup, sig_chld, sig_usr1;
@@ -71,6 +72,8 @@ struct master {
 	long long		 watchdog_ms;	/* 0: no watchdog */
 	long long		 last_watchdog;
 	int			 growing;	/* forked for a shortage */
+	long long		 ticked;	/* last round of loop() */
+	long long		 drained;	/* last read of log lines */
 	struct control		 ctl;		/* the control socket */
 	struct scrape		 scr;		/* metrics_listen */
 	int			 resolver_own;	/* RES_OPTIONS set by the
@@ -378,9 +381,12 @@ start_pool(struct master *m)
  * Sleep until a signal, a worker's wake-up, a worker's log line, a
  * control or metrics client, or the timeout.  Log lines and those
  * clients are served here without blocking (see logger.c, control.c and
- * scrape.c).
+ * scrape.c); log lines at most every LOG_BATCH_MS, so that with
+ * access_log in a file a busy proxy's records wake us once for many
+ * tunnels, not once for each.  Returns 1 when a signal or a worker's
+ * wake-up came, 0 otherwise.
  */
-static void
+static int
 wait_events(struct master *m, int timeout_ms)
 {
 	struct pollfd	pfd[3 + CONTROL_POLLFDS + SCRAPE_POLLFDS] = {
@@ -389,23 +395,33 @@ wait_events(struct master *m, int timeout_ms)
 		{ .fd = logger_fd(), .events = POLLIN }
 	};
 	char		buf[256];
-	int		i, n;
+	long long	batch = m->drained + LOG_BATCH_MS - net_mono_ms();
+	int		i, n, r;
 
+	if (batch > 0) {
+		pfd[2].fd = -1;
+		if (timeout_ms < 0 || timeout_ms > batch)
+			timeout_ms = (int)batch;
+	}
 	control_pollfds(&m->ctl, pfd + 3);
 	scrape_pollfds(&m->scr, pfd + 3 + CONTROL_POLLFDS);
-	if (poll(pfd, 3 + CONTROL_POLLFDS + SCRAPE_POLLFDS, timeout_ms) > 0) {
+	if ((r = poll(pfd, 3 + CONTROL_POLLFDS + SCRAPE_POLLFDS,
+	    timeout_ms)) > 0) {
 		/* Bounded: a worker writing without end cannot hold us. */
 		for (i = 0; i < 2; i++)
 			if (pfd[i].revents & POLLIN)
 				for (n = 0; n < 64 && read(pfd[i].fd, buf,
 				    sizeof(buf)) > 0; n++)
 					continue;
-		if (pfd[2].revents & POLLIN)
+		if (pfd[2].revents & POLLIN) {
 			logger_drain();
+			m->drained = net_mono_ms();
+		}
 	}
 	control_service(&m->ctl, pfd + 3, m->sb, m->procs);
 	scrape_service(&m->scr, pfd + 3 + CONTROL_POLLFDS, m->cfg, m->sb,
 	    m->procs);
+	return r < 0 || ((pfd[0].revents | pfd[1].revents) & POLLIN) != 0;
 }
 
 /* Fast stop: close the listeners, TERM the workers, KILL stragglers. */
@@ -643,13 +659,27 @@ reopen_if_asked(struct master *m)
 static void
 loop(struct master *m)
 {
+	long long	tick, left;
+
+	/* The first round waits for an event or a tick, as each one after. */
+	m->ticked = net_mono_ms();
 	while (!sig_stop && !sig_quit && !proc_fatal(m->ps)) {
 		/*
 		 * While a shortage lasts, look again soon even if no worker
 		 * wakes us: the ones just forked may all be taken before
 		 * any of them writes to the wake pipe.
 		 */
-		wait_events(m, m->growing ? GROWING_TICK_MS : 1000);
+		tick = m->growing ? GROWING_TICK_MS : 1000;
+		left = m->ticked + tick - net_mono_ms();
+		/*
+		 * Log lines alone (one per tunnel with access_log in a file)
+		 * wait for the tick: a round of the pool scans every slot,
+		 * and cost about 15 us a tunnel at one client.
+		 */
+		if (wait_events(m, left > 0 ? (int)left : 0) == 0 &&
+		    net_mono_ms() - m->ticked < tick)
+			continue;
+		m->ticked = net_mono_ms();
 		if (sig_chld) {
 			sig_chld = 0;
 			proc_reap(m->ps, m->sb);

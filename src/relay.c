@@ -410,8 +410,8 @@ relay_run(int client, int server, const char *early, size_t early_len,
 	*linger = 0;
 	if (st == NULL)
 		st = &dummy;
-	if (bufs->size == 0 || net_set_nonblock(client, 1) == -1 ||
-	    net_set_nonblock(server, 1) == -1)
+	/* Both come non-blocking (relay.h): no fcntl() per tunnel here. */
+	if (bufs->size == 0)
 		return relay_abort(client, server);
 	half_init(&up, client, server, bufs->up, bufs->size, &st->up);
 	half_init(&down, server, client, bufs->down, bufs->size, &st->down);

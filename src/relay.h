@@ -47,7 +47,8 @@ struct relay_buffers {
  * the tunnel is idle for idle_ms, an error occurs, or *stop is set (checked
  * whenever poll() returns, EINTR included).  `early`/`early_len` are bytes
  * the client sent after its request head; they go to the server first.
- * Sockets are switched to non-blocking; they are not closed.  An EOF on
+ * Both sockets must be non-blocking already (the worker's are, from
+ * accept4() and socket()); they are not closed.  An EOF on
  * one side becomes shutdown(SHUT_WR) on the other once everything read
  * from it has been written; the other direction keeps flowing.  A side
  * that closed in order and then refused our bytes (EPIPE) ends only the

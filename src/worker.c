@@ -13,6 +13,8 @@
 
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>	/* TCP_DEFER_ACCEPT */
 #endif
 #include <sys/mman.h>
 
@@ -71,6 +73,7 @@ struct worker {
 	char			*scratch;	/* a parent's answer */
 	size_t			 mapped;	/* all of them, one mapping */
 	unsigned long long	 served;
+	long long		 defer_ms;	/* TCP_DEFER_ACCEPT, least */
 };
 
 /*
@@ -531,7 +534,12 @@ enum head_result {
 	HEAD_CLOSED
 };
 
-/* Read until the parser has a verdict or header_timeout (total) passes. */
+/*
+ * Read until the parser has a verdict or header_timeout (total) passes.
+ * Under TCP_DEFER_ACCEPT a connection with nothing to read at accept()
+ * is one the kernel held for the whole period (listeners.c): that wait
+ * counts toward header_timeout, so its 408 comes on time.
+ */
 static enum head_result
 read_head(struct worker *w, struct tunnel *t, struct request *req,
     size_t *len, int *status, const char **why)
@@ -539,6 +547,8 @@ read_head(struct worker *w, struct tunnel *t, struct request *req,
 	struct request_limits	 lim = { w->cfg->max_header_size,
 	    w->cfg->max_header_fields, w->cfg->pac != NULL };
 	long long		 deadline = t->start + w->cfg->header_timeout_ms;
+	/* A PROXY header came first: the kernel handed it over at once. */
+	long long		 deferred = t->proxied ? 0 : w->defer_ms;
 	ssize_t			 n;
 
 	/* A whole request may have come with the PROXY header. */
@@ -562,6 +572,8 @@ read_head(struct worker *w, struct tunnel *t, struct request *req,
 		    errno != EWOULDBLOCK && errno != EINTR))
 			return HEAD_CLOSED;
 		if (n < 0) {
+			deadline -= *len == 0 ? deferred : 0;
+			deferred = 0;
 			/* Back here to look at worker_stop when TERM comes. */
 			(void)net_wait(t->client, POLLIN, deadline,
 			    &worker_stop);
@@ -930,6 +942,33 @@ keep_going(const struct worker *w)
 }
 
 /*
+ * The TCP_DEFER_ACCEPT period of the listeners, the least of them (they
+ * differ only when systemd passed them), once per worker.
+ */
+static void
+read_defer(struct worker *w)
+{
+#ifdef TCP_DEFER_ACCEPT
+	socklen_t	len;
+	size_t		i;
+	int		s;
+
+	for (i = 0; i < w->env->nlfds; i++) {
+		len = sizeof(s);
+		if (getsockopt(w->env->lfds[i], IPPROTO_TCP, TCP_DEFER_ACCEPT,
+		    &s, &len) == -1 || s <= 0) {
+			w->defer_ms = 0;
+			return;
+		}
+		if (i == 0 || s * 1000LL < w->defer_ms)
+			w->defer_ms = s * 1000LL;
+	}
+#else
+	(void)w;
+#endif
+}
+
+/*
  * One anonymous mapping for the request head and both relay buffers,
  * made once: no malloc() in a worker, and a page costs memory only once
  * it is written, so a large relay_buffer is paid for by bulk tunnels only.
@@ -962,9 +1001,9 @@ worker_main(const struct worker_env *env)
 {
 	const struct config	*cfg = env->cfg;
 	struct worker		 w = { cfg, env, env->sb, env->slot, NULL,
-	    { 0 }, NULL, 0, 0 };
+	    { 0 }, NULL, 0, 0, 0 };
 	struct tunnel		 t;
-	int			 sick = 0;
+	int			 sick = 0, released = 0;
 
 	retire_fds = env->lfds;
 	retire_nfds = env->nlfds;
@@ -976,6 +1015,7 @@ worker_main(const struct worker_env *env)
 		exit(0);
 #endif
 	map_buffers(&w);
+	read_defer(&w);
 	scoreboard_set_state(w.sb, w.slot, env->reserve ? SB_RESERVE : SB_IDLE);
 	while (keep_going(&w)) {
 		memset(&t, 0, sizeof(t));
@@ -983,14 +1023,17 @@ worker_main(const struct worker_env *env)
 		if ((t.client = accept_client(&w, &t)) == -1) {
 			if (accept_failed(&sick) == -1)
 				exit(EXIT_SICK);
-			/* A second without a client: give the pages back. */
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* A second without a client: give the pages back,
+			 * once (later quiet seconds find them given). */
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    !released) {
 				relay_discard(w.head, w.mapped);
 				relay_discard_stack();
+				released = 1;
 			}
 			continue;
 		}
-		sick = 0;
+		sick = released = 0;
 		if (env->reserve) {
 			t.start = net_mono_ms();
 			t.st = &w.slot->bytes;

@@ -895,6 +895,54 @@ START_TEST(test_trickle_header_timeout)
 }
 END_TEST
 
+/*
+ * TCP_DEFER_ACCEPT (Linux): a connection that has sent nothing holds no
+ * worker, yet gets its 408 within header_timeout of connecting, and one
+ * that speaks only after the kernel's period (1 s here) is still served.
+ * Two workers, two silent clients: a third client is served at once.
+ */
+START_TEST(test_silent_client_defer_accept)
+{
+	struct harness_proxy	p;
+	struct harness_target	t;
+	char			req[128], head[1024] = "";
+	long long		start, elapsed;
+	int			s, c, b;
+
+	setup_pair(&p, &t, HARNESS_TARGET_ECHO, 0, "header_timeout 2s\n"
+	    "workers_start 2\nworkers_max 2\n");
+	snprintf(req, sizeof(req), "CONNECT 127.0.0.1:%d HTTP/1.1\r\n"
+	    "Host: 127.0.0.1:%d\r\n\r\n", t.port, t.port);
+	start = harness_now_ms();
+	s = harness_connect("127.0.0.1", p.port, 5000);
+	c = harness_connect("127.0.0.1", p.port, 5000);
+	ck_assert(s != -1 && c != -1);
+	b = tunnel_to(&p, &t, NULL);
+	harness_echo_roundtrip(&p, b, "while two are silent\n");
+	close(b);
+	elapsed = harness_now_ms() - start;
+#ifdef __linux__
+	EXPECT(&p, elapsed < harness_ms(1000), "a third client waited %lld "
+	    "ms for one of two workers held by silent clients", elapsed);
+#endif
+	/* c speaks after the kernel's period of 1 s: still served. */
+	harness_pause_ms(1300 - (int)(harness_now_ms() - start));
+	ck_assert_int_eq(harness_send_str(c, req), 0);
+	EXPECT(&p, harness_recv_head(c, head, sizeof(head),
+	    harness_ms(5000)) > 0 && strncmp(head, ESTABLISHED,
+	    strlen(ESTABLISHED)) == 0, "a client silent for 1.3 s: %.60s",
+	    head);
+	harness_echo_roundtrip(&p, c, "late\n");
+	close(c);
+	expect_refusal(&p, s, 408, "a client that never sends");
+	elapsed = harness_now_ms() - start;
+	EXPECT(&p, elapsed >= 1500 && elapsed < 2000 + harness_ms(500),
+	    "408 after %lld ms, header_timeout is 2000", elapsed);
+	close(s);
+	teardown_pair(&p, &t);
+}
+END_TEST
+
 static int
 pid_in(pid_t pid, const pid_t *pids, int n)
 {
@@ -1264,6 +1312,7 @@ e2e_suite(void)
 	tc = harness_tcase(s, "load", 120);
 	tcase_add_test(tc, test_many_tunnels);
 	tcase_add_test(tc, test_trickle_header_timeout);
+	tcase_add_test(tc, test_silent_client_defer_accept);
 	tc = harness_tcase(s, "process", 60);
 	tcase_add_test(tc, test_worker_killed);
 	tcase_add_loop_test(tc, test_stop_signal, 0, 2);

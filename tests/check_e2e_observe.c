@@ -626,9 +626,11 @@ START_TEST(test_client_refusals)
 
 	env_dir(&e);
 	env_start(&e, "max_tunnels_per_client 1\nheader_timeout 2s\n");
-	/* One connection that says nothing holds the client's only slot. */
+	/* One connection with half a head holds the client's only slot (one
+	 * that says nothing would wait in the kernel: TCP_DEFER_ACCEPT). */
 	hold = harness_connect("127.0.0.1", e.p.port, harness_ms(5000));
 	ck_assert_int_ge(hold, 0);
+	ck_assert_int_eq(harness_send(hold, "C", 1), 0);
 	EXPECT(&e.p, wait_state(&e, "reading") == 0,
 	    "the silent connection was never taken by a worker");
 	EXPECT(&e.p, raw_request(&e, "CONNECT 127.0.0.1:443 HTTP/1.1\r\n"

@@ -110,6 +110,9 @@ relay_thread(void *arg)
 	struct rt	*rt = arg;
 	char		 c = 1;
 
+	/* relay_run() takes non-blocking sockets, as the worker's are. */
+	nonblock(rt->rcli);
+	nonblock(rt->rsrv);
 	rt->end = relay_run(rt->rcli, rt->rsrv, rt->early, rt->early_len,
 	    &rt->bufs, rt->idle_ms, rt->stop, &rt->st, &rt->linger);
 	(void)write(rt->done[1], &c, 1);
