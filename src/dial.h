@@ -9,6 +9,7 @@
 
 #include <sys/socket.h>
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "upstream.h"
@@ -55,6 +56,12 @@ struct dial_result {
 	char			*early;
 	size_t			 early_size;
 	size_t			 early_len;
+	/*
+	 * The caller's stop flag (kept across calls; NULL: none): once it
+	 * is set (TERM), the dial ends at once, every attempt closed, with
+	 * 503 "shutdown", so that a fast stop does not wait connect_timeout.
+	 */
+	const volatile sig_atomic_t	*stop;
 };
 
 /*
@@ -75,7 +82,8 @@ struct dial_result {
  * 403 when every address is denied (res->rule the last denying rule),
  * 502 when the name does not resolve or every attempt failed, 504 when
  * the deadline passed (an attempt still pending, or an address not yet
- * tried); res->error and res->gai_error say why.
+ * tried), 503 when res->stop was set; res->error and res->gai_error say
+ * why.
  */
 int	dial_connect(const struct config *cfg, const struct request *req,
 	    long long deadline, struct dial_result *res);
@@ -103,7 +111,7 @@ size_t	dial_order(struct addrinfo *list, struct addrinfo **out, size_t max);
  * A non-2xx answer is final: -1 with 502 and res->upstream_status.  A
  * parent that cannot be reached, answers garbage or runs out of time
  * lets the next one try; after the last, -1 with 502, or 504 when a
- * timeout was involved.
+ * timeout was involved.  res->stop ends it as for dial_connect().
  */
 int	dial_upstream(const struct config *cfg, const char *target,
 	    const struct upstream *const *chain, size_t n, long long deadline,

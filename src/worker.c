@@ -652,6 +652,8 @@ target_dialled(struct worker *w, struct tunnel *t, const struct request *req,
 
 	res->early = w->scratch;
 	res->early_size = UPSTREAM_HEAD_MAX;
+	/* TERM ends the dial at once (503), not after connect_timeout. */
+	res->stop = &worker_stop;
 	deadline = net_mono_ms() + w->cfg->connect_timeout_ms;
 	n = upstream_select(w->cfg->upstreams, w->cfg->nupstreams, req->host,
 	    chain, UPSTREAM_CHAIN_MAX);
