@@ -104,6 +104,8 @@ struct tunnel {
 	int			 dial_error;	/* dial_result's error, */
 	int			 gai_error;	/* gai_error and */
 	int			 upstream_status; /* upstream_status */
+	/* Of a 405: the Allow value its target calls for. */
+	const char		*allow;
 };
 
 /*
@@ -260,8 +262,8 @@ answer_error(struct worker *w, const struct tunnel *t)
 
 	extra[0] = '\0';
 	if (t->status == 405)
-		len = (size_t)snprintf(extra, sizeof(extra), "%s",
-		    "Allow: CONNECT\r\n");
+		len = (size_t)snprintf(extra, sizeof(extra), "Allow: %s\r\n",
+		    t->allow != NULL ? t->allow : "CONNECT");
 	else if (t->status == 429 || t->status == 503)
 		len = (size_t)snprintf(extra, sizeof(extra), "%s",
 		    RETRY_AFTER);
@@ -538,6 +540,8 @@ head_read(struct worker *w, struct tunnel *t, struct request *req,
 		scoreboard_set_target(w->slot, t->target);
 		return 1;
 	case HEAD_BAD:
+		/* The PAC file's paths take GET and HEAD; the rest CONNECT. */
+		t->allow = req->path != NULL ? "GET, HEAD" : "CONNECT";
 		return refuse(t, status, status == 405 ? "method_not_allowed" :
 		    status == 431 || status == 414 ? "header_too_large" :
 		    "bad_request", why);

@@ -139,6 +139,19 @@ expect_status(const struct harness_proxy *p, const struct answer *a,
 	    a->head);
 }
 
+/* A 405's Allow field is `want`: the methods its target takes. */
+static void
+expect_allow(const struct harness_proxy *p, const struct answer *a,
+    const char *want, const char *what)
+{
+	char	val[64];
+
+	EXPECT(p, harness_header(a->head, "Allow", val, sizeof(val)) == 0 &&
+	    strcmp(val, want) == 0, "%s: Allow: %s, not %s", what,
+	    harness_header(a->head, "Allow", val, sizeof(val)) == 0 ? val :
+	    "(none)", want);
+}
+
 /* The access record with both needles into line, or fail. */
 static void
 record_with(const struct harness_proxy *p, const char *a, const char *b,
@@ -232,6 +245,7 @@ START_TEST(test_pac_served)
 	/* Other GETs, and POST to the path, stay 405. */
 	ask(&p, "127.0.0.1", "GET /other HTTP/1.1\r\nHost: x\r\n\r\n", 0, &a);
 	expect_status(&p, &a, 405, "GET /other");
+	expect_allow(&p, &a, "CONNECT", "GET /other");
 	free(a.body);
 	ask(&p, "127.0.0.1", "GET http://x/proxy.pac HTTP/1.1\r\nHost: x\r\n"
 	    "\r\n", 0, &a);
@@ -240,6 +254,13 @@ START_TEST(test_pac_served)
 	ask(&p, "127.0.0.1", "POST /proxy.pac HTTP/1.1\r\nHost: x\r\n\r\n", 0,
 	    &a);
 	expect_status(&p, &a, 405, "POST");
+	/* RFC 9110 15.5.6: what the target resource takes, the file's. */
+	expect_allow(&p, &a, "GET, HEAD", "POST");
+	free(a.body);
+	ask(&p, "127.0.0.1", "PUT /wpad.dat?x HTTP/1.1\r\nHost: x\r\n\r\n", 0,
+	    &a);
+	expect_status(&p, &a, 405, "PUT");
+	expect_allow(&p, &a, "GET, HEAD", "PUT");
 	free(a.body);
 
 	/* Records: 200, the path, reason=pac, the bytes; never a tunnel's. */
@@ -258,7 +279,7 @@ START_TEST(test_pac_served)
 	    "405 record: %s", line);
 	metric_is(&p, "connectproxy_pac_answers_total", curl ? 5 : 4);
 	metric_is(&p, "connectproxy_tunnels_total{status=\"200\"}", 0);
-	metric_is(&p, "connectproxy_tunnels_total{status=\"405\"}", 3);
+	metric_is(&p, "connectproxy_tunnels_total{status=\"405\"}", 4);
 	harness_proxy_free(&p);
 	free(want);
 	harness_rmdir(dir);
