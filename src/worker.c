@@ -560,7 +560,8 @@ head_read(struct worker *w, struct tunnel *t, struct request *req,
 /*
  * A PAC request (pac_file) is answered here and ends the connection: the
  * file's bytes as the configuration holds them (a worker never opens
- * it), written within header_timeout, then a lingering close.  No
+ * it), written within header_timeout, then a lingering close (none
+ * when the write failed or timed out: the answer is lost).  No
  * credentials are asked for, since a browser fetches the file before it
  * has any; the client ACL and the per-client limit have applied.  The
  * record: status 200, the path as target, reason "pac" ("error" when
@@ -585,7 +586,13 @@ wants_tunnel(struct worker *w, struct tunnel *t, const struct request *req)
 	    net_write_all(t->client, w->cfg->pac, body, deadline) == 0) {
 		t->st->down += body;
 		t->reason = "pac";
-	}
+	} else
+		/*
+		 * The answer is lost (a client that does not read): no
+		 * lingering close for it, or the worker would be held
+		 * LINGER_MS past the write's deadline.
+		 */
+		t->relay_linger = 0;
 	return 0;
 }
 
