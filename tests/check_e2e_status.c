@@ -205,6 +205,7 @@ START_TEST(test_refusals)
 	    "allow_port 443\nallow_port %d\nallow_port %d\n"
 	    "deny_dest blocked.test\nallow_dest 127.0.0.2/32\n"
 	    "max_tunnels_per_client 3\nheader_timeout 500ms\n"
+	    "max_header_size 1024\n"
 	    "connect_timeout 5s\nworkers_start 4\n"
 	    "upstream 127.0.0.1:%d for refused.test\n"
 	    "upstream 127.0.0.1:%d for down.test\n", closed, t.port, parent,
@@ -266,6 +267,18 @@ START_TEST(test_refusals)
 	    "HTTP/1.1\r\n"), 408, "connectproxy; error=http_request_error; "
 	    "details=\"request head not received in time\"", "slow head");
 	expect_record(&p, "reason=header_timeout", "http_request_error");
+	/* A head over max_header_size (1024 here): 431. */
+	{
+		char	big[2048];
+
+		snprintf(big, sizeof(big), "CONNECT 127.0.0.2:443 HTTP/1.1\r\n"
+		    "Host: x\r\nX-Pad: %01500d\r\n\r\n", 0);
+		expect_answer(&p, send_from(&p, "127.0.0.1", big), 431,
+		    "connectproxy; error=http_request_error; details=\"request "
+		    "header section too large\"", "head too large");
+		expect_record(&p, "reason=header_too_large",
+		    "http_request_error");
+	}
 	/* A fourth tunnel from one client over max_tunnels_per_client. */
 	snprintf(target, sizeof(target), "CONNECT 127.0.0.2:%d HTTP/1.1\r\n"
 	    "Host: x\r\n\r\n", t.port);
@@ -401,6 +414,9 @@ START_TEST(test_network_netns)
 	    "HTTP/1.1\r\nHost: x\r\n\r\n"), 502, "connectproxy; "
 	    "error=dns_error; rcode=\"SERVFAIL\"; details=\"name resolution "
 	    "failed\"", "no DNS server");
+	EXPECT(&p, harness_proxy_wait_log(&p, "\"target\":\"gone.test:443\"",
+	    "\"error\":\"dns_error\"", NULL, 0, harness_ms(10000)) == 0,
+	    "no JSON record of gone.test with error dns_error");
 	harness_proxy_free(&p);
 	/* A server whose packets vanish: the resolver waits 1 s. */
 	ck_assert_int_eq(harness_write_file("/etc/resolv.conf", "nameserver "
