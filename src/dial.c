@@ -778,19 +778,18 @@ dial_upstream(const struct config *cfg, const char *target,
     const struct upstream *const *chain, size_t n, long long deadline,
     struct dial_result *res)
 {
-	long long	now, until;
-	size_t		i;
-	int		fd, timedout = 0, error = 0;
+	const char	*late = NULL;
+	long long	 now, until;
+	size_t		 i;
+	int		 fd, late_error = 0, late_gai = 0;
 
 	reset(res);
 	for (i = 0; i < n; i++) {
+		if ((now = net_mono_ms()) >= deadline)
+			break;
 		res->upstream = chain[i]->text;
 		res->upstream_status = 0;
 		res->error = res->gai_error = 0;
-		if ((now = net_mono_ms()) >= deadline) {
-			timedout = 1;
-			break;
-		}
 		/* Each parent left gets an equal share of the time. */
 		until = now + (deadline - now) / (long long)(n - i);
 		fd = connect_parent(chain[i], cfg->connect_attempt_delay_ms,
@@ -808,15 +807,26 @@ dial_upstream(const struct config *cfg, const char *target,
 			return -1;
 		}
 		log_warnx("upstream %s: %s", chain[i]->text, res->reason);
-		timedout |= res->status == 504;
-		if (error_rank(res->error) > error_rank(error))
-			error = res->error;
+		if (res->status == 504) {
+			late = chain[i]->text;
+			late_error = res->error;
+			late_gai = res->gai_error;
+		}
 	}
-	if (timedout) {
-		res->error = ETIMEDOUT;
+	/*
+	 * The answer names one parent (Proxy-Status next-hop) and says what
+	 * went wrong with that one: the last that ran out of time for a
+	 * 504, else the last tried, with its own errno and resolver code.
+	 */
+	if (late != NULL || i < n) {
+		if (late != NULL) {
+			res->upstream = late;
+			res->error = late_error;
+			res->gai_error = late_gai;
+		} else
+			res->error = ETIMEDOUT;
 		return fail(res, 504, "upstream_timeout",
 		    "upstream proxy timed out");
 	}
-	res->error = error;
 	return fail(res, 502, "upstream_failed", "upstream proxy failed");
 }

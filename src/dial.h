@@ -35,10 +35,12 @@ struct dial_result {
 	 * ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, ... for 502
 	 * connect_failed (the most telling attempt: a refusal, then an
 	 * unreachable network or host, then any other error), ETIMEDOUT
-	 * for every 504, and for a parent what the exchange with it
-	 * reported: its socket's errno, EPROTO when its answer is not
-	 * HTTP, ECONNRESET when it closed first, EAGAIN when its answer
-	 * did not come in time (0 when it answered non-2xx).  0 for a refusal by policy (403) and for a
+	 * for every 504 of a destination, and for a parent what the
+	 * exchange with the one res->upstream names reported: its
+	 * socket's errno (ETIMEDOUT for a connect or write out of time),
+	 * EPROTO when its answer is not HTTP, ECONNRESET when it closed
+	 * first, EAGAIN when its answer did not come in time (0 when it
+	 * answered non-2xx).  0 for a refusal by policy (403) and for a
 	 * name that did not resolve, which gai_error describes instead.
 	 */
 	int			 error;
@@ -111,7 +113,9 @@ size_t	dial_order(struct addrinfo *list, struct addrinfo **out, size_t max);
  * A non-2xx answer is final: -1 with 502 and res->upstream_status.  A
  * parent that cannot be reached, answers garbage or runs out of time
  * lets the next one try; after the last, -1 with 502, or 504 when a
- * timeout was involved.  res->stop ends it as for dial_connect().
+ * timeout was involved.  res->upstream, error and gai_error then
+ * describe one parent: for a 504 the last that ran out of time, for a
+ * 502 the last tried.  res->stop ends it as for dial_connect().
  */
 int	dial_upstream(const struct config *cfg, const char *target,
 	    const struct upstream *const *chain, size_t n, long long deadline,

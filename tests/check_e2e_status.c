@@ -429,6 +429,51 @@ START_TEST(test_network_netns)
 }
 END_TEST
 
+/*
+ * A chain of parents: the answer names one parent (next-hop) and says
+ * what went wrong with that one, not with another.  Before, the errno of
+ * a 502 was the most telling of all the parents' (a refusal by the
+ * first, named with the second, which had closed), and every 504 said
+ * connection_timeout, also for a parent that took the connection and
+ * never answered (connection_read_timeout) and with the last parent as
+ * next-hop even when that one had refused.
+ */
+START_TEST(test_parent_chain)
+{
+	struct harness_proxy	p;
+	char			conf[1024], ps[256];
+	int			refuses, held, closes, silent, lfd;
+	pid_t			pid;
+
+	ck_assert_int_ne(refuses = harness_closed_port(AF_INET, &held), -1);
+	pid = fake_parent(&closes, "");
+	/* A parent whose backlog takes the connection, and nothing more. */
+	ck_assert_int_ne(lfd = harness_bind("127.0.0.1", 0, &silent), -1);
+	ck_assert_int_eq(listen(lfd, 8), 0);
+	snprintf(conf, sizeof(conf), "workers_start 2\nconnect_timeout 1s\n"
+	    "upstream 127.0.0.1:%d for two.test\n"
+	    "upstream 127.0.0.1:%d for two.test\n"
+	    "upstream 127.0.0.1:%d for late.test silent.test\n"
+	    "upstream 127.0.0.1:%d for late.test\n", refuses, closes, silent,
+	    refuses);
+	proxy_up(&p, conf);
+	snprintf(ps, sizeof(ps), "connectproxy; error=connection_terminated; "
+	    "next-hop=\"127.0.0.1:%d\"; details=\"upstream proxy failed\"",
+	    closes);
+	connect_case(&p, "two.test:443", 502, ps, "connection_terminated");
+	snprintf(ps, sizeof(ps), "connectproxy; "
+	    "error=connection_read_timeout; next-hop=\"127.0.0.1:%d\"; "
+	    "details=\"upstream proxy timed out\"", silent);
+	connect_case(&p, "silent.test:443", 504, ps,
+	    "connection_read_timeout");
+	connect_case(&p, "late.test:443", 504, ps, "connection_read_timeout");
+	harness_proxy_free(&p);
+	harness_kill_wait(pid, 5000);
+	close(lfd);
+	close(held);
+}
+END_TEST
+
 Suite *
 proxy_status_suite(void)
 {
@@ -438,5 +483,6 @@ proxy_status_suite(void)
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_busy_and_auth);
 	tcase_add_test(tc, test_network_netns);
+	tcase_add_test(tc, test_parent_chain);
 	return s;
 }
