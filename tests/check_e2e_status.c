@@ -248,6 +248,10 @@ START_TEST(test_refusals)
 		connect_case(&p, "127.0.0.1:443", 403, "connectproxy; "
 		    "error=destination_ip_prohibited; details=\"destination "
 		    "not allowed\"", "destination_ip_prohibited");
+	/* A name whose every address is denied (loopback): prohibited. */
+	connect_case(&p, "localhost:443", 403, "connectproxy; "
+	    "error=destination_ip_prohibited; details=\"destination not "
+	    "allowed\"", "destination_ip_prohibited");
 	/* A port nothing listens on. */
 	snprintf(target, sizeof(target), "127.0.0.2:%d", closed);
 	connect_case(&p, target, 502, "connectproxy; "
