@@ -586,13 +586,14 @@ wants_tunnel(struct worker *w, struct tunnel *t, const struct request *req)
 	    net_write_all(t->client, w->cfg->pac, body, deadline) == 0) {
 		t->st->down += body;
 		t->reason = "pac";
-	} else
+	} else {
 		/*
 		 * The answer is lost (a client that does not read): no
 		 * lingering close for it, or the worker would be held
 		 * LINGER_MS past the write's deadline.
 		 */
 		t->relay_linger = 0;
+	}
 	return 0;
 }
 
