@@ -27,18 +27,21 @@
 #include "policy.h"
 #include "request.h"
 
-#define DIAL_SELF_RULE	"builtin:self"
+#define DIAL_SELF_RULE		"builtin:self"
+#define DIAL_WAIT_SLICE_MS	1000	/* longest poll() of a race */
 
-/* Clear a result, keeping the caller's scratch space. */
+/* Clear a result, keeping the caller's scratch space and stop flag. */
 static void
 reset(struct dial_result *res)
 {
-	char	*early = res->early;
-	size_t	 size = res->early_size;
+	const volatile sig_atomic_t	*stop = res->stop;
+	char				*early = res->early;
+	size_t				 size = res->early_size;
 
 	memset(res, 0, sizeof(*res));
 	res->early = early;
 	res->early_size = size;
+	res->stop = stop;
 }
 
 static int
@@ -49,6 +52,20 @@ fail(struct dial_result *res, int status, const char *reason,
 	res->reason = reason;
 	res->detail = detail;
 	return -1;
+}
+
+/* Whether the caller was told to stop (TERM): the dial ends at once. */
+static int
+stopped(const struct dial_result *res)
+{
+	return res->stop != NULL && *res->stop;
+}
+
+static int
+fail_stopped(struct dial_result *res)
+{
+	res->error = EINTR;
+	return fail(res, 503, "shutdown", "shutting down");
 }
 
 /*
@@ -411,9 +428,13 @@ race_wait(struct race *r, long long until, struct dial_result *res,
 	int		fd, err;
 
 	*failed = 0;
-	/* connect_timeout may exceed an int of ms: the caller loops. */
-	if (ms > 60 * 1000)
-		ms = 60 * 1000;
+	/*
+	 * In slices, so that a TERM that came between the caller's look at
+	 * the stop flag and this poll() is seen within one (the caller
+	 * loops); this also keeps a long connect_timeout within an int.
+	 */
+	if (ms > DIAL_WAIT_SLICE_MS)
+		ms = DIAL_WAIT_SLICE_MS;
 	if (poll(r->pfd, r->pending, ms > 0 ? (int)ms : 0) == -1) {
 		/* A signal is ridden out; any other error fails them all. */
 		if (errno == EINTR)
@@ -480,6 +501,10 @@ try_addrs(struct addrinfo *const *addrs, const int *self, size_t n,
 	r.self = self;
 	next_at = net_mono_ms();
 	while ((now = net_mono_ms()) < deadline) {
+		if (stopped(res)) {
+			race_close(&r);
+			return fail_stopped(res);
+		}
 		if (r.next < n && r.pending < DIAL_PARALLEL_MAX &&
 		    (now >= next_at || r.pending == 0)) {
 			if ((fd = race_start(&r, res, &started)) != -1)
@@ -638,6 +663,11 @@ dial_connect(const struct config *cfg, const struct request *req,
 			    "bad address");
 	} else
 		rc = resolve(req->host, req->port, &list);
+	if (rc == 0 && stopped(res)) {
+		if (list != &lit)
+			freeaddrinfo(list);
+		return fail_stopped(res);
+	}
 	if (rc != 0)
 		return resolve_failure(req->host, rc, deadline, res);
 	n = dial_order(list, all, DIAL_MAX_ADDRS);
@@ -697,12 +727,12 @@ ask_parent(int fd, const struct upstream *u, const char *target,
 
 	n = upstream_request(u, target, req, sizeof(req));
 	if (n == 0 || net_write_all(fd, req, n, deadline) == -1) {
+		/* errno only when the write failed: n == 0 set none. */
 		res->error = n == 0 ? 0 : errno;
 		memset(req, 0, sizeof(req));
-		res->error = n == 0 ? 0 : errno;
-		return fail(res, errno == ETIMEDOUT ? 504 : 502, errno ==
-		    ETIMEDOUT ? "upstream_timeout" : "upstream_failed",
-		    "upstream proxy failed");
+		return fail(res, res->error == ETIMEDOUT ? 504 : 502,
+		    res->error == ETIMEDOUT ? "upstream_timeout" :
+		    "upstream_failed", "upstream proxy failed");
 	}
 	/* The request holds the parent's credentials. */
 	memset(req, 0, sizeof(req));
@@ -724,7 +754,9 @@ ask_parent(int fd, const struct upstream *u, const char *target,
 			break;
 		}
 		/* A poll() error is left for recv() to report. */
-		if (net_wait(fd, POLLIN, deadline, NULL) == 0) {
+		if (stopped(res))
+			return fail_stopped(res);
+		if (net_wait(fd, POLLIN, deadline, res->stop) == 0) {
 			res->error = EAGAIN;	/* no answer in time */
 			return fail(res, 504, "upstream_timeout",
 			    "upstream proxy timed out");
@@ -746,19 +778,18 @@ dial_upstream(const struct config *cfg, const char *target,
     const struct upstream *const *chain, size_t n, long long deadline,
     struct dial_result *res)
 {
-	long long	now, until;
-	size_t		i;
-	int		fd, timedout = 0, error = 0;
+	const char	*late = NULL;
+	long long	 now, until;
+	size_t		 i;
+	int		 fd, late_error = 0, late_gai = 0;
 
 	reset(res);
 	for (i = 0; i < n; i++) {
+		if ((now = net_mono_ms()) >= deadline)
+			break;
 		res->upstream = chain[i]->text;
 		res->upstream_status = 0;
 		res->error = res->gai_error = 0;
-		if ((now = net_mono_ms()) >= deadline) {
-			timedout = 1;
-			break;
-		}
 		/* Each parent left gets an equal share of the time. */
 		until = now + (deadline - now) / (long long)(n - i);
 		fd = connect_parent(chain[i], cfg->connect_attempt_delay_ms,
@@ -768,21 +799,34 @@ dial_upstream(const struct config *cfg, const char *target,
 			return fd;
 		if (fd != -1)
 			close(fd);
+		if (res->status == 503)
+			return -1;	/* stopped: no next parent */
 		if (res->upstream_status != 0) {
 			log_warnx("upstream %s answered %d to CONNECT %s",
 			    chain[i]->text, res->upstream_status, target);
 			return -1;
 		}
 		log_warnx("upstream %s: %s", chain[i]->text, res->reason);
-		timedout |= res->status == 504;
-		if (error_rank(res->error) > error_rank(error))
-			error = res->error;
+		if (res->status == 504) {
+			late = chain[i]->text;
+			late_error = res->error;
+			late_gai = res->gai_error;
+		}
 	}
-	if (timedout) {
-		res->error = ETIMEDOUT;
+	/*
+	 * The answer names one parent (Proxy-Status next-hop) and says what
+	 * went wrong with that one: the last that ran out of time for a
+	 * 504, else the last tried, with its own errno and resolver code.
+	 */
+	if (late != NULL || i < n) {
+		if (late != NULL) {
+			res->upstream = late;
+			res->error = late_error;
+			res->gai_error = late_gai;
+		} else
+			res->error = ETIMEDOUT;
 		return fail(res, 504, "upstream_timeout",
 		    "upstream proxy timed out");
 	}
-	res->error = error;
 	return fail(res, 502, "upstream_failed", "upstream proxy failed");
 }

@@ -9,6 +9,7 @@
 
 #include <sys/socket.h>
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "upstream.h"
@@ -34,10 +35,12 @@ struct dial_result {
 	 * ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, ... for 502
 	 * connect_failed (the most telling attempt: a refusal, then an
 	 * unreachable network or host, then any other error), ETIMEDOUT
-	 * for every 504, and for a parent what the exchange with it
-	 * reported: its socket's errno, EPROTO when its answer is not
-	 * HTTP, ECONNRESET when it closed first, EAGAIN when its answer
-	 * did not come in time (0 when it answered non-2xx).  0 for a refusal by policy (403) and for a
+	 * for every 504 of a destination, and for a parent what the
+	 * exchange with the one res->upstream names reported: its
+	 * socket's errno (ETIMEDOUT for a connect or write out of time),
+	 * EPROTO when its answer is not HTTP, ECONNRESET when it closed
+	 * first, EAGAIN when its answer did not come in time (0 when it
+	 * answered non-2xx).  0 for a refusal by policy (403) and for a
 	 * name that did not resolve, which gai_error describes instead.
 	 */
 	int			 error;
@@ -55,6 +58,12 @@ struct dial_result {
 	char			*early;
 	size_t			 early_size;
 	size_t			 early_len;
+	/*
+	 * The caller's stop flag (kept across calls; NULL: none): once it
+	 * is set (TERM), the dial ends at once, every attempt closed, with
+	 * 503 "shutdown", so that a fast stop does not wait connect_timeout.
+	 */
+	const volatile sig_atomic_t	*stop;
 };
 
 /*
@@ -75,7 +84,8 @@ struct dial_result {
  * 403 when every address is denied (res->rule the last denying rule),
  * 502 when the name does not resolve or every attempt failed, 504 when
  * the deadline passed (an attempt still pending, or an address not yet
- * tried); res->error and res->gai_error say why.
+ * tried), 503 when res->stop was set; res->error and res->gai_error say
+ * why.
  */
 int	dial_connect(const struct config *cfg, const struct request *req,
 	    long long deadline, struct dial_result *res);
@@ -103,7 +113,9 @@ size_t	dial_order(struct addrinfo *list, struct addrinfo **out, size_t max);
  * A non-2xx answer is final: -1 with 502 and res->upstream_status.  A
  * parent that cannot be reached, answers garbage or runs out of time
  * lets the next one try; after the last, -1 with 502, or 504 when a
- * timeout was involved.
+ * timeout was involved.  res->upstream, error and gai_error then
+ * describe one parent: for a 504 the last that ran out of time, for a
+ * 502 the last tried.  res->stop ends it as for dial_connect().
  */
 int	dial_upstream(const struct config *cfg, const char *target,
 	    const struct upstream *const *chain, size_t n, long long deadline,

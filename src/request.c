@@ -410,6 +410,8 @@ is_target_octet(unsigned char c)
  * With lim->pac, a GET or HEAD of a PAC path is a PAC request: the path
  * exactly, or followed by a query, which is ignored (a client may add
  * one to get past a cache).  No percent-decoding, no other spelling.
+ * Another method on that path is noted too (path set, kind left), for
+ * its 405's Allow: that resource takes GET and HEAD (RFC 9110 10.2.1).
  */
 static void
 note_pac(struct parser *p, const char *t, size_t n)
@@ -417,15 +419,16 @@ note_pac(struct parser *p, const char *t, size_t n)
 	size_t	i, len;
 	int	get = method_is(p, "GET");
 
-	if (!p->lim->pac || (!get && !method_is(p, "HEAD")))
+	if (!p->lim->pac)
 		return;
 	for (i = 0; i < sizeof(pac_paths) / sizeof(pac_paths[0]); i++) {
 		len = strlen(pac_paths[i]);
 		if (n >= len && memcmp(t, pac_paths[i], len) == 0 &&
 		    (n == len || t[len] == '?')) {
-			p->req->kind = get ? REQUEST_PAC_GET :
-			    REQUEST_PAC_HEAD;
 			p->req->path = pac_paths[i];
+			if (get || method_is(p, "HEAD"))
+				p->req->kind = get ? REQUEST_PAC_GET :
+				    REQUEST_PAC_HEAD;
 		}
 	}
 }

@@ -52,7 +52,9 @@ struct request {
 	/*
 	 * REQUEST_CONNECT: host, host_kind and port are set.  Otherwise
 	 * path is "/proxy.pac" or "/wpad.dat" (a static string, never the
-	 * request's bytes) and host is empty.
+	 * request's bytes) and host is empty.  On a 405 with lim->pac, path
+	 * is set when the target was a PAC path (another method on it),
+	 * else NULL: the answer's Allow says what that target takes.
 	 */
 	enum request_kind	kind;
 	const char		*path;
@@ -79,6 +81,7 @@ struct request {
  * are valid too, and req->kind says so; the rest of their head is held
  * to the same rules as a CONNECT's (Host, no content, the limits).  Any
  * other GET or HEAD target is 405, as is every GET without lim->pac.
+ * On REQUEST_BAD, req->path says whether a 405's target was a PAC path.
  */
 /*
  * Whether s[0..n) is a host name: labels of 1-63 letters, digits, '-' and

@@ -112,6 +112,8 @@ struct tunnel {
 	int			 dial_error;	/* dial_result's error, */
 	int			 gai_error;	/* gai_error and */
 	int			 upstream_status; /* upstream_status */
+	/* Of a 405: the Allow value its target calls for. */
+	const char		*allow;
 };
 
 /*
@@ -269,8 +271,8 @@ answer_error(struct worker *w, const struct tunnel *t)
 
 	extra[0] = '\0';
 	if (t->status == 405)
-		len = (size_t)snprintf(extra, sizeof(extra), "%s",
-		    "Allow: CONNECT\r\n");
+		len = (size_t)snprintf(extra, sizeof(extra), "Allow: %s\r\n",
+		    t->allow != NULL ? t->allow : "CONNECT");
 	else if (t->status == 429 || t->status == 503)
 		len = (size_t)snprintf(extra, sizeof(extra), "%s",
 		    RETRY_AFTER);
@@ -620,6 +622,8 @@ head_read(struct worker *w, struct tunnel *t, struct request *req,
 		scoreboard_set_target(w->slot, t->target);
 		return 1;
 	case HEAD_BAD:
+		/* The PAC file's paths take GET and HEAD; the rest CONNECT. */
+		t->allow = req->path != NULL ? "GET, HEAD" : "CONNECT";
 		return refuse(t, status, status == 405 ? "method_not_allowed" :
 		    status == 431 || status == 414 ? "header_too_large" :
 		    "bad_request", why);
@@ -638,7 +642,8 @@ head_read(struct worker *w, struct tunnel *t, struct request *req,
 /*
  * A PAC request (pac_file) is answered here and ends the connection: the
  * file's bytes as the configuration holds them (a worker never opens
- * it), written within header_timeout, then a lingering close.  No
+ * it), written within header_timeout, then a lingering close (none
+ * when the write failed or timed out: the answer is lost).  No
  * credentials are asked for, since a browser fetches the file before it
  * has any; the client ACL and the per-client limit have applied.  The
  * record: status 200, the path as target, reason "pac" ("error" when
@@ -663,6 +668,13 @@ wants_tunnel(struct worker *w, struct tunnel *t, const struct request *req)
 	    net_write_all(t->client, w->cfg->pac, body, deadline) == 0) {
 		t->st->down += body;
 		t->reason = "pac";
+	} else {
+		/*
+		 * The answer is lost (a client that does not read): no
+		 * lingering close for it, or the worker would be held
+		 * LINGER_MS past the write's deadline.
+		 */
+		t->relay_linger = 0;
 	}
 	return 0;
 }
@@ -734,6 +746,8 @@ target_dialled(struct worker *w, struct tunnel *t, const struct request *req,
 
 	res->early = w->scratch;
 	res->early_size = UPSTREAM_HEAD_MAX;
+	/* TERM ends the dial at once (503), not after connect_timeout. */
+	res->stop = &worker_stop;
 	deadline = net_mono_ms() + w->cfg->connect_timeout_ms;
 	n = upstream_select(w->cfg->upstreams, w->cfg->nupstreams, req->host,
 	    chain, UPSTREAM_CHAIN_MAX);

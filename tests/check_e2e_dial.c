@@ -15,6 +15,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,6 +419,108 @@ START_TEST(test_parent_by_name_netns)
 }
 END_TEST
 
+/* hR2: a fast stop during a dial */
+
+/* `connectproxy -c conf status` lists n workers in state `state`. */
+static int
+wait_workers_in(const struct harness_proxy *p, const char *state, int n)
+{
+	static char	out[8192];
+	char		*argv[] = { (char *)harness_bin(), "-c", (char *)p->conf,
+	    "status", NULL };
+	char		row[512], cols[3][128];
+	const char	*s, *eol;
+	long long	deadline = harness_now_ms() + harness_ms(10000);
+	int		seen;
+
+	do {
+		if (harness_run(argv, NULL, out, sizeof(out),
+		    harness_ms(10000)) != 0)
+			return -1;
+		seen = 0;
+		for (s = out; *s != '\0'; s = *eol ? eol + 1 : eol) {
+			eol = s + strcspn(s, "\n");
+			snprintf(row, sizeof(row), "%.*s", (int)(eol - s), s);
+			if (sscanf(row, "%127s %127s %127s", cols[0], cols[1],
+			    cols[2]) == 3 && strcmp(cols[2], state) == 0)
+				seen++;
+		}
+		if (seen >= n)
+			return 0;
+		(void)poll(NULL, 0, HARNESS_POLL_STEP_MS);
+	} while (harness_now_ms() < deadline);
+	return -1;
+}
+
+/*
+ * TERM (a fast stop) ends a dial at once, with a 503 that says so: a
+ * race whose address drops every SYN, and a parent that accepted the
+ * connection but never answers.  Before, the worker went on to the end
+ * of connect_timeout (8 s here): the client got a 504 long after the
+ * stop began, or, with connect_timeout above shutdown_timeout, a reset
+ * when the master killed the worker.
+ */
+START_TEST(test_stop_during_dial_netns)
+{
+	static const char	*const reqs[2] = {
+		"CONNECT [" DEAD_V6 "]:443 HTTP/1.1\r\nHost: x\r\n\r\n",
+		"CONNECT silent.test:443 HTTP/1.1\r\nHost: x\r\n\r\n"
+	};
+	struct harness_proxy	p;
+	struct harness_response	r;
+	char			conf[1024], dir[HARNESS_PATH_MAX], val[256];
+	char			want[256], hop[64];
+	long long		start, ms;
+	int			silent, lfd, fd[2], i;
+
+	if (netns_up("127.0.0.1 localhost\n") == -1)
+		SKIP("cannot set up a network and mount namespace");
+	/* A parent whose backlog takes the connection, and nothing more. */
+	ck_assert_int_ne(lfd = harness_bind("127.0.0.1", 0, &silent), -1);
+	ck_assert_int_eq(listen(lfd, 8), 0);
+	ck_assert_int_eq(harness_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(conf, sizeof(conf), "allow_dest 2001:db8::/32\n"
+	    "workers_start 3\nconnect_timeout 8s\nshutdown_timeout 20s\n"
+	    "control_socket %s/ctl.sock\n"
+	    "upstream 127.0.0.1:%d for silent.test\n", dir, silent);
+	proxy_up(&p, conf);
+	snprintf(hop, sizeof(hop), "next-hop=\"127.0.0.1:%d\"; ", silent);
+	for (i = 0; i < 2; i++) {
+		fd[i] = harness_connect("127.0.0.1", p.port, harness_ms(5000));
+		ck_assert_int_ne(fd[i], -1);
+		ck_assert_int_eq(harness_send_str(fd[i], reqs[i]), 0);
+	}
+	EXPECT(&p, wait_workers_in(&p, "connecting", 2) == 0,
+	    "two workers did not start dialling");
+	start = harness_now_ms();
+	ck_assert_int_eq(harness_proxy_signal(&p, SIGTERM), 0);
+	for (i = 0; i < 2; i++) {
+		EXPECT(&p, harness_read_response(fd[i], &r,
+		    harness_ms(30000)) == 0, "%s: no answer", reqs[i]);
+		ms = harness_now_ms() - start;
+		close(fd[i]);
+		EXPECT(&p, r.status == 503 && ms < harness_ms(2000),
+		    "%s: status %d after %lld ms of the stop, not a 503 at "
+		    "once", reqs[i], r.status, ms);
+		/* The parent chosen is named, as for any of its errors. */
+		snprintf(want, sizeof(want), "connectproxy; "
+		    "error=proxy_internal_response; %sdetails=\"shutting "
+		    "down\"", i == 0 ? "" : hop);
+		EXPECT(&p, harness_header(r.head, "Proxy-Status", val,
+		    sizeof(val)) == 0 && strcmp(val, want) == 0,
+		    "%s: Proxy-Status: %s\nexpected: %s", reqs[i], val, want);
+	}
+	EXPECT(&p, harness_proxy_wait_exit(&p, harness_ms(5000)) == 0,
+	    "the proxy did not stop");
+	EXPECT(&p, harness_proxy_count_log(&p, " reason=shutdown "
+	    "error=proxy_internal_response") == 2, "not two records of a "
+	    "stopped dial");
+	harness_proxy_free(&p);
+	close(lfd);
+	harness_rmdir(dir);
+}
+END_TEST
+
 Suite *
 dial_suite(void)
 {
@@ -434,5 +537,6 @@ dial_suite(void)
 	tcase_add_test(tc, test_refused_next_at_once_netns);
 	tcase_add_test(tc, test_refused_while_pending_netns);
 	tcase_add_test(tc, test_parent_by_name_netns);
+	tcase_add_test(tc, test_stop_during_dial_netns);
 	return s;
 }

@@ -139,6 +139,19 @@ expect_status(const struct harness_proxy *p, const struct answer *a,
 	    a->head);
 }
 
+/* A 405's Allow field is `want`: the methods its target takes. */
+static void
+expect_allow(const struct harness_proxy *p, const struct answer *a,
+    const char *want, const char *what)
+{
+	char	val[64];
+
+	EXPECT(p, harness_header(a->head, "Allow", val, sizeof(val)) == 0 &&
+	    strcmp(val, want) == 0, "%s: Allow: %s, not %s", what,
+	    harness_header(a->head, "Allow", val, sizeof(val)) == 0 ? val :
+	    "(none)", want);
+}
+
 /* The access record with both needles into line, or fail. */
 static void
 record_with(const struct harness_proxy *p, const char *a, const char *b,
@@ -232,6 +245,7 @@ START_TEST(test_pac_served)
 	/* Other GETs, and POST to the path, stay 405. */
 	ask(&p, "127.0.0.1", "GET /other HTTP/1.1\r\nHost: x\r\n\r\n", 0, &a);
 	expect_status(&p, &a, 405, "GET /other");
+	expect_allow(&p, &a, "CONNECT", "GET /other");
 	free(a.body);
 	ask(&p, "127.0.0.1", "GET http://x/proxy.pac HTTP/1.1\r\nHost: x\r\n"
 	    "\r\n", 0, &a);
@@ -240,6 +254,13 @@ START_TEST(test_pac_served)
 	ask(&p, "127.0.0.1", "POST /proxy.pac HTTP/1.1\r\nHost: x\r\n\r\n", 0,
 	    &a);
 	expect_status(&p, &a, 405, "POST");
+	/* RFC 9110 15.5.6: what the target resource takes, the file's. */
+	expect_allow(&p, &a, "GET, HEAD", "POST");
+	free(a.body);
+	ask(&p, "127.0.0.1", "PUT /wpad.dat?x HTTP/1.1\r\nHost: x\r\n\r\n", 0,
+	    &a);
+	expect_status(&p, &a, 405, "PUT");
+	expect_allow(&p, &a, "GET, HEAD", "PUT");
 	free(a.body);
 
 	/* Records: 200, the path, reason=pac, the bytes; never a tunnel's. */
@@ -258,7 +279,7 @@ START_TEST(test_pac_served)
 	    "405 record: %s", line);
 	metric_is(&p, "connectproxy_pac_answers_total", curl ? 5 : 4);
 	metric_is(&p, "connectproxy_tunnels_total{status=\"200\"}", 0);
-	metric_is(&p, "connectproxy_tunnels_total{status=\"405\"}", 3);
+	metric_is(&p, "connectproxy_tunnels_total{status=\"405\"}", 4);
 	harness_proxy_free(&p);
 	free(want);
 	harness_rmdir(dir);
@@ -476,6 +497,61 @@ START_TEST(test_pac_config_errors)
 }
 END_TEST
 
+/*
+ * A client that asks for the file and never reads it holds the worker
+ * for the write's deadline (header_timeout) and no longer: the answer is
+ * lost, so the connection is closed at once, not kept for the lingering
+ * close of an answer that was sent (2 s more before the fix).  In a
+ * network namespace whose TCP buffers are 4 KiB, so that 64 KiB cannot
+ * all go into the kernel and the write really waits.
+ */
+START_TEST(test_pac_slow_reader_netns)
+{
+	struct harness_proxy	 p;
+	char			 conf[CONF_MAX], dir[HARNESS_PATH_MAX];
+	char			 pac[HARNESS_PATH_MAX + 16], line[2048];
+	char			*big;
+	long long		 ms;
+	int			 fd;
+
+	if (harness_netns_enter() == -1 ||
+	    harness_write_file("/proc/sys/net/ipv4/tcp_wmem",
+	    "4096 4096 4096\n") == -1 ||
+	    harness_write_file("/proc/sys/net/ipv4/tcp_rmem",
+	    "4096 4096 4096\n") == -1) {
+		fprintf(stderr, "SKIP %s: no network namespace of its own\n",
+		    __func__);
+		return;
+	}
+	ck_assert_int_eq(harness_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(pac, sizeof(pac), "%s/proxy.pac", dir);
+	ck_assert_ptr_nonnull(big = malloc(64 * 1024 + 1));
+	memset(big, '/', 64 * 1024);
+	big[64 * 1024] = '\0';
+	ck_assert_int_eq(harness_write_file(pac, big), 0);
+	free(big);
+	snprintf(conf, sizeof(conf), "pac_file %s\nheader_timeout 1s\n"
+	    "workers_start 2\n", pac);
+	proxy_up(&p, conf);
+	fd = harness_connect("127.0.0.1", p.port, harness_ms(5000));
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(harness_send_str(fd, "GET /proxy.pac HTTP/1.1\r\n"
+	    "Host: p\r\n\r\n"), 0);
+	/* Never read, never close: the worker must let go by itself. */
+	record_with(&p, " target=/proxy.pac ", " reason=", line,
+	    sizeof(line));
+	ms = harness_field_num(line, "duration_ms");
+	EXPECT(&p, strstr(line, " status=200 ") != NULL &&
+	    strstr(line, " reason=error") != NULL, "not a failed answer: %s",
+	    line);
+	EXPECT(&p, ms >= 900 && ms < 1800, "the worker held the client %lld "
+	    "ms, not about header_timeout (1000): %s", ms, line);
+	close(fd);
+	harness_proxy_free(&p);
+	harness_rmdir(dir);
+}
+END_TEST
+
 Suite *
 pac_suite(void)
 {
@@ -487,5 +563,6 @@ pac_suite(void)
 	tcase_add_test(tc, test_pac_off);
 	tcase_add_test(tc, test_pac_reload);
 	tcase_add_test(tc, test_pac_config_errors);
+	tcase_add_test(tc, test_pac_slow_reader_netns);
 	return s;
 }

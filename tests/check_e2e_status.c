@@ -205,6 +205,7 @@ START_TEST(test_refusals)
 	    "allow_port 443\nallow_port %d\nallow_port %d\n"
 	    "deny_dest blocked.test\nallow_dest 127.0.0.2/32\n"
 	    "max_tunnels_per_client 3\nheader_timeout 500ms\n"
+	    "max_header_size 1024\n"
 	    "connect_timeout 5s\nworkers_start 4\n"
 	    "upstream 127.0.0.1:%d for refused.test\n"
 	    "upstream 127.0.0.1:%d for down.test\n", closed, t.port, parent,
@@ -247,6 +248,10 @@ START_TEST(test_refusals)
 		connect_case(&p, "127.0.0.1:443", 403, "connectproxy; "
 		    "error=destination_ip_prohibited; details=\"destination "
 		    "not allowed\"", "destination_ip_prohibited");
+	/* A name whose every address is denied (loopback): prohibited. */
+	connect_case(&p, "localhost:443", 403, "connectproxy; "
+	    "error=destination_ip_prohibited; details=\"destination not "
+	    "allowed\"", "destination_ip_prohibited");
 	/* A port nothing listens on. */
 	snprintf(target, sizeof(target), "127.0.0.2:%d", closed);
 	connect_case(&p, target, 502, "connectproxy; "
@@ -266,6 +271,18 @@ START_TEST(test_refusals)
 	    "HTTP/1.1\r\n"), 408, "connectproxy; error=http_request_error; "
 	    "details=\"request head not received in time\"", "slow head");
 	expect_record(&p, "reason=header_timeout", "http_request_error");
+	/* A head over max_header_size (1024 here): 431. */
+	{
+		char	big[2048];
+
+		snprintf(big, sizeof(big), "CONNECT 127.0.0.2:443 HTTP/1.1\r\n"
+		    "Host: x\r\nX-Pad: %01500d\r\n\r\n", 0);
+		expect_answer(&p, send_from(&p, "127.0.0.1", big), 431,
+		    "connectproxy; error=http_request_error; details=\"request "
+		    "header section too large\"", "head too large");
+		expect_record(&p, "reason=header_too_large",
+		    "http_request_error");
+	}
 	/* A fourth tunnel from one client over max_tunnels_per_client. */
 	snprintf(target, sizeof(target), "CONNECT 127.0.0.2:%d HTTP/1.1\r\n"
 	    "Host: x\r\n\r\n", t.port);
@@ -401,6 +418,9 @@ START_TEST(test_network_netns)
 	    "HTTP/1.1\r\nHost: x\r\n\r\n"), 502, "connectproxy; "
 	    "error=dns_error; rcode=\"SERVFAIL\"; details=\"name resolution "
 	    "failed\"", "no DNS server");
+	EXPECT(&p, harness_proxy_wait_log(&p, "\"target\":\"gone.test:443\"",
+	    "\"error\":\"dns_error\"", NULL, 0, harness_ms(10000)) == 0,
+	    "no JSON record of gone.test with error dns_error");
 	harness_proxy_free(&p);
 	/* A server whose packets vanish: the resolver waits 1 s. */
 	ck_assert_int_eq(harness_write_file("/etc/resolv.conf", "nameserver "
@@ -413,6 +433,51 @@ START_TEST(test_network_netns)
 }
 END_TEST
 
+/*
+ * A chain of parents: the answer names one parent (next-hop) and says
+ * what went wrong with that one, not with another.  Before, the errno of
+ * a 502 was the most telling of all the parents' (a refusal by the
+ * first, named with the second, which had closed), and every 504 said
+ * connection_timeout, also for a parent that took the connection and
+ * never answered (connection_read_timeout) and with the last parent as
+ * next-hop even when that one had refused.
+ */
+START_TEST(test_parent_chain)
+{
+	struct harness_proxy	p;
+	char			conf[1024], ps[256];
+	int			refuses, held, closes, silent, lfd;
+	pid_t			pid;
+
+	ck_assert_int_ne(refuses = harness_closed_port(AF_INET, &held), -1);
+	pid = fake_parent(&closes, "");
+	/* A parent whose backlog takes the connection, and nothing more. */
+	ck_assert_int_ne(lfd = harness_bind("127.0.0.1", 0, &silent), -1);
+	ck_assert_int_eq(listen(lfd, 8), 0);
+	snprintf(conf, sizeof(conf), "workers_start 2\nconnect_timeout 1s\n"
+	    "upstream 127.0.0.1:%d for two.test\n"
+	    "upstream 127.0.0.1:%d for two.test\n"
+	    "upstream 127.0.0.1:%d for late.test silent.test\n"
+	    "upstream 127.0.0.1:%d for late.test\n", refuses, closes, silent,
+	    refuses);
+	proxy_up(&p, conf);
+	snprintf(ps, sizeof(ps), "connectproxy; error=connection_terminated; "
+	    "next-hop=\"127.0.0.1:%d\"; details=\"upstream proxy failed\"",
+	    closes);
+	connect_case(&p, "two.test:443", 502, ps, "connection_terminated");
+	snprintf(ps, sizeof(ps), "connectproxy; "
+	    "error=connection_read_timeout; next-hop=\"127.0.0.1:%d\"; "
+	    "details=\"upstream proxy timed out\"", silent);
+	connect_case(&p, "silent.test:443", 504, ps,
+	    "connection_read_timeout");
+	connect_case(&p, "late.test:443", 504, ps, "connection_read_timeout");
+	harness_proxy_free(&p);
+	harness_kill_wait(pid, 5000);
+	close(lfd);
+	close(held);
+}
+END_TEST
+
 Suite *
 proxy_status_suite(void)
 {
@@ -422,5 +487,6 @@ proxy_status_suite(void)
 	tcase_add_test(tc, test_refusals);
 	tcase_add_test(tc, test_busy_and_auth);
 	tcase_add_test(tc, test_network_netns);
+	tcase_add_test(tc, test_parent_chain);
 	return s;
 }

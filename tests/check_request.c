@@ -921,7 +921,8 @@ struct paccase {
 	enum request_result	 res;
 	int			 status;	/* of BAD */
 	enum request_kind	 kind;		/* of OK */
-	const char		*path;		/* of a PAC request */
+	const char		*path;		/* of a PAC request, or the
+						   PAC path a 405 named */
 	int			 minor;
 };
 
@@ -929,6 +930,9 @@ struct paccase {
 	{ n, in, 1, REQUEST_OK, 0, REQUEST_##k, path, minor }
 #define P_BAD(n, in, pac, st) \
 	{ n, in, pac, REQUEST_BAD, st, REQUEST_CONNECT, NULL, 0 }
+/* Another method on a PAC path: 405, whose Allow is the file's. */
+#define P_405(n, in, path) \
+	{ n, in, 1, REQUEST_BAD, 405, REQUEST_CONNECT, path, 0 }
 
 static const struct paccase pac_cases[] = {
 	P_OK("GET /proxy.pac", "GET /proxy.pac HTTP/1.1\r\nHost: p\r\n\r\n",
@@ -969,9 +973,16 @@ static const struct paccase pac_cases[] = {
 	    405),
 	P_BAD("absolute-form", "GET http://p/proxy.pac HTTP/1.1\r\nHost: p\r\n"
 	    "\r\n", 1, 405),
-	P_BAD("POST", "POST /proxy.pac HTTP/1.1\r\nHost: p\r\n\r\n", 1, 405),
-	P_BAD("OPTIONS", "OPTIONS /proxy.pac HTTP/1.1\r\nHost: p\r\n\r\n", 1,
-	    405),
+	P_405("POST", "POST /proxy.pac HTTP/1.1\r\nHost: p\r\n\r\n",
+	    "/proxy.pac"),
+	P_405("OPTIONS", "OPTIONS /proxy.pac HTTP/1.1\r\nHost: p\r\n\r\n",
+	    "/proxy.pac"),
+	P_405("PUT with a query", "PUT /wpad.dat?x HTTP/1.1\r\nHost: p\r\n"
+	    "\r\n", "/wpad.dat"),
+	P_BAD("POST, pac off", "POST /proxy.pac HTTP/1.1\r\nHost: p\r\n\r\n",
+	    0, 405),
+	P_BAD("dot segments", "GET /proxy.pac/../x HTTP/1.1\r\nHost: p\r\n"
+	    "\r\n", 1, 405),
 	P_BAD("lowercase get", "get /proxy.pac HTTP/1.1\r\nHost: p\r\n\r\n", 1,
 	    501),
 	P_BAD("HTTP/2.0", "GET /proxy.pac HTTP/2.0\r\nHost: p\r\n\r\n", 1,
@@ -1007,6 +1018,14 @@ START_TEST(test_pac)
 		ck_assert_msg(status == c->status, "%s: status %d, want %d "
 		    "(%s)", c->name, status, c->status, why);
 		check_why(c->name, c->in, len, why);
+		/* A 405's Allow: GET, HEAD on a PAC path, else CONNECT. */
+		if (status == 405 && c->path == NULL)
+			ck_assert_msg(req.path == NULL, "%s: path %s", c->name,
+			    req.path);
+		else if (status == 405)
+			ck_assert_msg(req.path != NULL && strcmp(req.path,
+			    c->path) == 0, "%s: path %s, want %s", c->name,
+			    req.path != NULL ? req.path : "NULL", c->path);
 	} else {
 		ck_assert_msg(req.kind == c->kind, "%s: kind %d", c->name,
 		    req.kind);

@@ -236,6 +236,11 @@ START_TEST(test_proxy_status_map)
 	struct response_proxy_status	ps;
 
 	ck_assert_int_eq(response_proxy_status(&f, &ps), 0);
+	/* RFC 8941 sf-token: ALPHA or "*", then tchar, ":" or "/". */
+	ck_assert_msg(strchr("abcdefghijklmnopqrstuvwxyz*", ps.error[0]) !=
+	    NULL && strspn(ps.error, "abcdefghijklmnopqrstuvwxyz0123456789"
+	    "_-.:/*!#$%&'+^`|~") == strlen(ps.error), "%s: not an sf-token",
+	    ps.error);
 	ck_assert_msg(strcmp(ps.error, ps_rows[_i].type) == 0,
 	    "%d %s (errno %d, gai %d): %s, not %s", f.status, f.reason,
 	    f.error, f.gai_error, ps.error, ps_rows[_i].type);
