@@ -169,6 +169,50 @@ def pss_kib(pid):
     return total
 
 
+def cpu_ticks(pid):
+    """utime + stime of one process, clock ticks; None once it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read()
+    except OSError:
+        return None
+    f = st[st.rindex(")") + 2:].split()
+    return int(f[11]) + int(f[12])
+
+
+SPIN_WINDOW = 0.5       # s of quiet in which a subject's processes are timed
+SPIN_SHARE = 0.25       # of one CPU: more than this while idle is a spinner
+
+
+def stop_spinners(name, pid, tab):
+    """A subject at rest must not burn CPU: on 2 cores, one process that
+    spins takes half the machine from every figure measured after it (an
+    Apache prefork child that spins on a tunnel its client closed did
+    exactly that).  Time the subject's processes over SPIN_WINDOW while
+    nothing is sent; end any that used over SPIN_SHARE of a CPU, by pid
+    (they descend from the process this driver started), and say so under
+    the table."""
+    procs = [pid] + descendants(pid)
+    before = {p: cpu_ticks(p) for p in procs}
+    time.sleep(SPIN_WINDOW)
+    hz = os.sysconf("SC_CLK_TCK")
+    for p, t0 in before.items():
+        t1 = cpu_ticks(p)
+        if t0 is None or t1 is None or p == pid:
+            continue
+        share = (t1 - t0) / hz / SPIN_WINDOW
+        if share > SPIN_SHARE:
+            what = ("process %d used %.0f%% of a CPU at rest; ended so "
+                    "that it does not slow what is measured after it"
+                    % (p, 100 * share))
+            log("bench: %s: %s" % (name, what))
+            tab.extra.setdefault(name, []).append(what)
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+
+
 def settle(pid, want=0, timeout=10.0):
     """Wait until pid has >= want descendants, stable for 0.5 s."""
     end = time.monotonic() + timeout
@@ -459,6 +503,8 @@ def measure_main(subjects, tab, tmp):
                     if float(r["secs"]) > 1.5 * BULK_SECS:
                         log("bench: %s bulk %s stalled: %s bytes in %s s" % (
                             s.name, d, r["bytes"], r["secs"]))
+                if p is not None:
+                    stop_spinners(s.name, p.pid, tab)
                 for c in RATE_CONC:
                     r = loadgen(["rate", "-c", str(c), "-D", str(RATE_SECS)]
                                 + ta)
@@ -470,6 +516,8 @@ def measure_main(subjects, tab, tmp):
                             float(r["ops_s"]))
                     tab.add("  c=%d p50 (us)" % c, s.name, float(r["p50_us"]))
                     tab.add("  c=%d p99 (us)" % c, s.name, float(r["p99_us"]))
+                if p is not None:
+                    stop_spinners(s.name, p.pid, tab)
                 log("rep %d %s: bulk %s/%s MiB/s, rate c=64 %s/s" % (
                     rep + 1, s.name, tab.data["bulk up (MiB/s)"][s.name][-1],
                     tab.data["bulk down (MiB/s)"][s.name][-1], r["ops_s"]))
