@@ -441,25 +441,34 @@ cidr_arg(struct parse_ctx *ctx, const char *name, const char *what,
 	    name, arg, net, prefix);
 }
 
+/*
+ * One client address block, added to a list matched as allow_client is:
+ * allow_client, proxy_protocol_from and metrics_client.
+ */
+static int
+add_client_block(struct parse_ctx *ctx, const char *name, const char *arg,
+    struct cidr **list, size_t *n)
+{
+	struct cidr	 c;
+	void		*p;
+
+	if (cidr_arg(ctx, name, "CIDR", arg, &c) == -1 ||
+	    embedded_block(ctx, name, "CIDR", arg, &c, 1) == -1)
+		return -1;
+	if ((p = list_grow(ctx, name, *list, *n, sizeof(**list))) == NULL)
+		return -1;
+	*list = p;
+	(*list)[(*n)++] = c;
+	return 0;
+}
+
 static int
 set_client(struct parse_ctx *ctx, const char *name, int argc,
     const char *const *argv)
 {
-	struct config	*cfg = ctx->cfg;
-	struct cidr	 c;
-	void		*p;
-
 	(void)argc;
-	if (cidr_arg(ctx, name, "CIDR", argv[0], &c) == -1)
-		return -1;
-	if (embedded_block(ctx, name, "CIDR", argv[0], &c, 1) == -1)
-		return -1;
-	if ((p = list_grow(ctx, name, cfg->clients, cfg->nclients,
-	    sizeof(*cfg->clients))) == NULL)
-		return -1;
-	cfg->clients = p;
-	cfg->clients[cfg->nclients++] = c;
-	return 0;
+	return add_client_block(ctx, name, argv[0], &ctx->cfg->clients,
+	    &ctx->cfg->nclients);
 }
 
 /* proxy_protocol_from: the balancers that may send a PROXY header. */
@@ -467,21 +476,9 @@ static int
 set_proxy_from(struct parse_ctx *ctx, const char *name, int argc,
     const char *const *argv)
 {
-	struct config	*cfg = ctx->cfg;
-	struct cidr	 c;
-	void		*p;
-
 	(void)argc;
-	if (cidr_arg(ctx, name, "CIDR", argv[0], &c) == -1)
-		return -1;
-	if (embedded_block(ctx, name, "CIDR", argv[0], &c, 1) == -1)
-		return -1;
-	if ((p = list_grow(ctx, name, cfg->proxy_from, cfg->nproxy_from,
-	    sizeof(*cfg->proxy_from))) == NULL)
-		return -1;
-	cfg->proxy_from = p;
-	cfg->proxy_from[cfg->nproxy_from++] = c;
-	return 0;
+	return add_client_block(ctx, name, argv[0], &ctx->cfg->proxy_from,
+	    &ctx->cfg->nproxy_from);
 }
 
 static int
@@ -773,20 +770,9 @@ static int
 set_metrics_client(struct parse_ctx *ctx, const char *name, int argc,
     const char *const *argv)
 {
-	struct config	*cfg = ctx->cfg;
-	struct cidr	 c;
-	void		*p;
-
 	(void)argc;
-	if (cidr_arg(ctx, name, "CIDR", argv[0], &c) == -1 ||
-	    embedded_block(ctx, name, "CIDR", argv[0], &c, 1) == -1)
-		return -1;
-	if ((p = list_grow(ctx, name, cfg->metrics_clients,
-	    cfg->nmetrics_clients, sizeof(*cfg->metrics_clients))) == NULL)
-		return -1;
-	cfg->metrics_clients = p;
-	cfg->metrics_clients[cfg->nmetrics_clients++] = c;
-	return 0;
+	return add_client_block(ctx, name, argv[0],
+	    &ctx->cfg->metrics_clients, &ctx->cfg->nmetrics_clients);
 }
 
 /* New directives slot in here; a handler only sees a valid arg count. */

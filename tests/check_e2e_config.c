@@ -533,29 +533,6 @@ listening_socket(int *port)
 	return fd;
 }
 
-/* The proxy started as systemd starts it, with fd as fd 3. */
-static pid_t
-spawn_activated(const struct harness_proxy *p, int fd)
-{
-	char	pid[32];
-	int	out;
-	pid_t	child;
-
-	fflush(NULL);
-	if ((child = fork()) != 0)
-		return child;
-	out = open(p->log, O_WRONLY | O_APPEND);
-	if (out == -1 || dup2(out, 1) == -1 || dup2(out, 2) == -1 ||
-	    dup2(fd, 3) == -1)
-		_exit(127);
-	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
-	setenv("LISTEN_PID", pid, 1);
-	setenv("LISTEN_FDS", "1", 1);
-	unsetenv("LISTEN_FDNAMES");
-	execl(harness_bin(), harness_bin(), "-c", p->conf, (char *)NULL);
-	_exit(127);
-}
-
 /* Socket activation names the listen lines it replaces. */
 START_TEST(test_activation_log)
 {
@@ -572,7 +549,7 @@ START_TEST(test_activation_log)
 	ck_assert_int_eq(harness_proxy_wait_exit(&p, harness_ms(10000)), 0);
 	ck_assert_int_eq(harness_write_file(p.conf, conf), 0);
 	ck_assert_int_eq(harness_write_file(p.log, ""), 0);
-	ck_assert_int_gt(p.pid = spawn_activated(&p, fd), 0);
+	ck_assert_int_gt(p.pid = harness_proxy_spawn_activated(&p, fd), 0);
 	close(fd);
 	p.port = port;
 	EXPECT(&p, harness_proxy_wait_log(&p, "started 1 workers", NULL, NULL,

@@ -463,29 +463,6 @@ START_TEST(test_config_refused)
 }
 END_TEST
 
-/* The proxy started as systemd starts it, with fd as fd 3. */
-static pid_t
-spawn_activated(const struct harness_proxy *p, int fd)
-{
-	char	pid[32];
-	int	out;
-	pid_t	child;
-
-	fflush(NULL);
-	if ((child = fork()) != 0)
-		return child;
-	out = open(p->log, O_WRONLY | O_APPEND);
-	if (out == -1 || dup2(out, 1) == -1 || dup2(out, 2) == -1 ||
-	    dup2(fd, 3) == -1)
-		_exit(127);
-	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
-	setenv("LISTEN_PID", pid, 1);
-	setenv("LISTEN_FDS", "1", 1);
-	unsetenv("LISTEN_FDNAMES");
-	execl(harness_bin(), harness_bin(), "-c", p->conf, (char *)NULL);
-	_exit(127);
-}
-
 /*
  * A socket systemd passes takes proxy_protocol from the listen line with
  * its address: the header's client is served, a request without one is
@@ -510,7 +487,7 @@ START_TEST(test_activation)
 	ck_assert_int_eq(harness_proxy_wait_exit(&e.p, harness_ms(10000)), 0);
 	ck_assert_int_eq(harness_write_file(e.p.conf, conf), 0);
 	ck_assert_int_eq(harness_write_file(e.p.log, ""), 0);
-	ck_assert_int_gt(e.p.pid = spawn_activated(&e.p, fd), 0);
+	ck_assert_int_gt(e.p.pid = harness_proxy_spawn_activated(&e.p, fd), 0);
 	close(fd);
 	e.p.port = e.pport;
 	EXPECT(&e.p, harness_proxy_wait_log(&e.p, "started 1 workers", NULL,

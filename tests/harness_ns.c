@@ -89,25 +89,36 @@ harness_netns_blackhole(const char *cidr)
 	return ip_cmd(args, 0);
 }
 
-int
-harness_netns_resolv_conf(const char *text)
+/*
+ * Lay `text` over /etc/NAME, in a mount namespace of our own with private
+ * propagation, so the bind mount never reaches the host.
+ */
+static int
+etc_overlay(const char *name, const char *text)
 {
 	char	dir[HARNESS_PATH_MAX], path[HARNESS_PATH_MAX + 16];
+	char	etc[64];
 	int	rc = -1;
 
-	/* Private propagation: the bind mount never reaches the host. */
 	if (unshare(CLONE_NEWNS) == -1 ||
 	    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
 		return -1;
 	if (harness_tmpdir(dir, sizeof(dir)) == -1)
 		return -1;
-	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(etc, sizeof(etc), "/etc/%s", name);
 	if (harness_write_file(path, text) == 0 &&
-	    mount(path, "/etc/resolv.conf", NULL, MS_BIND, NULL) == 0)
+	    mount(path, etc, NULL, MS_BIND, NULL) == 0)
 		rc = 0;
 	/* The mount holds the file; its name is no longer needed. */
 	harness_rmdir(dir);
 	return rc;
+}
+
+int
+harness_netns_resolv_conf(const char *text)
+{
+	return etc_overlay("resolv.conf", text);
 }
 
 int
@@ -119,20 +130,7 @@ harness_netns_ip(const char *args)
 int
 harness_netns_hosts(const char *text)
 {
-	char	dir[HARNESS_PATH_MAX], path[HARNESS_PATH_MAX + 16];
-	int	rc = -1;
-
-	if (unshare(CLONE_NEWNS) == -1 ||
-	    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
-		return -1;
-	if (harness_tmpdir(dir, sizeof(dir)) == -1)
-		return -1;
-	snprintf(path, sizeof(path), "%s/hosts", dir);
-	if (harness_write_file(path, text) == 0 &&
-	    mount(path, "/etc/hosts", NULL, MS_BIND, NULL) == 0)
-		rc = 0;
-	harness_rmdir(dir);
-	return rc;
+	return etc_overlay("hosts", text);
 }
 
 /* PID namespaces */

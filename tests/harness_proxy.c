@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,4 +389,26 @@ harness_bin_has_crypt(void)
 	if (harness_run(argv, NULL, out, sizeof(out), harness_ms(10000)) != 0)
 		return 1;	/* let the test fail and say why */
 	return strstr(out, "without crypt") == NULL;
+}
+
+pid_t
+harness_proxy_spawn_activated(const struct harness_proxy *p, int fd)
+{
+	char	pid[32];
+	int	out;
+	pid_t	child;
+
+	fflush(NULL);
+	if ((child = fork()) != 0)
+		return child;
+	out = open(p->log, O_WRONLY | O_APPEND);
+	if (out == -1 || dup2(out, 1) == -1 || dup2(out, 2) == -1 ||
+	    dup2(fd, 3) == -1)
+		_exit(127);
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	setenv("LISTEN_PID", pid, 1);
+	setenv("LISTEN_FDS", "1", 1);
+	unsetenv("LISTEN_FDNAMES");
+	execl(harness_bin(), harness_bin(), "-c", p->conf, (char *)NULL);
+	_exit(127);
 }

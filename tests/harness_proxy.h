@@ -46,6 +46,13 @@ int	harness_proxy_start(struct harness_proxy *p, const char *conf);
  */
 int	harness_proxy_spawn(struct harness_proxy *p, const char *conf_text);
 /*
+ * Start the proxy as systemd's socket activation does, on p's config and
+ * log (as harness_proxy_start() wrote them): `fd` becomes its fd 3, with
+ * LISTEN_PID and LISTEN_FDS=1.  No wait.  Returns the child's pid (the
+ * caller keeps it in p->pid), or -1.
+ */
+pid_t	harness_proxy_spawn_activated(const struct harness_proxy *p, int fd);
+/*
  * Replace the config of a started proxy with "listen 127.0.0.1:PORT"
  * (its port) plus `conf`, as harness_proxy_start() wrote it, atomically
  * (a temporary file, then rename(2)); send HUP to load it.  0 or -1.
