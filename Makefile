@@ -202,7 +202,7 @@ clean:
 # `make bench-smoke` takes each figure once, small, in seconds.
 .PHONY: bench bench-smoke
 LOADGEN_SRCS = bench/loadgen.c bench/lg_util.c bench/lg_target.c \
-	bench/lg_client.c bench/lg_open.c bench/lg_spawn.c
+	bench/lg_client.c bench/lg_open.c bench/lg_spawn.c bench/lg_floor.c
 
 build/bench/loadgen: $(LOADGEN_SRCS) bench/lg.h
 	@mkdir -p build/bench

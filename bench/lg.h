@@ -3,8 +3,9 @@
  * loadgen: the load generator of connectproxy's benchmark.  This header is
  * shared by its modules: lg_util.c (loopback-only addresses, clocks, the
  * CONNECT handshake), lg_target.c (the echo/sink/source target),
- * lg_client.c (bulk, rate, ping), lg_open.c (many tunnels at once) and
- * lg_spawn.c (the cost of a process pool, without sockets).
+ * lg_client.c (bulk, rate, ping), lg_open.c (many tunnels at once),
+ * lg_spawn.c (the cost of a process pool, without sockets) and
+ * lg_floor.c (the least a CONNECT proxy can do, for one client).
  *
  * Wire protocol to the target, decided by the first byte a client sends:
  *   'E'  echo: every byte (the 'E' included) is sent back;
@@ -63,6 +64,7 @@ void		 lg_cap(unsigned);
 int		 lg_raise_nofile(long);
 int		 lg_set_timeouts(int, long long);
 int		 lg_connect(const struct lg_addr *, int, long long);
+int		 lg_listen(const struct lg_addr *, struct lg_addr *);
 size_t		 lg_connect_request(char *, size_t, const struct lg_addr *);
 int		 lg_head_check(const char *, size_t);
 int		 lg_open_tunnel(const struct lg_opts *, long long);
@@ -75,6 +77,9 @@ long long	 lg_pct(const long long *, size_t, double);
 
 /* lg_target.c */
 int		 lg_target_run(const struct lg_opts *);
+
+/* lg_floor.c */
+int		 lg_floor_run(const struct lg_opts *);
 
 /* lg_client.c */
 int		 lg_bulk_run(const struct lg_opts *);

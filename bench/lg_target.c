@@ -305,27 +305,6 @@ poll_main(void *arg)
 	return NULL;
 }
 
-static int
-target_listen(const struct lg_addr *a, struct lg_addr *bound)
-{
-	int	fd, on = 1;
-
-	*bound = *a;
-	if ((fd = socket(a->ss.ss_family, SOCK_STREAM, 0)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
-	    bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1 ||
-	    listen(fd, 4096) == -1 ||
-	    fcntl(fd, F_SETFL, O_NONBLOCK) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&bound->ss, &bound->len) == -1) {
-		perror("loadgen: echo-target listen");
-		return -1;
-	}
-	bound->port = ntohs(bound->ss.ss_family == AF_INET ?
-	    ((struct sockaddr_in *)(void *)&bound->ss)->sin_port :
-	    ((struct sockaddr_in6 *)(void *)&bound->ss)->sin6_port);
-	return fd;
-}
-
 static void
 target_signals(void)
 {
@@ -353,7 +332,8 @@ lg_target_run(const struct lg_opts *o)
 		return -1;
 	(void)lg_raise_nofile((long)nt * TGT_CONNS_MAX + 64);
 	target_signals();
-	if ((lfd = target_listen(&o->listen, &bound)) == -1)
+	if ((lfd = lg_listen(&o->listen, &bound)) == -1 ||
+	    fcntl(lfd, F_SETFL, O_NONBLOCK) == -1)
 		return -1;
 	for (i = 0; i < nt; i++) {
 		memset(&t[i], 0, sizeof(t[i]));

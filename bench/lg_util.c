@@ -389,3 +389,28 @@ lg_pct(const long long *v, size_t n, double p)
 		k = 1;
 	return v[(k > n ? n : k) - 1];
 }
+
+/*
+ * A listening socket on `a` (port 0: any), its address in *bound.  Used
+ * by the echo target and the floor proxy; blocking.  Returns the
+ * descriptor, or -1 with a message.
+ */
+int
+lg_listen(const struct lg_addr *a, struct lg_addr *bound)
+{
+	int	fd, on = 1;
+
+	*bound = *a;
+	if ((fd = socket(a->ss.ss_family, SOCK_STREAM, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1 ||
+	    listen(fd, 4096) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&bound->ss, &bound->len) == -1) {
+		perror("loadgen: listen");
+		return -1;
+	}
+	bound->port = ntohs(bound->ss.ss_family == AF_INET ?
+	    ((struct sockaddr_in *)(void *)&bound->ss)->sin_port :
+	    ((struct sockaddr_in6 *)(void *)&bound->ss)->sin6_port);
+	return fd;
+}

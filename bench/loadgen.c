@@ -22,6 +22,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: loadgen echo-target -l ADDR:PORT [-j threads] [-T cap]\n"
+	    "       loadgen floor-proxy -l ADDR:PORT [-T cap]\n"
 	    "       loadgen bulk -t TARGET [-x PROXY] -d up|down [-D secs] "
 	    "[-s chunk]\n"
 	    "       loadgen rate -t TARGET [-x PROXY] [-c conc] [-D secs] "
@@ -56,7 +57,8 @@ static void
 defaults(struct lg_opts *o, const char *mode)
 {
 	memset(o, 0, sizeof(*o));
-	o->cap_s = strcmp(mode, "echo-target") == 0 ? CAP_TARGET_S :
+	o->cap_s = strcmp(mode, "echo-target") == 0 ||
+	    strcmp(mode, "floor-proxy") == 0 ? CAP_TARGET_S :
 	    CAP_DEFAULT_S;
 	o->duration_s = 2;
 	o->count = strcmp(mode, "ping") == 0 ? 10000 :
@@ -146,6 +148,11 @@ main(int argc, char **argv)
 		if (!o.has_listen)
 			usage();
 		return lg_target_run(&o) == 0 ? 0 : 1;
+	}
+	if (strcmp(mode, "floor-proxy") == 0) {
+		if (!o.has_listen)
+			usage();
+		return lg_floor_run(&o) == 0 ? 0 : 1;
 	}
 	if (strcmp(mode, "spawn") == 0)
 		return lg_spawn_run(&o) == 0 ? 0 : 1;

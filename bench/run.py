@@ -246,16 +246,20 @@ def loadgen(args, pin=False):
     return kv(out[-1])
 
 
-def start_target(pin=False, threads=2):
-    p = spawn([LOADGEN, "echo-target", "-l", HOST + ":0", "-j", str(threads),
-               "-T", str(RUN_CAP + 60)], pin=pin, stdout=subprocess.PIPE,
-              text=True)
+def start_listener(mode, args, pin=False):
+    """A loadgen server mode on a free loopback port: (process, port)."""
+    p = spawn([LOADGEN, mode, "-l", HOST + ":0", "-T", str(RUN_CAP + 60)] +
+              args, pin=pin, stdout=subprocess.PIPE, text=True)
     line = p.stdout.readline().split()
     if len(line) != 2 or line[0] != "listen":
-        raise SystemExit("bench: echo-target did not start")
+        raise SystemExit("bench: loadgen %s did not start" % mode)
     host, port = line[1].rsplit(":", 1)
     loopback(host)
     return p, int(port)
+
+
+def start_target(pin=False, threads=2):
+    return start_listener("echo-target", ["-j", str(threads)], pin)
 
 
 # --- subjects -----------------------------------------------------------------
@@ -271,6 +275,24 @@ class Subject:
 
     def workers(self, pool):
         return 0
+
+
+class Floor(Subject):
+    """The least any CONNECT proxy does for a tunnel (bench/lg_floor.c):
+    one process, one tunnel at a time, nothing checked.  Not a peer; it
+    shows how much of a figure is left to take at all."""
+
+    name = "floor"
+    single = True       # one client at a time: the one-client figures only
+    note = ("loadgen floor-proxy: accept, one read of the head, a blocking "
+            "connect, the 200, a poll() relay; one process, one tunnel at "
+            "a time, no policy, pool or log: the least any CONNECT proxy "
+            "does per tunnel, whatever its design.  Not a peer: the "
+            "one-client figures only (c=1, latency); it does not try to "
+            "be fast at bulk")
+
+    def start(self, tport, pool, pin=False):
+        return start_listener("floor-proxy", [], pin)
 
 
 class ConnectProxy(Subject):
@@ -470,13 +492,23 @@ def target_args(tport, pport):
     return a
 
 
+def single(s):
+    return getattr(s, "single", False)
+
+
+def last(tab, fig, name):
+    v = tab.data.get(fig, {}).get(name)
+    return v[-1] if v else "-"
+
+
 def verify_tunnels(s, tport, port):
     """A subject that does not answer 200 and relay gets no figure at all."""
-    r = subprocess.run([LOADGEN, "open", "-n", "2", "-W", "10", "-T", "20"] +
+    n = "1" if single(s) else "2"
+    r = subprocess.run([LOADGEN, "open", "-n", n, "-W", "10", "-T", "20"] +
                        target_args(tport, port), capture_output=True,
                        text=True, timeout=30)
     out = r.stdout.strip().splitlines()
-    if r.returncode != 0 or not out or kv(out[-1]).get("ok") != "2":
+    if r.returncode != 0 or not out or kv(out[-1]).get("ok") != n:
         raise SystemExit("bench: %s does not tunnel (a CONNECT through it "
                          "got no 200 and echo): %s" % (
                              s.name, (out[-1] if out else r.stderr.strip())))
@@ -492,12 +524,12 @@ def measure_main(subjects, tab, tmp):
             running.append((s, p, port))
             if port is not None:   # grow pools, warm caches
                 verify_tunnels(s, tport, port)
-                loadgen(["rate", "-c", "64", "-D", "0.2"] +
-                        target_args(tport, port))
+                loadgen(["rate", "-c", "1" if single(s) else "64", "-D",
+                         "0.2"] + target_args(tport, port))
         for rep in range(REPS):
             for s, p, port in running:
                 ta = target_args(tport, port)
-                for d in ("up", "down"):
+                for d in ("up", "down") if not single(s) else ():
                     r = loadgen(["bulk", "-d", d, "-D", str(BULK_SECS)] + ta)
                     tab.add("bulk %s (MiB/s)" % d, s.name, float(r["mib_s"]))
                     if float(r["secs"]) > 1.5 * BULK_SECS:
@@ -506,6 +538,8 @@ def measure_main(subjects, tab, tmp):
                 if p is not None:
                     stop_spinners(s.name, p.pid, tab)
                 for c in RATE_CONC:
+                    if c > 1 and single(s):
+                        continue
                     r = loadgen(["rate", "-c", str(c), "-D", str(RATE_SECS)]
                                 + ta)
                     if int(r["errors"]):
@@ -518,9 +552,10 @@ def measure_main(subjects, tab, tmp):
                     tab.add("  c=%d p99 (us)" % c, s.name, float(r["p99_us"]))
                 if p is not None:
                     stop_spinners(s.name, p.pid, tab)
-                log("rep %d %s: bulk %s/%s MiB/s, rate c=64 %s/s" % (
-                    rep + 1, s.name, tab.data["bulk up (MiB/s)"][s.name][-1],
-                    tab.data["bulk down (MiB/s)"][s.name][-1], r["ops_s"]))
+                log("rep %d %s: bulk %s/%s MiB/s, rate c=%s %s/s" % (
+                    rep + 1, s.name, last(tab, "bulk up (MiB/s)", s.name),
+                    last(tab, "bulk down (MiB/s)", s.name), r["c"],
+                    r["ops_s"]))
     finally:
         for s, p, port in running:
             if p is not None:
@@ -593,6 +628,27 @@ def mem_available(reads=3, gap=0.05):
     return statistics.median(vals)
 
 
+def tree_cpu_s(pid):
+    """CPU time (s) of pid and its descendants, every thread, from
+    /proc/PID/task/TID/schedstat."""
+    total = 0
+    for q in [pid] + list(descendants(pid)):
+        try:
+            for tid in os.listdir("/proc/%d/task" % q):
+                with open("/proc/%d/task/%s/schedstat" % (q, tid)) as f:
+                    total += int(f.read().split()[0])
+        except OSError:
+            pass    # exited meanwhile
+    return total / 1e9
+
+
+def machine_ticks():
+    """(idle, total) clock ticks of all CPUs, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return v[3] + v[4], sum(v)
+
+
 def hold_tunnels(s, tport, n, tab):
     """A fresh cold proxy (none for direct): PSS and MemAvailable at rest,
     open n tunnels, hold them idle, read both again, close.  Returns
@@ -612,11 +668,20 @@ def hold_tunnels(s, tport, n, tab):
     lg = None
     try:
         mem0 = mem_available()
+        cpu0 = tree_cpu_s(p.pid) if p is not None else 0
+        ticks0 = machine_ticks()
         lg = spawn([LOADGEN, "open", "-n", str(n), "-W",
                     str(getattr(s, "open_wait", 30)), "-H", "300",
                     "-T", str(LG_CAP * 5)] + target_args(tport, port),
                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         r = kv(lg.stdout.readline())
+        # Where the opening's time went: the proxy's CPU, and how busy
+        # the machine's CPUs were (idle ones: the opening waited).
+        ticks1 = machine_ticks()
+        r["proxy_cpu_ms"] = "%.0f" % (
+            1000 * ((tree_cpu_s(p.pid) if p is not None else 0) - cpu0))
+        r["busy_pct"] = "%.0f" % (100 * (1 - (ticks1[0] - ticks0[0]) /
+                                         max(1, ticks1[1] - ticks0[1])))
         if lg.stdout.readline().split()[:1] != ["holding"]:
             raise RuntimeError("loadgen open did not hold")
         if p is not None:
@@ -658,6 +723,8 @@ def measure_pool(subjects, tab):
                     "direct", float(r["secs"]))
             base = {}
             for s in subjects:
+                if single(s):
+                    continue
                 for n in PSS_COUNTS:
                     r, pss0, pss1, procs, drop, drift = hold_tunnels(
                         s, tport, n, tab)
@@ -686,8 +753,10 @@ def measure_pool(subjects, tab):
                         tab.add("open %d from cold pool (s)" % BURST, s.name,
                                 float(r["secs"]))
                         tab.extra.setdefault(s.name + " burst", []).append(
-                            "p50 %s ms, p99 %s ms, over 1 s: %s" % (
-                                r["p50_ms"], r["p99_ms"], r["over_1s"]))
+                            "p50 %s ms, p99 %s ms, over 1 s: %s, CPUs %s%% "
+                            "busy, its processes %s ms of CPU" % (
+                                r["p50_ms"], r["p99_ms"], r["over_1s"],
+                                r["busy_pct"], r["proxy_cpu_ms"]))
     finally:
         stop(target)
 
@@ -776,7 +845,9 @@ def table_md(tab, subjects):
             if n == "connectproxy":
                 cp = (v, ratio)
         row.append(verdict(fig, *cp) if cp else "")
-        b = behind(tab, fig, peers) if len(peers) > 1 else None
+        rivals = [s.name for s in subjects
+                  if s.name != "direct" and not single(s)]
+        b = behind(tab, fig, rivals) if len(rivals) > 1 else None
         if b is None:
             row.append("")
         elif b:
@@ -789,7 +860,24 @@ def table_md(tab, subjects):
         lines += ["", "connectproxy ahead of every peer on every figure: " +
                   ("met" if not missed else
                    "MISSED on %d: %s" % (len(missed), "; ".join(missed)))]
+    lines += floor_md(tab)
     return "\n".join(lines)
+
+
+def floor_md(tab):
+    """For each ratio target: where the floor itself stands.  A target
+    the floor misses was out of reach of any proxy in this run."""
+    out = []
+    for fig, (op, lim) in TARGETS.items():
+        d, f = tab.median(fig, "direct"), tab.median(fig, "floor")
+        if not d or f is None:
+            continue
+        ratio = f / d
+        ok = ratio >= lim if op == ">=" else ratio <= lim
+        out.append("- %s: the floor reaches %.2fx (target %s %sx)%s" % (
+            fig, ratio, op, lim, "" if ok else
+            ": missed by the floor itself, so by any proxy in this run"))
+    return ["", "Where the floor stands:", ""] + out if out else []
 
 
 def machine():
@@ -897,7 +985,7 @@ def main():
     signal.alarm(RUN_CAP)
     started, load0 = time.monotonic(), loadavg()
     tmp = tempfile.mkdtemp(prefix="connectproxy-bench-")
-    subjects, skipped = [Subject(), ConnectProxy(tmp)], []
+    subjects, skipped = [Subject(), Floor(), ConnectProxy(tmp)], []
     for name, cls in (("tinyproxy", TinyProxy), ("squid", Squid),
                       ("apache2", Apache)):
         exe = shutil.which(name) or shutil.which(name, path="/usr/sbin")
