@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * floor-proxy: the least any CONNECT proxy can do for one tunnel, to
- * measure what is left for a real one to take.  One process, one tunnel
- * at a time: accept, one read of the head, a blocking connect to the
- * loopback address it names, the 200, then a poll() relay until both
- * sides have closed.  No policy, no pool, no log, no deadline; it checks
- * nothing a real proxy must.  For the one-client figures only (rate at
- * c=1, ping-pong latency): a second client waits for the first.
+ * measure what is left for a real one to take.  Each process serves one
+ * tunnel at a time: accept, one read of the head, a blocking connect to
+ * the loopback address it names, the 200, then a poll() relay until both
+ * sides have closed.  No policy, no log, no deadline; it checks nothing a
+ * real proxy must.  -j processes (2) accept on one socket, so that one
+ * tunnel's teardown (passing on the client's EOF, waiting for the
+ * target's) overlaps the next client's start, as it does in any proxy
+ * that serves more than one tunnel.  For the one-client figures only
+ * (rate at c=1, ping-pong latency).
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -71,25 +76,18 @@ floor_relay(int c, int s)
 	}
 }
 
-int
-lg_floor_run(const struct lg_opts *o)
+static _Noreturn void
+floor_serve(int lfd)
 {
-	struct lg_addr	 bound, dest;
+	struct lg_addr	 dest;
 	ssize_t		 n;
-	int		 lfd, c, s, on = 1;
+	int		 c, s, on = 1;
 
-	signal(SIGPIPE, SIG_IGN);
-	if ((lfd = lg_listen(&o->listen, &bound)) == -1)
-		return -1;
-	/* Accepted sockets inherit it, as connectproxy's do. */
-	(void)setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	printf("listen %s:%u\n", bound.host, bound.port);
-	fflush(stdout);
 	for (;;) {
 		if ((c = accept(lfd, NULL, NULL)) == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			return -1;
+			_exit(1);
 		}
 		s = -1;
 		if ((n = read(c, buf, sizeof(buf) - 1)) > 0 &&
@@ -104,4 +102,35 @@ lg_floor_run(const struct lg_opts *o)
 			(void)close(s);
 		(void)close(c);
 	}
+}
+
+int
+lg_floor_run(const struct lg_opts *o)
+{
+	struct lg_addr	 bound;
+	int		 lfd, i, on = 1;
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((lfd = lg_listen(&o->listen, &bound)) == -1)
+		return -1;
+	/* Accepted sockets inherit it, as connectproxy's do. */
+	(void)setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	printf("listen %s:%u\n", bound.host, bound.port);
+	fflush(stdout);
+	for (i = 0; i < o->threads; i++) {
+		switch (fork()) {
+		case -1:
+			perror("loadgen: floor-proxy: fork");
+			return -1;
+		case 0:
+			/* Stopped with us: the driver ends our pid only. */
+			(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() == 1)
+				_exit(0);
+			floor_serve(lfd);
+		}
+	}
+	while (wait(NULL) != -1 || errno == EINTR)
+		;
+	return 0;
 }

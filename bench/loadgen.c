@@ -22,7 +22,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: loadgen echo-target -l ADDR:PORT [-j threads] [-T cap]\n"
-	    "       loadgen floor-proxy -l ADDR:PORT [-T cap]\n"
+	    "       loadgen floor-proxy -l ADDR:PORT [-j processes] [-T cap]\n"
 	    "       loadgen bulk -t TARGET [-x PROXY] -d up|down [-D secs] "
 	    "[-s chunk]\n"
 	    "       loadgen rate -t TARGET [-x PROXY] [-c conc] [-D secs] "

@@ -184,21 +184,24 @@ SPIN_WINDOW = 0.5       # s of quiet in which a subject's processes are timed
 SPIN_SHARE = 0.25       # of one CPU: more than this while idle is a spinner
 
 
-def stop_spinners(name, pid, tab):
+def stop_spinners(subjects, tab):
     """A subject at rest must not burn CPU: on 2 cores, one process that
     spins takes half the machine from every figure measured after it (an
     Apache prefork child that spins on a tunnel its client closed did
-    exactly that).  Time the subject's processes over SPIN_WINDOW while
-    nothing is sent; end any that used over SPIN_SHARE of a CPU, by pid
-    (they descend from the process this driver started), and say so under
-    the table."""
-    procs = [pid] + descendants(pid)
-    before = {p: cpu_ticks(p) for p in procs}
+    exactly that, and one may start spinning long after its tunnel, while
+    another subject is measured).  Time the processes of each running
+    subject, [(name, pid)], over SPIN_WINDOW while nothing is sent; end
+    any that used over SPIN_SHARE of a CPU, by pid (they descend from the
+    process this driver started), and say so under the table."""
+    before = {}
+    for name, pid in subjects:
+        for p in descendants(pid):
+            before[p] = (name, cpu_ticks(p))
     time.sleep(SPIN_WINDOW)
     hz = os.sysconf("SC_CLK_TCK")
-    for p, t0 in before.items():
+    for p, (name, t0) in before.items():
         t1 = cpu_ticks(p)
-        if t0 is None or t1 is None or p == pid:
+        if t0 is None or t1 is None:
             continue
         share = (t1 - t0) / hz / SPIN_WINDOW
         if share > SPIN_SHARE:
@@ -528,6 +531,9 @@ def measure_main(subjects, tab, tmp):
                          "0.2"] + target_args(tport, port))
         for rep in range(REPS):
             for s, p, port in running:
+                # Every subject quiet before this one is measured.
+                stop_spinners([(r.name, q.pid) for r, q, _ in running
+                               if q is not None], tab)
                 ta = target_args(tport, port)
                 for d in ("up", "down") if not single(s) else ():
                     r = loadgen(["bulk", "-d", d, "-D", str(BULK_SECS)] + ta)
@@ -536,7 +542,7 @@ def measure_main(subjects, tab, tmp):
                         log("bench: %s bulk %s stalled: %s bytes in %s s" % (
                             s.name, d, r["bytes"], r["secs"]))
                 if p is not None:
-                    stop_spinners(s.name, p.pid, tab)
+                    stop_spinners([(s.name, p.pid)], tab)
                 for c in RATE_CONC:
                     if c > 1 and single(s):
                         continue
@@ -551,7 +557,7 @@ def measure_main(subjects, tab, tmp):
                     tab.add("  c=%d p50 (us)" % c, s.name, float(r["p50_us"]))
                     tab.add("  c=%d p99 (us)" % c, s.name, float(r["p99_us"]))
                 if p is not None:
-                    stop_spinners(s.name, p.pid, tab)
+                    stop_spinners([(s.name, p.pid)], tab)
                 log("rep %d %s: bulk %s/%s MiB/s, rate c=%s %s/s" % (
                     rep + 1, s.name, last(tab, "bulk up (MiB/s)", s.name),
                     last(tab, "bulk down (MiB/s)", s.name), r["c"],
