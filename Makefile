@@ -198,8 +198,8 @@ clean:
 -include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d)
 
 # The benchmark (bench/run.py drives bench/loadgen), not part of `make
-# check`: `make bench` takes about 5 minutes and writes bench/RESULTS.md;
-# `make bench-smoke` takes each figure once, small, in seconds.
+# check`: `make bench` takes about 10 minutes and writes bench/RESULTS.md;
+# `make bench-smoke` takes each figure once, small, in about two minutes.
 .PHONY: bench bench-smoke
 LOADGEN_SRCS = bench/loadgen.c bench/lg_util.c bench/lg_target.c \
 	bench/lg_client.c bench/lg_open.c bench/lg_spawn.c bench/lg_floor.c
