@@ -22,7 +22,7 @@ FUZZ_request_SRCS = src/request.c
 FUZZ_config_SRCS  = src/config.c src/policy.c src/auth.c src/upstream.c \
 	src/request.c src/net.c src/utc.c
 FUZZ_auth_SRCS    = src/auth.c
-FUZZ_proxyproto_SRCS = src/proxyproto.c
+FUZZ_proxyproto_SRCS = src/proxyproto.c src/net.c
 # scrape.c's parser is pure, but the module links the master's side.
 FUZZ_scrape_SRCS  = src/scrape.c src/control.c src/log.c src/response.c \
 	src/scoreboard.c src/record.c $(FUZZ_config_SRCS)
@@ -66,7 +66,7 @@ $(FUZZ_DIR)/seeds_config: fuzz/seeds.c tests/check_config.c \
 $(FUZZ_DIR)/seeds_auth: fuzz/seeds.c tests/check_auth.c $(FUZZ_config_SRCS)
 	$(FUZZ_SEEDS)
 $(FUZZ_DIR)/seeds_proxyproto: fuzz/seeds.c tests/check_proxyproto.c \
-	$(FUZZ_proxyproto_SRCS) src/net.c
+	$(FUZZ_proxyproto_SRCS)
 	$(FUZZ_SEEDS)
 # Its table has a header of its own: the e2e test file needs the harness.
 $(FUZZ_DIR)/seeds_scrape: fuzz/seeds.c tests/scrape_heads.h

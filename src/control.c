@@ -601,11 +601,8 @@ control_open(struct control *c, const struct config *cfg)
 static void
 conn_close(struct control_conn *k)
 {
-	/* shutdown() first: a copy in a child must not hold the client. */
-	if (k->fd != -1) {
-		(void)shutdown(k->fd, SHUT_RDWR);
-		close(k->fd);
-	}
+	if (k->fd != -1)
+		net_close_now(k->fd);
 	free(k->out);
 	memset(k, 0, sizeof(*k));
 	k->fd = -1;
@@ -708,14 +705,7 @@ conn_read(struct control_conn *k, const struct scoreboard *sb,
 static void
 conn_write(struct control_conn *k)
 {
-	ssize_t	n;
-
-	n = send(k->fd, k->out + k->outoff, k->outlen - k->outoff,
-	    MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR))
-		return;
-	if (n == -1 || (k->outoff += (size_t)n) == k->outlen)
+	if (net_send_rest(k->fd, k->out, k->outlen, &k->outoff) != 0)
 		conn_close(k);
 }
 

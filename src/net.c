@@ -22,6 +22,26 @@
 /* The longest single poll() of net_wait(). */
 #define NET_WAIT_SLICE_MS	1000
 
+int
+net_parse_decimal(const char *s, size_t n, unsigned digits, unsigned max,
+    unsigned *out)
+{
+	unsigned	v = 0;
+	size_t		i;
+
+	if (n == 0 || n > digits || (n > 1 && s[0] == '0'))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int
 parse_port(const char *s, in_port_t *port)
 {
@@ -241,4 +261,23 @@ net_lingering_close(int fd, long long linger_ms)
 		}
 	}
 	close(fd);
+}
+
+int
+net_send_rest(int fd, const char *buf, size_t len, size_t *off)
+{
+	ssize_t	n;
+
+	n = send(fd, buf + *off, len - *off, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n == -1)
+		return (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR) ? 0 : -1;
+	return (*off += (size_t)n) == len;
+}
+
+void
+net_close_now(int fd)
+{
+	(void)shutdown(fd, SHUT_RDWR);
+	(void)close(fd);
 }

@@ -19,6 +19,13 @@
  * Parse a numeric "1.2.3.4:80" or "[::1]:80" (port 1-65535, required).
  * Returns 0 or -1.
  */
+/*
+ * A decimal number of 1 to `digits` digits, without sign or leading zero
+ * (but "0"), so that nothing reads as octal, and at most max: s[0, n).
+ * 0 with *out set, or -1.
+ */
+int	net_parse_decimal(const char *s, size_t n, unsigned digits,
+	    unsigned max, unsigned *out);
 int	net_parse_addrport(const char *s, struct sockaddr_storage *ss,
 	    socklen_t *len);
 
@@ -71,5 +78,15 @@ int	net_write_all(int fd, const void *buf, size_t len, long long deadline);
  * what the peer sent before our answer.
  */
 void	net_lingering_close(int fd, long long linger_ms);
+/*
+ * The master's own clients (control socket, metrics), on non-blocking
+ * sockets.  net_send_rest() sends what is left of buf[*off, len) as far
+ * as the socket takes it: 1 when all is out, 0 when some is left for the
+ * next POLLOUT, -1 when the connection failed.  net_close_now() shuts a
+ * client down before closing it, so that a copy of the descriptor in a
+ * child cannot hold the connection open.
+ */
+int	net_send_rest(int fd, const char *buf, size_t len, size_t *off);
+void	net_close_now(int fd);
 
 #endif

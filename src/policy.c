@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "net.h"
 #include "policy.h"
 
 #define V4(a, b, c, d, p)	{ AF_INET, { a, b, c, d }, p }
@@ -182,30 +183,6 @@ host_bits_set(const struct cidr *c)
 	return 0;
 }
 
-/*
- * Strict prefix length: 1-3 digits, no sign, no leading zero (so "/08"
- * cannot be read as octal by anyone), at most `max`.
- */
-static int
-parse_prefix(const char *s, unsigned max, unsigned *out)
-{
-	size_t		len = strlen(s);
-	unsigned	v = 0;
-	size_t		i;
-
-	if (len == 0 || len > 3 || (len > 1 && s[0] == '0'))
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int
 policy_cidr_parse(const char *s, struct cidr *out)
 {
@@ -226,7 +203,8 @@ policy_cidr_parse(const char *s, struct cidr *out)
 	if (inet_pton(c.family, buf, c.addr) != 1)
 		return -1;
 	c.prefix = c.family == AF_INET ? 32 : 128;
-	if (slash != NULL && parse_prefix(slash + 1, c.prefix, &c.prefix) == -1)
+	if (slash != NULL && net_parse_decimal(slash + 1, strlen(slash + 1), 3,
+	    c.prefix, &c.prefix) == -1)
 		return -1;
 	if (host_bits_set(&c))
 		return -1;

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "net.h"
 #include "proxyproto.h"
 
 #define V2_HEAD		16	/* signature, version/command, family, length */
@@ -46,31 +47,6 @@ prefix_of(const unsigned char *buf, size_t len, const void *sig, size_t n)
 	return memcmp(buf, sig, len < n ? len : n) == 0;
 }
 
-/*
- * A decimal number of 1 to `digits` digits without a leading zero (but
- * "0"), at most max: the specification's rule for IPv4 bytes and ports,
- * so that nothing reads as octal.  s[0, n) is the token.  0 or -1.
- */
-static int
-v1_number(const char *s, size_t n, unsigned digits, unsigned max,
-    unsigned *out)
-{
-	unsigned	v = 0;
-	size_t		i;
-
-	if (n == 0 || n > digits || (n > 1 && s[0] == '0'))
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* Exactly four decimal bytes separated by single dots. */
 static int
 v1_ipv4(const char *s, size_t n, unsigned char addr[4])
@@ -84,7 +60,7 @@ v1_ipv4(const char *s, size_t n, unsigned char addr[4])
 			return -1;
 		if (dot == NULL)
 			dot = end;
-		if (v1_number(s, (size_t)(dot - s), 3, 255, &v) == -1)
+		if (net_parse_decimal(s, (size_t)(dot - s), 3, 255, &v) == -1)
 			return -1;
 		addr[k] = (unsigned char)v;
 		s = dot + 1;
@@ -183,10 +159,10 @@ v1_inet(const char *s, const char *end, int family,
 	if (v1_word(&s, end, 0, &w, &n) == -1 || addr(w, n, dst) == -1)
 		return bad(out, "v1: bad destination address");
 	if (v1_word(&s, end, 0, &w, &n) == -1 ||
-	    v1_number(w, n, 5, 65535, &sport) == -1)
+	    net_parse_decimal(w, n, 5, 65535, &sport) == -1)
 		return bad(out, "v1: bad source port");
 	if (v1_word(&s, end, 1, &w, &n) == -1 ||
-	    v1_number(w, n, 5, 65535, &dport) == -1)
+	    net_parse_decimal(w, n, 5, 65535, &dport) == -1)
 		return bad(out, "v1: bad destination port");
 	set_src(out, family, src, sport);
 	return PROXYPROTO_OK;

@@ -59,12 +59,27 @@ is_alpha(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* RFC 9110 5.6.2 tchar. */
-static int
-is_tchar(unsigned char c)
+int
+request_is_tchar(unsigned char c)
 {
 	return is_alpha(c) || is_digit(c) ||
 	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+size_t
+request_head_end(const char *buf, size_t start, size_t len)
+{
+	size_t	i;
+
+	for (i = start; i < len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		if (i + 1 < len && buf[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
 }
 
 static int
@@ -193,7 +208,7 @@ parse_method(struct parser *p)
 {
 	size_t	start = p->pos;
 
-	while (p->pos < p->end && is_tchar(p->buf[p->pos]))
+	while (p->pos < p->end && request_is_tchar(p->buf[p->pos]))
 		p->pos++;
 	if (p->pos == p->end)
 		return more(p, 0);
@@ -581,7 +596,7 @@ parse_field(struct parser *p)
 		    "whitespace before first field" : "obs-fold not allowed");
 	if (++p->req->nfields > p->lim->max_header_fields)
 		return bad(p, 431, "too many header fields");
-	while (p->pos < p->end && is_tchar(p->buf[p->pos]))
+	while (p->pos < p->end && request_is_tchar(p->buf[p->pos]))
 		p->pos++;
 	if (p->pos == p->end)
 		return more(p, 0);

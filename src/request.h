@@ -92,6 +92,15 @@ struct request {
  * the request parser and the configuration's name rules both use it.
  */
 const char *request_name_check(const char *s, size_t n);
+/* Whether c is an RFC 9110 5.6.2 tchar (what a method or field name is
+ * made of). */
+int	request_is_tchar(unsigned char c);
+/*
+ * The offset just past the empty line that ends the head begun at
+ * buf[start] (lines end in LF or CRLF), or 0 when it has not come yet.
+ * For the heads read besides a CONNECT: a parent's answer, a scrape.
+ */
+size_t	request_head_end(const char *buf, size_t start, size_t len);
 
 enum request_result request_parse(const char *buf, size_t len,
 	    const struct request_limits *lim, struct request *req,

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "net.h"
 #include "policy.h"
+#include "request.h"
 #include "response.h"
 #include "scrape.h"
 
@@ -32,43 +33,14 @@
 
 /* Request heads: pure. */
 
-/* RFC 9110 5.6.2 tchar. */
-static int
-is_tchar(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') ||
-	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 static size_t
 token_len(const char *s, const char *end)
 {
 	const char	*p = s;
 
-	while (p < end && is_tchar((unsigned char)*p))
+	while (p < end && request_is_tchar((unsigned char)*p))
 		p++;
 	return (size_t)(p - s);
-}
-
-/*
- * The offset just past the empty line that ends the head begun at
- * `start` (lines end in LF or CRLF), or 0 when it has not come yet.
- */
-static size_t
-head_end(const char *buf, size_t start, size_t len)
-{
-	size_t	i;
-
-	for (i = start; i < len; i++) {
-		if (buf[i] != '\n')
-			continue;
-		if (i + 1 < len && buf[i + 1] == '\n')
-			return i + 2;
-		if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
-			return i + 3;
-	}
-	return 0;
 }
 
 /* The next line of [*p, end), which ends in LF, without its CRLF or LF. */
@@ -179,7 +151,7 @@ scrape_parse(const char *buf, size_t len, int *head)
 	while (start < len && (buf[start] == '\n' || (buf[start] == '\r' &&
 	    start + 1 < len && buf[start + 1] == '\n')))
 		start += buf[start] == '\r' ? 2 : 1;
-	if ((stop = head_end(buf, start, len)) == 0)
+	if ((stop = request_head_end(buf, start, len)) == 0)
 		return 0;
 	p = buf + start;
 	end = buf + stop;
@@ -351,11 +323,8 @@ scrape_install(struct scrape *s, const struct config *cfg, int fd)
 static void
 conn_close(struct scrape_conn *k)
 {
-	/* shutdown() first: a copy in a child must not hold the client. */
-	if (k->fd != -1) {
-		(void)shutdown(k->fd, SHUT_RDWR);
-		close(k->fd);
-	}
+	if (k->fd != -1)
+		net_close_now(k->fd);
 	free(k->out);
 	memset(k, 0, sizeof(*k));
 	k->fd = -1;
@@ -421,18 +390,11 @@ conn_read(struct scrape_conn *k, const struct scoreboard *sb,
 static void
 conn_write(struct scrape_conn *k)
 {
-	ssize_t	n;
+	int	r;
 
-	n = send(k->fd, k->out + k->outoff, k->outlen - k->outoff,
-	    MSG_DONTWAIT | MSG_NOSIGNAL);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR))
-		return;
-	if (n == -1) {
+	if ((r = net_send_rest(k->fd, k->out, k->outlen, &k->outoff)) == -1)
 		conn_close(k);
-		return;
-	}
-	if ((k->outoff += (size_t)n) < k->outlen)
+	if (r != 1)
 		return;
 	free(k->out);
 	k->out = NULL;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "request.h"
 #include "upstream.h"
 
 static int
@@ -55,30 +56,13 @@ upstream_request(const struct upstream *u, const char *target, char *buf,
 	return (size_t)n;
 }
 
-/* The end of the head (index after the empty line), or 0. */
-static size_t
-head_end(const char *buf, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++) {
-		if (buf[i] != '\n')
-			continue;
-		if (i + 1 < len && buf[i + 1] == '\n')
-			return i + 2;
-		if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
-			return i + 3;
-	}
-	return 0;
-}
-
 enum upstream_head
 upstream_parse_head(const char *buf, size_t len, int *status,
     size_t *head_len)
 {
 	size_t	end, i;
 
-	if ((end = head_end(buf, len)) == 0)
+	if ((end = request_head_end(buf, 0, len)) == 0)
 		return len >= UPSTREAM_HEAD_MAX ? UPSTREAM_HEAD_BAD :
 		    UPSTREAM_HEAD_AGAIN;
 	/* "HTTP/1.x NNN" then a space or the line end. */

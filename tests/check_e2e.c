@@ -32,16 +32,6 @@
 #define ESTABLISHED	"HTTP/1.1 200 Connection established\r\n"
 
 /* Start a proxy with `conf`, failing the test (with its log) if it can't. */
-static void
-proxy_up(struct harness_proxy *p, const char *conf)
-{
-	int	rc;
-
-	rc = harness_proxy_start(p, conf);
-	EXPECT(p, rc == 0, "proxy did not start listening (%s, status %d)",
-	    harness_bin(), p->status);
-}
-
 /* A target on loopback and a proxy allowed to reach it, plus `extra`. */
 static void
 setup_pair(struct harness_proxy *p, struct harness_target *t,
@@ -57,7 +47,7 @@ setup_pair(struct harness_proxy *p, struct harness_target *t,
 	snprintf(conf, sizeof(conf), "allow_dest 127.0.0.0/8\n"
 	    "allow_port %d\n%s%s\n", t->port,
 	    strstr(extra, "workers_start") ? "" : "workers_start 4\n", extra);
-	proxy_up(p, conf);
+	harness_proxy_up(p, conf);
 }
 
 static void
@@ -242,7 +232,7 @@ tls_proxy(struct harness_proxy *p, const struct tls_server *s)
 
 	snprintf(conf, sizeof(conf), "allow_dest 127.0.0.0/8\n"
 	    "allow_port %d\nworkers_start 2\n", s->port);
-	proxy_up(p, conf);
+	harness_proxy_up(p, conf);
 }
 
 START_TEST(test_curl_tls)
@@ -700,7 +690,7 @@ START_TEST(test_ipv6_target)
 	    HARNESS_TARGET_ECHO, 0), 0);
 	snprintf(conf, sizeof(conf), "allow_dest ::1\nallow_port %d\n"
 	    "workers_start 2\n", t.port);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	fd = tunnel_to(&p, &t, NULL);
 	harness_echo_roundtrip(&p, fd, "over-ipv6\n");
 	close(fd);
@@ -1169,7 +1159,7 @@ START_TEST(test_default_denies_loopback)
 	    HARNESS_TARGET_SILENT, 0), 0);
 	snprintf(conf, sizeof(conf), "allow_port %d\nworkers_start 2\n",
 	    t.port);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	for (i = 0; i < sizeof(loopback_targets) / sizeof(*loopback_targets);
 	    i++) {
 		snprintf(req, sizeof(req), "CONNECT %s:%d HTTP/1.1\r\n"
@@ -1203,7 +1193,7 @@ START_TEST(test_default_denies_private_netns)
 	for (i = 0; i < 2; i++)
 		ck_assert_int_eq(harness_target_start(&t[i], AF_INET,
 		    addrs[i], ports[i], HARNESS_TARGET_SILENT, 0), 0);
-	proxy_up(&p, "allow_port 443\nallow_port 80\nworkers_start 2\n");
+	harness_proxy_up(&p, "allow_port 443\nallow_port 80\nworkers_start 2\n");
 	for (i = 0; i < 2; i++) {
 		snprintf(req, sizeof(req), "CONNECT %s:%d HTTP/1.1\r\n"
 		    "Host: x\r\n\r\n", addrs[i], ports[i]);
@@ -1231,7 +1221,7 @@ START_TEST(test_connect_timeout_netns)
 	if (harness_netns_enter() == -1)
 		SKIP("cannot create a network namespace (needs root)");
 	ck_assert_int_eq(harness_netns_blackhole("198.51.100.1/24"), 0);
-	proxy_up(&p, "allow_dest 198.51.100.0/24\nallow_port 443\n"
+	harness_proxy_up(&p, "allow_dest 198.51.100.0/24\nallow_port 443\n"
 	    "connect_timeout 1s\nworkers_start 2\n");
 	fd = harness_connect("127.0.0.1", p.port, 5000);
 	ck_assert_int_ne(fd, -1);
@@ -1261,7 +1251,7 @@ START_TEST(test_connect_refused_logged)
 	ck_assert_int_ne(cport, -1);
 	snprintf(conf, sizeof(conf), "allow_dest 127.0.0.0/8\n"
 	    "allow_port %d\nworkers_start 2\n", cport);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	snprintf(req, sizeof(req), "CONNECT 127.0.0.1:%d HTTP/1.1\r\n"
 	    "Host: x\r\n\r\n", cport);
 	fd = harness_connect("127.0.0.1", p.port, 5000);

@@ -33,16 +33,6 @@
 #define CONF_MAX	2048
 #define CHALLENGE	"Basic realm=\"Office proxy\", charset=\"UTF-8\""
 
-static void
-proxy_up(struct harness_proxy *p, const char *conf)
-{
-	int	rc;
-
-	rc = harness_proxy_start(p, conf);
-	EXPECT(p, rc == 0, "proxy did not start listening (%s, status %d)",
-	    harness_bin(), p->status);
-}
-
 /* A crypt(3) hash of pass made by `openssl passwd` (-6 or -5). */
 static void
 make_hash(const char *alg, const char *pass, char *out, size_t len)
@@ -183,7 +173,7 @@ START_TEST(test_auth_raw)
 	snprintf(conf, sizeof(conf), "allow_dest 127.0.0.0/8\nallow_port %d\n"
 	    "auth_file %s\nauth_realm Office proxy\nworkers_start 1\n",
 	    t.port, users);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	/* The failures first, so "untouched" covers every one of them. */
 	for (i = 0; i < sizeof(auth_cases) / sizeof(*auth_cases); i++) {
 		if (auth_cases[i].status == 200)
@@ -299,7 +289,7 @@ START_TEST(test_auth_curl)
 	    HARNESS_TARGET_ECHO, 0), 0);
 	snprintf(conf, sizeof(conf), "allow_dest 127.0.0.0/8\nallow_port %d\n"
 	    "auth_file %s\nworkers_start 2\n", t.port, users);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	code = curl_connect_code(p.port, t.port, NULL);
 	EXPECT(&p, code == 407, "curl without credentials: %d", code);
 	code = curl_connect_code(p.port, t.port, "alice:wrong");
@@ -417,7 +407,7 @@ START_TEST(test_builtin_denials)
 		    HARNESS_TARGET_SILENT, 0) == 0;
 	snprintf(conf, sizeof(conf), "allow_port %d\nallow_port 443\n"
 	    "workers_start 2\n", t.port);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	for (i = 0; i < sizeof(denials) / sizeof(*denials); i++) {
 		snprintf(req, sizeof(req), "CONNECT %s:%d HTTP/1.1\r\n"
 		    "Host: x\r\n\r\n", denials[i].host, t.port);
@@ -457,7 +447,7 @@ START_TEST(test_dest_rules_named)
 	snprintf(conf, sizeof(conf), "deny_dest .blocked.example\n"
 	    "deny_dest 127.0.0.2\nallow_dest 127.0.0.0/8\nallow_port %d\n"
 	    "workers_start 2\n", t.port);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	snprintf(req, sizeof(req), "CONNECT www.Blocked.Example:%d HTTP/1.1"
 	    "\r\nHost: x\r\n\r\n", t.port);
 	fd = raw_request(&p, req);
@@ -510,7 +500,7 @@ START_TEST(test_dest_name_not_searched_netns)
 	snprintf(conf, sizeof(conf), "deny_dest secret.corp.test\n"
 	    "deny_dest .inner.corp.test\nallow_dest 127.0.0.0/8\n"
 	    "allow_port %d\nworkers_start 2\nconnect_timeout 5s\n", t.port);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	snprintf(req, sizeof(req), "CONNECT secret.corp.test:%d HTTP/1.1\r\n"
 	    "Host: x\r\n\r\n", t.port);
 	fd = raw_request(&p, req);
@@ -547,7 +537,7 @@ START_TEST(test_dest_name_not_searched_netns)
 	harness_proxy_free(&p);
 	/* An inherited LOCALDOMAIN would search too: overridden, with a word. */
 	ck_assert_int_eq(setenv("LOCALDOMAIN", "corp.test", 1), 0);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	unsetenv("LOCALDOMAIN");
 	snprintf(req, sizeof(req), "CONNECT secret:%d HTTP/1.1\r\n"
 	    "Host: x\r\n\r\n", t.port);
@@ -605,13 +595,13 @@ START_TEST(test_resolver_failure_netns)
 		SKIP("cannot create a network namespace (needs root)");
 	if (harness_netns_resolv_conf("nameserver 127.0.0.1\n") == -1)
 		SKIP("cannot bind a resolv.conf in a mount namespace");
-	proxy_up(&p, "connect_timeout 10s\nworkers_start 2\n");
+	harness_proxy_up(&p, "connect_timeout 10s\nworkers_start 2\n");
 	took = resolve_refusal(&p, 502, "resolve_error", 0,
 	    "no DNS server on 127.0.0.1");
 	EXPECT(&p, took < 5000, "502 after %lld ms: not at once", took);
 	harness_proxy_free(&p);
 	/* A parent's name likewise. */
-	proxy_up(&p, "connect_timeout 10s\nworkers_start 2\n"
+	harness_proxy_up(&p, "connect_timeout 10s\nworkers_start 2\n"
 	    "upstream parent.test:3128\n");
 	took = resolve_refusal(&p, 502, "upstream_failed", 0,
 	    "a parent's name, no DNS server");
@@ -621,7 +611,7 @@ START_TEST(test_resolver_failure_netns)
 	/* The bound file, the namespace's own: rewritten in place. */
 	ck_assert_int_eq(harness_write_file("/etc/resolv.conf",
 	    "nameserver 192.0.2.53\n"), 0);
-	proxy_up(&p, "connect_timeout 10s\nworkers_start 2\n");
+	harness_proxy_up(&p, "connect_timeout 10s\nworkers_start 2\n");
 	took = resolve_refusal(&p, 502, "resolve_error", 0,
 	    "no route to the DNS server");
 	EXPECT(&p, took < 5000, "502 after %lld ms: not at once", took);
@@ -631,7 +621,7 @@ START_TEST(test_resolver_failure_netns)
 	ck_assert_int_eq(harness_netns_blackhole("198.51.100.1/24"), 0);
 	ck_assert_int_eq(harness_write_file("/etc/resolv.conf", "nameserver "
 	    "198.51.100.53\noptions timeout:1 attempts:1\n"), 0);
-	proxy_up(&p, "connect_timeout 300ms\nworkers_start 2\n");
+	harness_proxy_up(&p, "connect_timeout 300ms\nworkers_start 2\n");
 	took = resolve_refusal(&p, 504, "resolve_timeout", 0,
 	    "a DNS server that never answers");
 	EXPECT(&p, took >= 300, "504 after %lld ms, before connect_timeout",
@@ -740,7 +730,7 @@ START_TEST(test_self_addresses_netns)
 	/* An allow_dest CIDR unlocks it, as for loopback. */
 	snprintf(conf, sizeof(conf), "allow_dest 203.0.113.7/32\n"
 	    "allow_port %d\nworkers_start 2\n", t.port);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	snprintf(target, sizeof(target), "203.0.113.7:%d", t.port);
 	fd = harness_tunnel(p.port, target, NULL, NULL, harness_ms(10000));
 	EXPECT(&p, fd != -1, "%s with allow_dest 203.0.113.7/32", target);
@@ -822,7 +812,7 @@ chain_proxy(struct harness_proxy *p, int target_port,
 
 	snprintf(conf, sizeof(conf), "allow_port %d\nworkers_start 2\n"
 	    "connect_timeout 3s\n%s", target_port, upstream_lines);
-	proxy_up(p, conf);
+	harness_proxy_up(p, conf);
 }
 
 START_TEST(test_upstream_tinyproxy)
@@ -1062,7 +1052,7 @@ START_TEST(test_upstream_fake_parent)
 	snprintf(conf, sizeof(conf), "allow_port 443\nauth_file %s\n"
 	    "workers_start 1\nupstream 127.0.0.1:%d credentials %s\n", users,
 	    port, cred);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	fd = raw_request(&p, "CONNECT [2001:db8::1]:443 HTTP/1.1\r\n"
 	    "Host: [2001:db8::1]:443\r\n"
 	    "Proxy-Authorization: Basic YWxpY2U6c2VjcmV0\r\n\r\nUP");
@@ -1089,7 +1079,7 @@ START_TEST(test_upstream_fake_parent)
 	close(pfd[1]);
 	snprintf(conf, sizeof(conf), "allow_port 443\nconnect_timeout 1s\n"
 	    "workers_start 1\nupstream 127.0.0.1:%d\n", port);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	fd = harness_tunnel(p.port, "example.org:443", NULL, &status,
 	    harness_ms(10000));
 	EXPECT(&p, fd == -1 && status == 504, "silent parent: %d", status);
@@ -1132,7 +1122,7 @@ START_TEST(test_auth_password_bound)
 	    HARNESS_TARGET_ECHO, 0), 0);
 	snprintf(conf, sizeof(conf), "allow_dest 127.0.0.0/8\nallow_port %d\n"
 	    "auth_file %s\nworkers_start 1\n", t.port, users);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	/* 257 octets: the same password and one more octet. */
 	len = (size_t)snprintf(raw, sizeof(raw), "long:%sp", pass);
 	ck_assert_uint_gt(auth_base64_encode((unsigned char *)raw, len, b64,

@@ -121,16 +121,6 @@ END_TEST
 
 /* End to end */
 
-static void
-proxy_up(struct harness_proxy *p, const char *conf)
-{
-	int	rc;
-
-	rc = harness_proxy_start(p, conf);
-	EXPECT(p, rc == 0, "proxy did not start listening (%s, status %d)",
-	    harness_bin(), p->status);
-}
-
 /*
  * This test's own network (a dead IPv6 subnet: SYNs to DEAD_V6 vanish)
  * and /etc/hosts.  0, or -1 when namespaces are not available.
@@ -227,7 +217,7 @@ START_TEST(test_broken_ipv6_netns)
 	snprintf(conf, sizeof(conf), "allow_dest 2001:db8::/32\n"
 	    "allow_dest 127.0.0.0/8\nallow_port %d\nworkers_start 2\n"
 	    "connect_timeout 8s\n", t.port);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	snprintf(target, sizeof(target), "dual.test:%d", t.port);
 	ms = timed_connect(&p, target, &fd, &status);
 	EXPECT(&p, fd != -1, "dual.test: no 200 (status %d after %lld ms)",
@@ -269,7 +259,7 @@ START_TEST(test_refused_next_at_once_netns)
 	snprintf(conf, sizeof(conf), "allow_dest ::1\nallow_dest 127.0.0.0/8\n"
 	    "allow_port %d %d\nworkers_start 2\nconnect_timeout 8s\n"
 	    "connect_attempt_delay 2s\n", t.port, closed);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	snprintf(req, sizeof(req), "refused.test:%d", t.port);
 	ms = timed_connect(&p, req, &fd, &status);
 	EXPECT(&p, fd != -1, "refused.test: no 200 (status %d after %lld ms)",
@@ -356,7 +346,7 @@ START_TEST(test_refused_while_pending_netns)
 	snprintf(conf, sizeof(conf), "allow_dest 2001:db8::/32\n"
 	    "allow_dest 127.0.0.0/8\nallow_port %d\nworkers_start 2\n"
 	    "connect_timeout 8s\nconnect_attempt_delay 1s\n", t.port);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	snprintf(target, sizeof(target), "mixed.test:%d", t.port);
 	ms = timed_connect(&p, target, &fd, &status);
 	EXPECT(&p, fd != -1, "mixed.test: no 200 (status %d after %lld ms)",
@@ -395,11 +385,11 @@ START_TEST(test_parent_by_name_netns)
 	    HARNESS_TARGET_ECHO, 0), 0);
 	snprintf(conf, sizeof(conf), "allow_dest 127.0.0.0/8\n"
 	    "allow_port %d\nworkers_start 2\n", t.port);
-	proxy_up(&parent, conf);
+	harness_proxy_up(&parent, conf);
 	snprintf(conf, sizeof(conf), "upstream parent.test:%d\n"
 	    "allow_port %d\nworkers_start 2\nconnect_timeout 8s\n",
 	    parent.port, t.port);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	/* A name: the parent resolves it, and may dial loopback. */
 	snprintf(target, sizeof(target), "dest.test:%d", t.port);
 	ms = timed_connect(&p, target, &fd, &status);
@@ -483,7 +473,7 @@ START_TEST(test_stop_during_dial_netns)
 	    "workers_start 3\nconnect_timeout 8s\nshutdown_timeout 20s\n"
 	    "control_socket %s/ctl.sock\n"
 	    "upstream 127.0.0.1:%d for silent.test\n", dir, silent);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	snprintf(hop, sizeof(hop), "next-hop=\"127.0.0.1:%d\"; ", silent);
 	for (i = 0; i < 2; i++) {
 		fd[i] = harness_connect("127.0.0.1", p.port, harness_ms(5000));

@@ -403,25 +403,7 @@ tunnel(struct env *e)
 	return fd;
 }
 
-static void
-echo(const struct env *e, int fd, size_t n)
-{
-	static unsigned char	out[8192], in[8192];
 
-	ck_assert_uint_le(n, sizeof(out));
-	harness_pattern_fill(out, n, 0);
-	ck_assert_int_eq(harness_send(fd, out, n), 0);
-	EXPECT(&e->p, harness_recv_exact(fd, in, n, harness_ms(10000)) ==
-	    (ssize_t)n && memcmp(in, out, n) == 0, "echo of %zu bytes", n);
-}
-
-static void
-end_tunnel(int fd)
-{
-	shutdown(fd, SHUT_WR);
-	ck_assert_int_ge(harness_wait_eof(fd, harness_ms(10000)), 0);
-	close(fd);
-}
 
 /* Scrape until the series `name` has `value`.  Returns 0 or -1. */
 static int
@@ -463,26 +445,10 @@ listen_inode(int port)
 static int
 fds_on_socket(pid_t pid, unsigned long inode)
 {
-	struct dirent	*d;
-	DIR		*dir;
-	char		 name[320], link[128], want[64];
-	ssize_t		 n;
-	int		 count = 0;
+	char	want[64];
 
 	snprintf(want, sizeof(want), "socket:[%lu]", inode);
-	snprintf(name, sizeof(name), "/proc/%ld/fd", (long)pid);
-	if ((dir = opendir(name)) == NULL)
-		return -1;
-	while ((d = readdir(dir)) != NULL) {
-		snprintf(name, sizeof(name), "/proc/%ld/fd/%s", (long)pid,
-		    d->d_name);
-		if ((n = readlink(name, link, sizeof(link) - 1)) <= 0)
-			continue;
-		link[n] = '\0';
-		count += strcmp(link, want) == 0;
-	}
-	closedir(dir);
-	return count;
+	return harness_fds_on(pid, want);
 }
 
 /*
@@ -510,8 +476,8 @@ START_TEST(test_scrape)
 	ck_assert_int_ge(idle = harness_connect("127.0.0.1", e.mport,
 	    harness_ms(5000)), 0);
 	fd = tunnel(&e);
-	echo(&e, fd, 1000);
-	end_tunnel(fd);
+	harness_echo_bytes(&e.p, fd, 1000);
+	harness_tunnel_end(fd);
 	/* Counted as the worker writes its record, just after. */
 	EXPECT(&e.p, wait_series(&e, "connectproxy_tunnels_total"
 	    "{status=\"200\"}", 1) == 0, "tunnel not counted");
@@ -713,14 +679,14 @@ START_TEST(test_open_tunnel_bytes)
 
 	env_start(&e, "");
 	fd = tunnel(&e);
-	echo(&e, fd, 1000);
+	harness_echo_bytes(&e.p, fd, 1000);
 	EXPECT(&e.p, wait_active(&e, 1000, 1000) == 0, "bytes_active 1000");
-	echo(&e, fd, 2345);
+	harness_echo_bytes(&e.p, fd, 2345);
 	EXPECT(&e.p, wait_active(&e, 3345, 3345) == 0, "bytes_active 3345");
 	body = scrape(&e, e.mport, out, sizeof(out));
 	ck_assert(series(body, "connectproxy_bytes_total{direction=\"up\"}")
 	    == 0);
-	end_tunnel(fd);
+	harness_tunnel_end(fd);
 	/* Ended, its bytes move to the totals. */
 	EXPECT(&e.p, wait_active(&e, 0, 0) == 0, "bytes_active 0");
 	EXPECT(&e.p, wait_series(&e, "connectproxy_bytes_total"

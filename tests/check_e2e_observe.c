@@ -375,27 +375,6 @@ tunnel(const struct env *e, int port)
 	return fd;
 }
 
-/* Send `n` pattern bytes through an echo tunnel and read them back. */
-static void
-echo_bytes(const struct env *e, int fd, size_t n)
-{
-	static unsigned char	out[65536], in[65536];
-
-	ck_assert_uint_le(n, sizeof(out));
-	harness_pattern_fill(out, n, 0);
-	ck_assert_int_eq(harness_send(fd, out, n), 0);
-	EXPECT(&e->p, harness_recv_exact(fd, in, n, harness_ms(10000)) ==
-	    (ssize_t)n && memcmp(in, out, n) == 0, "echo of %zu bytes", n);
-}
-
-/* Half-close, wait for the echo target's EOF, close: client_eof. */
-static void
-end_tunnel(int fd)
-{
-	shutdown(fd, SHUT_WR);
-	ck_assert_int_ge(harness_wait_eof(fd, harness_ms(10000)), 0);
-	close(fd);
-}
 
 /* A tunnel with known byte counts, checked field by field. */
 static void
@@ -412,9 +391,9 @@ check_tunnel_record(int json)
 	env_start(&e, json ? "access_log_format json\n" :
 	    "access_log_format text\n");
 	fd = tunnel(&e, e.t.port);
-	echo_bytes(&e, fd, 12345);
-	echo_bytes(&e, fd, 55);
-	end_tunnel(fd);
+	harness_echo_bytes(&e.p, fd, 12345);
+	harness_echo_bytes(&e.p, fd, 55);
+	harness_tunnel_end(fd);
 	EXPECT(&e.p, wait_lines(e.log, 1) == 1, "one record in %s", e.log);
 	n = parse_record(lines[0], json, kv);
 	snprintf(want, sizeof(want), "127.0.0.1:%d", e.t.port);
@@ -689,11 +668,11 @@ START_TEST(test_usr1_reopen)
 	    "no error_log");
 
 	fd = tunnel(&e, e.t.port);
-	echo_bytes(&e, fd, 11);
-	end_tunnel(fd);
+	harness_echo_bytes(&e.p, fd, 11);
+	harness_tunnel_end(fd);
 	EXPECT(&e.p, wait_lines(e.log, 1) == 1, "first record");
 	busy = tunnel(&e, e.t.port);
-	echo_bytes(&e, busy, 22);
+	harness_echo_bytes(&e.p, busy, 22);
 
 	ck_assert_int_eq(rename(e.log, old), 0);
 	ck_assert_int_eq(rename(errlog, olderr), 0);
@@ -702,10 +681,10 @@ START_TEST(test_usr1_reopen)
 	    "no reopen in the new error_log");
 
 	fd = tunnel(&e, e.t.port);
-	echo_bytes(&e, fd, 33);
-	end_tunnel(fd);
-	echo_bytes(&e, busy, 44);
-	end_tunnel(busy);
+	harness_echo_bytes(&e.p, fd, 33);
+	harness_tunnel_end(fd);
+	harness_echo_bytes(&e.p, busy, 44);
+	harness_tunnel_end(busy);
 	EXPECT(&e.p, wait_lines(e.log, 2) == 2, "two records after USR1");
 	snprintf(needle, sizeof(needle), "bytes_up=33 ");
 	ck_assert_int_eq(harness_file_count(e.log, needle), 1);
@@ -791,8 +770,8 @@ START_TEST(test_status_open_tunnel)
 	    HARNESS_TARGET_ECHO, 0), 0);
 	env_start(&e, "");
 	fd = tunnel(&e, e.t.port);
-	echo_bytes(&e, fd, 1000);
-	echo_bytes(&e, fd, 234);
+	harness_echo_bytes(&e.p, fd, 1000);
+	harness_echo_bytes(&e.p, fd, 234);
 	snprintf(target, sizeof(target), "127.0.0.1:%d", e.t.port);
 	/* The relay counts a byte once written; the echo proves it was. */
 	deadline = harness_now_ms() + harness_ms(5000);
@@ -813,7 +792,7 @@ START_TEST(test_status_open_tunnel)
 	ck_assert_int_eq(strncmp(cols[6], "127.0.0.1:", 10), 0);
 	ck_assert_msg(cols[3][strlen(cols[3]) - 1] == 's', "age %s", cols[3]);
 	ck_assert_ptr_nonnull(strstr(out, "tunnels: 1 open"));
-	end_tunnel(fd);
+	harness_tunnel_end(fd);
 	/* Without the socket, status fails cleanly. */
 	harness_proxy_stop(&e.p);
 	st = run_cli(&e, "status", out, sizeof(out));
@@ -1147,12 +1126,12 @@ START_TEST(test_metrics_match_traffic)
 	    HARNESS_TARGET_ECHO, 0), 0);
 	env_start(&e, "deny_dest .blocked.example\n");
 	fd = tunnel(&e, e.t.port);
-	echo_bytes(&e, fd, 100);
-	end_tunnel(fd);
+	harness_echo_bytes(&e.p, fd, 100);
+	harness_tunnel_end(fd);
 	fd = tunnel(&e, e.t.port);
-	echo_bytes(&e, fd, 2000);
-	echo_bytes(&e, fd, 3);
-	end_tunnel(fd);
+	harness_echo_bytes(&e.p, fd, 2000);
+	harness_echo_bytes(&e.p, fd, 3);
+	harness_tunnel_end(fd);
 	EXPECT(&e.p, raw_request(&e, "CONNECT x.blocked.example:443 HTTP/1.1"
 	    "\r\nHost: x.blocked.example:443\r\n\r\n") == 403, "deny");
 	EXPECT(&e.p, raw_request(&e, "GET / HTTP/1.1\r\nHost: x\r\n\r\n") ==
@@ -1272,8 +1251,8 @@ START_TEST(test_reload_bad_log_file)
 	EXPECT(&e.p, harness_connect("127.0.0.1", q, harness_ms(1000)) == -1,
 	    "the failed reload's listen address 127.0.0.1:%d accepts", q);
 	fd = tunnel(&e, e.t.port);
-	echo_bytes(&e, fd, 7);
-	end_tunnel(fd);
+	harness_echo_bytes(&e.p, fd, 7);
+	harness_tunnel_end(fd);
 	EXPECT(&e.p, wait_lines(e.log, 1) == 1, "no record in the old file");
 	ck_assert_msg(lines[0][0] != '{', "record in the new format: %s",
 	    lines[0]);
@@ -1302,7 +1281,7 @@ START_TEST(test_usr1_during_quit)
 	    HARNESS_TARGET_ECHO, 0), 0);
 	env_start(&e, "");
 	busy = tunnel(&e, e.t.port);
-	echo_bytes(&e, busy, 22);
+	harness_echo_bytes(&e.p, busy, 22);
 	ck_assert_int_eq(harness_proxy_signal(&e.p, SIGQUIT), 0);
 	EXPECT(&e.p, harness_proxy_wait_log(&e.p, "graceful stop", NULL, NULL,
 	    0, harness_ms(5000)) == 0, "no \"graceful stop\" line");
@@ -1311,8 +1290,8 @@ START_TEST(test_usr1_during_quit)
 	/* Not asserted here: where the record lands says it all. */
 	(void)harness_proxy_wait_log(&e.p, "log files reopened", NULL, NULL,
 	    0, harness_ms(3000));
-	echo_bytes(&e, busy, 11);
-	end_tunnel(busy);
+	harness_echo_bytes(&e.p, busy, 11);
+	harness_tunnel_end(busy);
 	EXPECT(&e.p, harness_proxy_wait_exit(&e.p, harness_ms(10000)) == 0,
 	    "the master did not exit after the last tunnel");
 	n = read_lines(old, lines, LINES_MAX);
@@ -1562,32 +1541,6 @@ pidfile_names(const struct harness_proxy *p, const char *path, pid_t pid)
 	free(text);
 }
 
-/* How many of process pid's descriptors are open on path. */
-static int
-fds_on(pid_t pid, const char *path)
-{
-	struct dirent	*d;
-	DIR		*dir;
-	char		 name[320], link[HARNESS_PATH_MAX + 64];
-	ssize_t		 n;
-	int		 count = 0;
-
-	snprintf(name, sizeof(name), "/proc/%ld/fd", (long)pid);
-	if ((dir = opendir(name)) == NULL)
-		return -1;
-	while ((d = readdir(dir)) != NULL) {
-		snprintf(name, sizeof(name), "/proc/%ld/fd/%s", (long)pid,
-		    d->d_name);
-		n = readlink(name, link, sizeof(link) - 1);
-		if (n <= 0)
-			continue;
-		link[n] = '\0';
-		count += strcmp(link, path) == 0;
-	}
-	closedir(dir);
-	return count;
-}
-
 /*
  * One instance per pidfile: a second proxy given the pidfile of a running
  * one (its own port, log and control socket) stops at once, exit 1,
@@ -1618,10 +1571,10 @@ START_TEST(test_pidfile_second_instance)
 	EXPECT(&e.p, harness_proxy_wait_workers(&e.p, 2, harness_ms(5000)) ==
 	    0, "not 2 workers");
 	n = harness_proxy_workers(&e.p, workers, 2);
-	EXPECT(&e.p, fds_on(e.p.pid, pid) == 1, "the master has no "
+	EXPECT(&e.p, harness_fds_on(e.p.pid, pid) == 1, "the master has no "
 	    "descriptor on the pidfile");
 	for (i = 0; i < n; i++)
-		EXPECT(&e.p, fds_on(workers[i], pid) == 0, "worker %ld "
+		EXPECT(&e.p, harness_fds_on(workers[i], pid) == 0, "worker %ld "
 		    "holds the pidfile open", (long)workers[i]);
 
 	port = harness_free_port(AF_INET);
@@ -1651,8 +1604,8 @@ START_TEST(test_pidfile_second_instance)
 	EXPECT(&e.p, kill(e.p.pid, 0) == 0, "the first instance is gone");
 	pidfile_names(&e.p, pid, e.p.pid);
 	fd = tunnel(&e, e.t.port);
-	echo_bytes(&e, fd, 100);
-	end_tunnel(fd);
+	harness_echo_bytes(&e.p, fd, 100);
+	harness_tunnel_end(fd);
 
 	ck_assert_int_eq(harness_proxy_stop(&e.p), 0);
 	EXPECT(&e.p, lstat(pid, &st) == -1 && errno == ENOENT,
@@ -1928,15 +1881,15 @@ START_TEST(test_reload_moves_logs)
 	ck_assert_msg(harness_proxy_start(&e.p, conf) == 0,
 	    "proxy did not start");
 	fd = tunnel(&e, e.t.port);
-	echo_bytes(&e, fd, 7);
-	end_tunnel(fd);
+	harness_echo_bytes(&e.p, fd, 7);
+	harness_tunnel_end(fd);
 	EXPECT(&e.p, move_count(&e, from, "bytes_up=7 ", 1) == 1,
 	    "no record in %s before the reload", from);
 	move_idle_client(&e);
 	EXPECT(&e.p, move_count(&e, from_err, idle, 1) == 1,
 	    "no worker line in %s before the reload", from_err);
 	busy = tunnel(&e, e.t.port);
-	echo_bytes(&e, busy, 11);
+	harness_echo_bytes(&e.p, busy, 11);
 
 	snprintf(conf, sizeof(conf), "access_log %s\nerror_log %s\n"
 	    "log_level debug\naccess_log_format text\ncontrol_socket %s\n"
@@ -1948,11 +1901,11 @@ START_TEST(test_reload_moves_logs)
 	    "no reload reported in %s", to_err);
 
 	fd = tunnel(&e, e.t.port);
-	echo_bytes(&e, fd, 33);
-	end_tunnel(fd);
+	harness_echo_bytes(&e.p, fd, 33);
+	harness_tunnel_end(fd);
 	move_idle_client(&e);
-	echo_bytes(&e, busy, 44);
-	end_tunnel(busy);
+	harness_echo_bytes(&e.p, busy, 44);
+	harness_tunnel_end(busy);
 	EXPECT(&e.p, move_count(&e, to, "bytes_up=33 ", 1) == 1,
 	    "a new worker's record is not in %s", to);
 	EXPECT(&e.p, move_count(&e, to, "bytes_up=55 ", 1) == 1,

@@ -39,16 +39,6 @@ struct answer {
 	ssize_t	 after;		/* bytes after the body before EOF */
 };
 
-static void
-proxy_up(struct harness_proxy *p, const char *conf)
-{
-	int	rc;
-
-	rc = harness_proxy_start(p, conf);
-	EXPECT(p, rc == 0, "proxy did not start listening (%s, status %d)",
-	    harness_bin(), p->status);
-}
-
 /* The whole file at path, which must exist; the caller frees. */
 static char *
 slurp(const char *path)
@@ -211,7 +201,7 @@ START_TEST(test_pac_served)
 	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", dir);
 	snprintf(conf, sizeof(conf), "pac_file %s\ncontrol_socket %s\n"
 	    "workers_start 2\n", pac, ctl);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 
 	if (curl) {
 		snprintf(url, sizeof(url), "http://127.0.0.1:%d/proxy.pac",
@@ -312,7 +302,7 @@ START_TEST(test_pac_clients)
 	snprintf(conf, sizeof(conf), "pac_file %s\nallow_client 127.0.0.1\n"
 	    "workers_start 2\n%s%s\n", pac, crypt_ok ? "auth_file " : "",
 	    crypt_ok ? users : "");
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	if (crypt_ok) {
 		/* Tunnels need credentials ... */
 		ask(&p, "127.0.0.1", "CONNECT 127.0.0.1:443 HTTP/1.1\r\n"
@@ -349,7 +339,7 @@ START_TEST(test_pac_off)
 	struct answer		a;
 	char			val[64];
 
-	proxy_up(&p, "workers_start 1\n");
+	harness_proxy_up(&p, "workers_start 1\n");
 	ask(&p, "127.0.0.1", "GET /proxy.pac HTTP/1.1\r\nHost: p\r\n\r\n", 0,
 	    &a);
 	expect_status(&p, &a, 405, "GET /proxy.pac without pac_file");
@@ -403,7 +393,7 @@ START_TEST(test_pac_reload)
 	snprintf(pac, sizeof(pac), "%s/proxy.pac", dir);
 	ck_assert_int_eq(harness_write_file(pac, "// first\n"), 0);
 	snprintf(conf, sizeof(conf), "workers_start 2\npac_file %s\n", pac);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	await_body(&p, "// first\n", 9);
 
 	ck_assert_ptr_nonnull(big = malloc(len + 1));
@@ -532,7 +522,7 @@ START_TEST(test_pac_slow_reader_netns)
 	free(big);
 	snprintf(conf, sizeof(conf), "pac_file %s\nheader_timeout 1s\n"
 	    "workers_start 2\n", pac);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	fd = harness_connect("127.0.0.1", p.port, harness_ms(5000));
 	ck_assert_int_ne(fd, -1);
 	ck_assert_int_eq(harness_send_str(fd, "GET /proxy.pac HTTP/1.1\r\n"

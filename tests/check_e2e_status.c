@@ -31,16 +31,6 @@
 #define ALICE	"alice:$6$cpsalt42$1tbnEr9DinlYqRZbYR7i8AiEQ8Jm9JVoe2JOXYCMab" \
 		"kv88gWg2c51R85ipfho4.xYVmbwsODRP4nedolzS5j2.\n"
 
-static void
-proxy_up(struct harness_proxy *p, const char *conf)
-{
-	int	rc;
-
-	rc = harness_proxy_start(p, conf);
-	EXPECT(p, rc == 0, "proxy did not start listening (%s, status %d)",
-	    harness_bin(), p->status);
-}
-
 /* A connection from numeric `src` to the proxy, `req` sent on it. */
 static int
 send_from(const struct harness_proxy *p, const char *src, const char *req)
@@ -210,7 +200,7 @@ START_TEST(test_refusals)
 	    "upstream 127.0.0.1:%d for refused.test\n"
 	    "upstream 127.0.0.1:%d for down.test\n", closed, t.port, parent,
 	    closed);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 
 	/* Outside allow_client. */
 	expect_answer(&p, send_from(&p, "127.0.0.9", "CONNECT 127.0.0.2:443 "
@@ -330,7 +320,7 @@ START_TEST(test_busy_and_auth)
 	snprintf(conf, sizeof(conf), "workers_start 2\nworkers_min_spare 0\n"
 	    "workers_max 2\nwhen_full reject\nheader_timeout 30s\n%s%s\n",
 	    auth ? "auth_file " : "", auth ? users : "");
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	EXPECT(&p, harness_proxy_wait_workers(&p, 2, harness_ms(10000)) == 0,
 	    "two workers did not start");
 	/*
@@ -390,7 +380,7 @@ START_TEST(test_network_netns)
 		SKIP("cannot bind a resolv.conf in a mount namespace");
 	ck_assert_int_eq(harness_netns_blackhole("198.51.100.1/24"), 0);
 	ck_assert_int_eq(harness_dns_start(&dns, names, "127.0.0.5"), 0);
-	proxy_up(&p, "connect_timeout 500ms\nworkers_start 2\n"
+	harness_proxy_up(&p, "connect_timeout 500ms\nworkers_start 2\n"
 	    "access_log_format json\n");
 	expect_answer(&p, send_from(&p, "127.0.0.1", "CONNECT nope.test:443 "
 	    "HTTP/1.1\r\nHost: x\r\n\r\n"), 502, "connectproxy; "
@@ -427,7 +417,7 @@ START_TEST(test_network_netns)
 	/* A server whose packets vanish: the resolver waits 1 s. */
 	ck_assert_int_eq(harness_write_file("/etc/resolv.conf", "nameserver "
 	    "198.51.100.53\noptions timeout:1 attempts:1\n"), 0);
-	proxy_up(&p, "connect_timeout 300ms\nworkers_start 2\n");
+	harness_proxy_up(&p, "connect_timeout 300ms\nworkers_start 2\n");
 	connect_case(&p, "slow.test:443", 504, "connectproxy; "
 	    "error=dns_timeout; details=\"name resolution timed out\"",
 	    "dns_timeout");
@@ -462,7 +452,7 @@ START_TEST(test_parent_chain)
 	    "upstream 127.0.0.1:%d for late.test silent.test\n"
 	    "upstream 127.0.0.1:%d for late.test\n", refuses, closes, silent,
 	    refuses);
-	proxy_up(&p, conf);
+	harness_proxy_up(&p, conf);
 	snprintf(ps, sizeof(ps), "connectproxy; error=connection_terminated; "
 	    "next-hop=\"127.0.0.1:%d\"; details=\"upstream proxy failed\"",
 	    closes);

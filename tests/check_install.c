@@ -432,13 +432,6 @@ echo_tunnel(const struct harness_proxy *p, int port, int fd, size_t n)
 	return fd;
 }
 
-static void
-end_tunnel(int fd)
-{
-	shutdown(fd, SHUT_WR);
-	ck_assert_int_ge(harness_wait_eof(fd, harness_ms(10000)), 0);
-	close(fd);
-}
 
 /*
  * The installed logrotate snippet, its paths moved into a temporary
@@ -500,7 +493,7 @@ START_TEST(test_logrotate)
 	    tmp);
 	ck_assert_msg(harness_proxy_start(&p, conf) == 0,
 	    "proxy did not start");
-	end_tunnel(echo_tunnel(&p, t.port, -1, 11));
+	harness_tunnel_end(echo_tunnel(&p, t.port, -1, 11));
 	EXPECT(&p, harness_file_wait(acc, "bytes_up=11 ", 1) == 1,
 	    "first record");
 	busy = echo_tunnel(&p, t.port, -1, 22);
@@ -516,8 +509,8 @@ START_TEST(test_logrotate)
 	ck_assert_msg((st.st_mode & 0777) == 0640, "new error_log mode %o",
 	    st.st_mode & 0777);
 
-	end_tunnel(echo_tunnel(&p, t.port, -1, 33));
-	end_tunnel(echo_tunnel(&p, t.port, busy, 44));
+	harness_tunnel_end(echo_tunnel(&p, t.port, -1, 33));
+	harness_tunnel_end(echo_tunnel(&p, t.port, busy, 44));
 	EXPECT(&p, harness_file_wait(acc, "bytes_up=33 ", 1) == 1,
 	    "a new tunnel's record is not in the new file");
 	EXPECT(&p, harness_file_wait(acc, "bytes_up=66 ", 1) == 1,

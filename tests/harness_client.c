@@ -27,6 +27,7 @@
 #include "harness_client.h"
 #include "harness_net.h"
 #include "harness_proxy.h"
+#include "harness_target.h"
 #include "harness_time.h"
 
 int
@@ -302,4 +303,24 @@ harness_echo_roundtrip(const struct harness_proxy *p, int fd,
 	n = harness_recv_exact(fd, buf, len, harness_ms(10000));
 	EXPECT(p, n == (ssize_t)len && memcmp(buf, msg, len) == 0,
 	    "echo of \"%s\": got %zd bytes", msg, n);
+}
+
+void
+harness_echo_bytes(const struct harness_proxy *p, int fd, size_t n)
+{
+	static unsigned char	out[65536], in[65536];
+
+	ck_assert_uint_le(n, sizeof(out));
+	harness_pattern_fill(out, n, 0);
+	ck_assert_int_eq(harness_send(fd, out, n), 0);
+	EXPECT(p, harness_recv_exact(fd, in, n, harness_ms(10000)) ==
+	    (ssize_t)n && memcmp(in, out, n) == 0, "echo of %zu bytes", n);
+}
+
+void
+harness_tunnel_end(int fd)
+{
+	shutdown(fd, SHUT_WR);
+	ck_assert_int_ge(harness_wait_eof(fd, harness_ms(10000)), 0);
+	close(fd);
 }

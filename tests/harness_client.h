@@ -70,5 +70,13 @@ int	harness_tunnel(int proxy_port, const char *target, const char *early,
  */
 void	harness_echo_roundtrip(const struct harness_proxy *p, int fd,
 	    const char *msg);
+/*
+ * Send n (at most 64 KiB) pattern bytes through a tunnel to an echo
+ * target and expect them back; fails the test, with the log, otherwise.
+ */
+void	harness_echo_bytes(const struct harness_proxy *p, int fd, size_t n);
+/* Half-close a tunnel, wait (10 s at most) for the other end's EOF,
+ * close it: an echo target's tunnel ends in order (client_eof). */
+void	harness_tunnel_end(int fd);
 
 #endif

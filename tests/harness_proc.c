@@ -316,3 +316,28 @@ harness_raise_nofile(void)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
+
+int
+harness_fds_on(pid_t pid, const char *what)
+{
+	struct dirent	*d;
+	DIR		*dir;
+	char		 name[320], link[HARNESS_PATH_MAX + 64];
+	ssize_t		 n;
+	int		 count = 0;
+
+	snprintf(name, sizeof(name), "/proc/%ld/fd", (long)pid);
+	if ((dir = opendir(name)) == NULL)
+		return -1;
+	while ((d = readdir(dir)) != NULL) {
+		snprintf(name, sizeof(name), "/proc/%ld/fd/%s", (long)pid,
+		    d->d_name);
+		n = readlink(name, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		count += strcmp(link, what) == 0;
+	}
+	closedir(dir);
+	return count;
+}

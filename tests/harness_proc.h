@@ -33,6 +33,11 @@ int	harness_pid_gone(pid_t pid);
 int	harness_wait_pid_gone(pid_t pid, int timeout_ms);
 /* The soft RLIMIT_NOFILE raised to the hard one, for many sockets. */
 void	harness_raise_nofile(void);
+/*
+ * How many of process pid's descriptors are open on `what`, as
+ * /proc/PID/fd names it (a path, "socket:[INODE]"), or -1.
+ */
+int	harness_fds_on(pid_t pid, const char *what);
 
 /* Building blocks of the harness's other files. */
 /*

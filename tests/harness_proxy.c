@@ -150,6 +150,16 @@ harness_proxy_start(struct harness_proxy *p, const char *conf)
 	return -1;
 }
 
+void
+harness_proxy_up(struct harness_proxy *p, const char *conf)
+{
+	int	rc;
+
+	rc = harness_proxy_start(p, conf);
+	EXPECT(p, rc == 0, "proxy did not start listening (%s, status %d)",
+	    harness_bin(), p->status);
+}
+
 int
 harness_proxy_rewrite_config(struct harness_proxy *p, const char *conf)
 {

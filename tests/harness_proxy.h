@@ -40,6 +40,8 @@ int	harness_bin_has_crypt(void);
  * proxy failed to start (p->pid is then -1 and p->status is set).
  */
 int	harness_proxy_start(struct harness_proxy *p, const char *conf);
+/* harness_proxy_start(), failing the test (with the log) if it fails. */
+void	harness_proxy_up(struct harness_proxy *p, const char *conf);
 /*
  * Like harness_proxy_start() but with the complete config text as given
  * and no wait: for start-up failures.  Returns 0 or -1.
